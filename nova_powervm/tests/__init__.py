@@ -1,0 +1,27 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Tests of nova-powervm.
+
+nova-compute in 2026.2 runs on native threads and refuses eventlet, so the
+tests do too: threading is selected before anything imports oslo.service,
+futurist or nova's fixtures.
+"""
+
+import os
+
+os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
+
+# autopep8: off
+from nova import monkey_patch; monkey_patch.patch(backend='threading')  # noqa
+# autopep8: on
