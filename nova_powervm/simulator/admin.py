@@ -1,0 +1,150 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The admin JSON API under ``/sim/`` (never counted in the stats)."""
+
+import os
+
+from nova_powervm.simulator import http
+from nova_powervm.simulator import jobs
+from nova_powervm.simulator import lpar as sim_lpar
+from nova_powervm.simulator import migration
+from nova_powervm.simulator import registry
+from nova_powervm.simulator import xmlutil as xu
+
+_STATES = ('not activated', 'starting', 'running', 'shutting down',
+           'open firmware', 'error', 'migrating running')
+
+
+def handle(sim, req):
+    """Route an admin request.
+
+    :param sim: the Simulator.
+    :param req: the request.
+    """
+    parts = req.path.strip('/').split('/')[1:]
+    key = (req.method, '/'.join(parts[:2]) if parts else '')
+    if key == ('GET', 'state'):
+        return http.json_response(sim.state())
+    if key == ('GET', 'stats'):
+        return http.json_response(sim.stats.as_dict())
+    if key == ('POST', 'stats/reset'):
+        sim.reset_stats()
+        return http.json_response(sim.stats.as_dict())
+    if parts[:1] == ['faults']:
+        return _faults(sim, req)
+    if parts[:1] == ['latency']:
+        return _latency(sim, req)
+    if parts[:1] == ['lpar'] and len(parts) == 3 and parts[2] == 'state':
+        return _lpar_state(sim, req, parts[1])
+    if parts[:2] == ['host', 'vterm'] and len(parts) == 3:
+        return _vterm(sim, req, parts[2])
+    if key == ('GET', 'host/lparcfg'):
+        return _lparcfg(sim)
+    if parts[:2] == ['host', 'device'] and len(parts) == 3:
+        return _device(sim, parts[2])
+    if key == ('POST', 'migrate/in'):
+        return _migrate_in(sim, req)
+    if key == ('POST', 'save'):
+        sim.save()
+        return http.json_response({'saved': sim.state_dir})
+    raise registry.SimError(404, 'Unknown admin path %s' % req.path)
+
+
+def _faults(sim, req):
+    if req.method == 'GET':
+        return http.json_response(sim.faults.list())
+    if req.method == 'DELETE':
+        sim.faults.clear()
+        return http.json_response([])
+    if req.method == 'POST':
+        try:
+            return http.json_response(sim.faults.add(**req.json()))
+        except (ValueError, TypeError) as exc:
+            raise registry.SimError(400, str(exc))
+    raise registry.SimError(405, 'faults: GET, POST or DELETE')
+
+
+def _latency(sim, req):
+    if req.method == 'PUT':
+        try:
+            sim.latency = max(float(req.json().get('seconds', 0)), 0.0)
+        except (ValueError, TypeError) as exc:
+            raise registry.SimError(400, str(exc))
+    return http.json_response({'seconds': sim.latency})
+
+
+def _lpar_state(sim, req, uuid):
+    if req.method != 'POST':
+        raise registry.SimError(405, 'POST only')
+    data = req.json()
+    state = data.get('state')
+    if state not in _STATES:
+        raise registry.SimError(400, 'state must be one of %s'
+                                % ', '.join(_STATES))
+    with sim.store.lock:
+        obj = sim.store.get(uuid, 'LogicalPartition')
+        if obj is None:
+            raise registry.SimError(404, 'LPAR %s not found' % uuid)
+        if 'rmc_state' in data:
+            obj.extra['rmc_override'] = data['rmc_state']
+        sim_lpar.set_state(sim, obj, state)
+        return http.json_response({'uuid': obj.uuid, 'state': xu.text(
+            obj.elem, 'PartitionState'), 'rmc_state': xu.text(
+            obj.elem, 'ResourceMonitoringControlState')})
+
+
+def _migrate_in(sim, req):
+    pkg = req.json()
+    if pkg.get('target') != sim.inventory.system_name:
+        raise registry.SimError(404, 'This is not %s' % pkg.get('target'))
+    try:
+        obj = migration.accept(sim, pkg)
+    except jobs.JobFailed as exc:
+        raise registry.SimError(409, str(exc))
+    return http.json_response({'uuid': obj.uuid})
+
+
+def _lparcfg(sim):
+    with sim.store.lock:
+        for part in sim_lpar.partitions(sim):
+            if xu.text(part.elem, 'IsManagementPartition') == 'true':
+                pid = int(xu.text(part.elem, 'PartitionID'))
+                return http.json_response({
+                    'partition_id': pid, 'uuid': part.uuid,
+                    'partition_name': xu.text(part.elem, 'PartitionName'),
+                    'lparcfg': 'lparcfg 1.9\npartition_id=%d\n'
+                               'partition_name=%s\n' % (
+                                   pid, xu.text(part.elem, 'PartitionName'))})
+    raise registry.SimError(404, 'No management partition')
+
+
+def _device(sim, udid):
+    path = sim.files.disk_path(udid)
+    if not os.path.exists(path):
+        raise registry.SimError(404, 'No device with UDID %s' % udid)
+    return http.json_response({'udid': udid, 'path': path})
+
+
+def _vterm(sim, req, uuid):
+    if req.method == 'DELETE':
+        return http.json_response({'closed': sim.vterms.close(uuid)})
+    if req.method != 'POST':
+        raise registry.SimError(405, 'POST or DELETE')
+    with sim.store.lock:
+        obj = sim.store.get(uuid, 'LogicalPartition')
+        if obj is None:
+            raise registry.SimError(404, 'LPAR %s not found' % uuid)
+        name = xu.text(obj.elem, 'PartitionName')
+    port = sim.vterms.open(uuid, name)
+    return http.json_response({'host': '127.0.0.1', 'port': port})

@@ -1,0 +1,280 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The Simulator: state, WSGI application and admin operations."""
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import uuid as uuidlib
+
+from nova_powervm.simulator import events
+from nova_powervm.simulator import faults
+from nova_powervm.simulator import files
+from nova_powervm.simulator import hostshim
+from nova_powervm.simulator import inventory as sim_inv
+from nova_powervm.simulator import jobs
+from nova_powervm.simulator import migration  # noqa: F401 (jobs)
+from nova_powervm.simulator import model
+from nova_powervm.simulator import network
+from nova_powervm.simulator import npiv  # noqa: F401 (registers hooks)
+from nova_powervm.simulator import pcm  # noqa: F401 (registers hooks)
+from nova_powervm.simulator import pv  # noqa: F401 (registers jobs)
+from nova_powervm.simulator import registry
+from nova_powervm.simulator import ssp  # noqa: F401 (registers types)
+from nova_powervm.simulator import state as sim_state
+from nova_powervm.simulator import storage
+from nova_powervm.simulator import vnic  # noqa: F401 (registers types)
+from nova_powervm.simulator import xmlutil as xu
+
+STATE_FILE = 'state.xml'
+META_FILE = 'meta.json'
+
+
+class Simulator(object):
+    """One simulated NovaLink host; a WSGI application.
+
+    :param inventory: an :class:`Inventory` (used when no saved state).
+    :param state_dir: where state, tokens and disk files live; a private
+        temporary directory (removed by :meth:`close`) when None.
+    :param event_timeout: seconds an event poll blocks.
+    :param job_seconds: how long jobs run before completing.
+    :param latency: seconds added to every ``/rest/api`` request.
+    :param user: password-logon user (None: any user/password).
+    :param password: password-logon password.
+    :param base_url: scheme://host:port used in hrefs.
+    """
+
+    def __init__(self, inventory=None, state_dir=None, event_timeout=10.0,
+                 job_seconds=0.0, latency=0.0, user=None, password=None,
+                 base_url='http://localhost:12080'):
+        self._own_dir = state_dir is None
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix='pvm-sim-')
+        os.makedirs(self.state_dir, exist_ok=True)
+        self.base_url = base_url
+        self.store = model.Store()
+        self.events = events.EventBus(event_timeout)
+        self.jobs = jobs.JobManager(self)
+        self.faults = faults.Faults()
+        self.stats = faults.Stats()
+        self.vterms = hostshim.Vterms()
+        self.files = files.FileStore(self.state_dir)
+        self.latency = latency
+        self.job_seconds = job_seconds
+        self.user = user
+        self.password = password
+        self.sessions = {}
+        self.render_cache = {}
+        shutil.rmtree(os.path.join(self.state_dir, 'tokens'),
+                      ignore_errors=True)
+        self.closed = threading.Event()
+        if not self._load():
+            self.inventory = inventory or sim_inv.Inventory()
+            sim_inv.seed(self, self.inventory)
+        self.peer_port = 12080
+        from nova_powervm.simulator import app as sim_app
+        self.app = sim_app.SimApp(self)
+        registry.run_hooks('started', self)
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+    # Identity and hrefs ---------------------------------------------
+    @property
+    def sys_uuid(self):
+        return self.inventory.sys_uuid
+
+    def ms_href(self):
+        """Href of the ManagedSystem."""
+        return '%s/rest/api/uom/ManagedSystem/%s' % (self.base_url,
+                                                     self.sys_uuid)
+
+    def href(self, obj):
+        """Absolute href of an object (CHILD form when it has a parent).
+
+        :param obj: the :class:`Obj`.
+        """
+        path = '%s/%s' % (obj.kind, obj.uuid)
+        if obj.parent:
+            path = '%s/%s/%s' % (obj.parent[0], obj.parent[1], path)
+        return '%s/rest/api/%s/%s' % (self.base_url, obj.service, path)
+
+    @staticmethod
+    def new_uuid():
+        """A random lower-case UUID."""
+        return str(uuidlib.uuid4())
+
+    def uuid_for(self, *parts):
+        """A stable UUID derived from names.
+
+        :param parts: strings.
+        """
+        return str(uuidlib.uuid5(uuidlib.UUID(self.sys_uuid),
+                                 '/'.join(parts)))
+
+    @staticmethod
+    def hexid(size):
+        """Random hex digits.
+
+        :param size: number of digits.
+        """
+        return uuidlib.uuid4().hex[:size]
+
+    def emit(self, etype, obj, detail=''):
+        """Queue an event about an object.
+
+        :param etype: EventType.
+        :param obj: the :class:`Obj` (or an href string).
+        :param detail: EventDetail.
+        """
+        data = obj if isinstance(obj, str) else self.href(obj)
+        self.events.emit(etype, data, detail)
+
+    def ms_view_value(self, name):
+        """A value from the rendered ManagedSystem (memory/proc config).
+
+        :param name: a leaf local name.
+        """
+        ms = self.store.first('ManagedSystem')
+        view = registry.get('ManagedSystem').view(self, ms)
+        node = next(view.iter(xu.qn(name)), None)
+        return None if node is None else node.text
+
+    # Cross-resource helpers -----------------------------------------
+    def cna_slots(self, part):
+        return network.cna_slots(self, part)
+
+    def adapter_slots(self, part):
+        """Slots of VSCSI/VFC adapters on a partition.
+
+        :param part: the partition :class:`Obj`.
+        """
+        from nova_powervm.simulator import vios as sim_vios
+        pid = xu.text(part.elem, 'PartitionID')
+        if part.kind == 'VirtualIOServer':
+            return sim_vios.server_slots(self, part, part.elem) - \
+                self.cna_slots(part)
+        used = set()
+        for vios in self.store.all('VirtualIOServer'):
+            for cla in vios.elem.iter(xu.qn('ClientAdapter')):
+                if xu.text(cla, 'LocalPartitionID') == pid:
+                    used.add(int(xu.text(cla, 'VirtualSlotNumber', 0)))
+        return used
+
+    def release_client_adapters(self, lpar):
+        """Hook for LPAR deletion (client adapters live in mappings).
+
+        :param lpar: the LPAR :class:`Obj`.
+        """
+        registry.run_hooks('lpar_delete', self, lpar)
+
+    def fc_seed(self, vios, ports):
+        registry.run_hooks('fc_seed', self, vios, ports)
+
+    def fc_hook(self, vios, new_elem):
+        registry.run_hooks('fc_update', self, vios, new_elem)
+
+    def ssp_seed(self, inv):
+        registry.run_hooks('ssp_seed', self, inv)
+
+    def resolve_storage_hook(self, kind, given):
+        return registry.run_hooks('resolve_storage', self, kind, given)
+
+    def start_media_upload(self, fobj):
+        """Path to write an uploaded ISO to (its VG must have a repository).
+
+        :param fobj: the web File :class:`Obj`.
+        """
+        vios_uuid = xu.text(fobj.elem, 'TargetVirtualIOServerUUID', ns=xu.WEB)
+        vios = self.store.get(vios_uuid or '', 'VirtualIOServer')
+        if vios is None:
+            raise registry.SimError(400, 'Unknown VIOS %s' % vios_uuid)
+        for vg in storage.vgs_of(self, vios):
+            if xu.find(vg.elem, 'MediaRepositories/'
+                       'VirtualMediaRepository') is not None:
+                fobj.extra['vg'] = vg.uuid
+                name = xu.text(fobj.elem, 'Filename', ns=xu.WEB)
+                return self.files.media_path(vg, name)
+        raise registry.SimError(400, 'VIOS %s has no media repository'
+                                % vios_uuid)
+
+    def finish_media_upload(self, fobj, size):
+        """Add the uploaded ISO to the repository as optical media.
+
+        :param fobj: the web File :class:`Obj`.
+        :param size: bytes written.
+        """
+        vg = self.store.get(fobj.extra['vg'], 'VolumeGroup')
+        name = xu.text(fobj.elem, 'Filename', ns=xu.WEB)
+        media = xu.find(vg.elem, 'MediaRepositories/VirtualMediaRepository/'
+                        'OpticalMedia')
+        for vopt in list(media):
+            if xu.text(vopt, 'MediaName') == name:
+                media.remove(vopt)
+        vopt = xu.sub(media, 'VirtualOpticalMedia', schemaVersion='V1_0')
+        xu.sub(xu.sub(vopt, 'Metadata'), 'Atom')
+        storage.fill_vopt(vopt, name, size)
+        self.store.touch(vg)
+
+    # Admin -----------------------------------------------------------
+    def state(self):
+        """The ``/sim/state`` summary (see the fixture contract)."""
+        with self.store.lock:
+            return sim_state.summary(self)
+
+    def reset_stats(self):
+        self.stats.reset()
+
+    # Persistence -----------------------------------------------------
+    def save(self):
+        """Write the state to the state directory."""
+        with self.store.lock:
+            data = self.store.dump()
+            meta = {'inventory': self.inventory.to_dict()}
+            self.store.dirty.clear()
+        tmp = os.path.join(self.state_dir, STATE_FILE + '.tmp')
+        with open(tmp, 'wb') as fil:
+            fil.write(data)
+        os.replace(tmp, os.path.join(self.state_dir, STATE_FILE))
+        with open(os.path.join(self.state_dir, META_FILE), 'w') as fil:
+            json.dump(meta, fil)
+
+    def _load(self):
+        path = os.path.join(self.state_dir, STATE_FILE)
+        if not os.path.exists(path):
+            return False
+        with open(os.path.join(self.state_dir, META_FILE)) as fil:
+            meta = json.load(fil)
+        self.inventory = sim_inv.Inventory.from_dict(meta['inventory'])
+        with open(path, 'rb') as fil:
+            self.store.load(fil.read())
+        return True
+
+    def close(self, save=None):
+        """Release threads, listeners and (private) files.
+
+        :param save: save state first (default: when the dir is not
+            private).
+        """
+        if self.closed.is_set():
+            return
+        if save if save is not None else not self._own_dir:
+            self.save()
+        self.closed.set()
+        self.faults.clear()
+        self.events.close()
+        self.vterms.close_all()
+        if self._own_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)

@@ -1,0 +1,168 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Fault injection and request statistics."""
+
+import collections
+import re
+import threading
+
+KINDS = ('http', 'vios_busy', 'etag_conflict', 'job_fail', 'hang')
+_UUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
+                   r'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+
+
+class Faults(object):
+    """Active fault specs (the ``/sim/faults`` schema)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._specs = []
+        self.cleared = threading.Event()
+
+    def add(self, **spec):
+        """Add a fault.
+
+        :param spec: method, path, kind, status, count, job, message,
+            seconds (hang duration).
+        :raises ValueError: on a bad spec.
+        """
+        kind = spec.get('kind', 'http')
+        if kind not in KINDS:
+            raise ValueError('kind must be one of %s' % ', '.join(KINDS))
+        if kind == 'job_fail' and not spec.get('job'):
+            raise ValueError('job_fail needs "job"')
+        full = {'method': spec.get('method', '*').upper(),
+                'path': re.compile(spec.get('path', '.*')),
+                'kind': kind, 'status': int(spec.get('status', 500)),
+                'count': int(spec.get('count', 1)),
+                'job': spec.get('job'), 'message': spec.get('message'),
+                'seconds': float(spec.get('seconds', 600))}
+        with self._lock:
+            self.cleared.clear()
+            self._specs.append(full)
+        return self.describe(full)
+
+    @staticmethod
+    def describe(spec):
+        """JSON-able form of a spec.
+
+        :param spec: an internal spec dict.
+        """
+        out = dict(spec)
+        out['path'] = spec['path'].pattern
+        return out
+
+    def list(self):
+        """All active faults (JSON-able)."""
+        with self._lock:
+            return [self.describe(s) for s in self._specs]
+
+    def clear(self):
+        """Remove every fault and release hung requests."""
+        with self._lock:
+            self._specs = []
+        self.cleared.set()
+
+    def _take(self, spec):
+        if spec['count'] == 0:
+            return False
+        if spec['count'] > 0:
+            spec['count'] -= 1
+            if spec['count'] == 0:
+                self._specs.remove(spec)
+        return True
+
+    def match(self, method, path):
+        """The first request fault matching, consumed, or None.
+
+        :param method: HTTP method.
+        :param path: request path.
+        """
+        with self._lock:
+            for spec in list(self._specs):
+                if spec['kind'] == 'job_fail':
+                    continue
+                if spec['method'] not in ('*', method):
+                    continue
+                if spec['path'].search(path) and self._take(spec):
+                    return dict(spec)
+        return None
+
+    def job_fault(self, operation):
+        """Failure message for a job operation, consumed, or None.
+
+        :param operation: the job operation name.
+        """
+        with self._lock:
+            for spec in list(self._specs):
+                if (spec['kind'] == 'job_fail' and spec['job'] == operation
+                        and self._take(spec)):
+                    return spec['message'] or (
+                        'HSCL0000 Injected failure of %s' % operation)
+        return None
+
+
+def pattern(path):
+    """Normalize a REST path for statistics.
+
+    :param path: the request path (no query).
+    """
+    segs = path.split('/')
+    out = []
+    prev = None
+    for seg in segs:
+        if _UUID.match(seg):
+            seg = '{uuid}'
+        elif prev == 'jobs' and seg.isdigit():
+            seg = '{id}'
+        elif prev == 'quick' or prev == 'search':
+            seg = '{prop}' if prev == 'quick' else '{query}'
+        elif seg.endswith('.json'):
+            seg = '{file}'
+        out.append(seg)
+        prev = segs[len(out) - 1]
+    return '/'.join(out)
+
+
+class Stats(object):
+    """Counts of ``/rest/api`` requests."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        """Zero every counter."""
+        with self._lock:
+            self.total = 0
+            self.by_method = collections.Counter()
+            self.by_pattern = collections.Counter()
+
+    def count(self, method, path):
+        """Count one request.
+
+        :param method: HTTP method.
+        :param path: the request path.
+        """
+        key = '%s %s' % (method, pattern(path))
+        with self._lock:
+            self.total += 1
+            self.by_method[method] += 1
+            self.by_pattern[key] += 1
+
+    def as_dict(self):
+        """The ``/sim/stats`` JSON."""
+        with self._lock:
+            return {'total': self.total, 'by_method': dict(self.by_method),
+                    'by_pattern': dict(self.by_pattern)}

@@ -1,0 +1,227 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Backing files (sparse) and the web ``File`` upload resource."""
+
+import os
+import re
+import shutil
+import time
+
+from nova_powervm.simulator import model
+from nova_powervm.simulator import registry
+from nova_powervm.simulator import templates as tpl
+from nova_powervm.simulator import xmlutil as xu
+
+CHUNK = 1024 * 1024
+_SAFE = re.compile(r'[^A-Za-z0-9_.-]')
+_FILE_ORDER = ['Metadata', 'Filename', 'DateModified', 'InternetMediaType',
+               'FileUUID', 'SHA256', 'ExpectedFileSizeInBytes',
+               'CurrentFileSizeInBytes', 'FileEnumType',
+               'TargetVirtualIOServerUUID', 'TargetDeviceUniqueDeviceID']
+
+
+def sparse_copy(src, dst):
+    """Copy ``src`` over ``dst`` reading only the data regions.
+
+    :param src: source path.
+    :param dst: destination path (must exist; not truncated).
+    """
+    with open(src, 'rb') as fin, open(dst, 'r+b') as fout:
+        size = os.fstat(fin.fileno()).st_size
+        pos = 0
+        while pos < size:
+            try:
+                start = os.lseek(fin.fileno(), pos, os.SEEK_DATA)
+                end = os.lseek(fin.fileno(), start, os.SEEK_HOLE)
+            except OSError:
+                break
+            fin.seek(start)
+            fout.seek(start)
+            left = end - start
+            while left > 0:
+                buf = fin.read(min(CHUNK, left))
+                if not buf:
+                    break
+                fout.write(buf)
+                left -= len(buf)
+            pos = end
+
+
+class FileStore(object):
+    """Disk and media backing files under ``<state_dir>/storage``.
+
+    :param root: the state directory.
+    """
+
+    def __init__(self, root):
+        self.root = os.path.join(root, 'storage')
+        os.makedirs(os.path.join(self.root, 'disks'), exist_ok=True)
+        os.makedirs(os.path.join(self.root, 'media'), exist_ok=True)
+
+    def disk_path(self, udid):
+        """Absolute path of the backing file of a disk UDID.
+
+        :param udid: the disk UniqueDeviceID.
+        """
+        return os.path.join(self.root, 'disks', _SAFE.sub('_', udid) + '.img')
+
+    def create_disk(self, udid, capacity_gb, base_udid=None):
+        """Create a sparse disk, optionally copying another disk's data.
+
+        :param udid: the new disk's UDID.
+        :param capacity_gb: size in GB.
+        :param base_udid: UDID of a disk to copy from, or None.
+        """
+        path = self.disk_path(udid)
+        with open(path, 'wb') as fil:
+            fil.truncate(int(capacity_gb * 1024 ** 3))
+        if base_udid:
+            src = self.disk_path(base_udid)
+            if not os.path.exists(src):
+                raise registry.SimError(
+                    400, 'VIOS0013 Base image %s not found.' % base_udid)
+            sparse_copy(src, path)
+        return path
+
+    def resize_disk(self, udid, capacity_gb):
+        """Grow a disk's backing file.
+
+        :param udid: the UDID.
+        :param capacity_gb: the new size in GB.
+        """
+        with open(self.disk_path(udid), 'r+b') as fil:
+            fil.truncate(int(capacity_gb * 1024 ** 3))
+
+    def delete_disk(self, udid):
+        """Remove a disk's backing file.
+
+        :param udid: the UDID.
+        """
+        try:
+            os.unlink(self.disk_path(udid))
+        except FileNotFoundError:
+            pass
+
+    def media_path(self, vg, name):
+        """Path of an optical media file in a volume group.
+
+        :param vg: the VolumeGroup :class:`Obj`.
+        :param name: MediaName.
+        """
+        folder = os.path.join(self.root, 'media', vg.uuid)
+        os.makedirs(folder, exist_ok=True)
+        return os.path.join(folder, _SAFE.sub('_', name))
+
+    def create_media(self, vg, name):
+        """Create an empty media file.
+
+        :param vg: the VolumeGroup :class:`Obj`.
+        :param name: MediaName.
+        """
+        open(self.media_path(vg, name), 'ab').close()
+
+    def delete_media(self, vg, name):
+        """Remove a media file.
+
+        :param vg: the VolumeGroup :class:`Obj`.
+        :param name: MediaName.
+        """
+        try:
+            os.unlink(self.media_path(vg, name))
+        except FileNotFoundError:
+            pass
+
+    def clear(self):
+        """Remove every backing file."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.__init__(os.path.dirname(self.root))
+
+
+def write_stream(path, reader, truncate):
+    """Write a request body stream into a file; return the byte count.
+
+    :param path: destination path (created if missing).
+    :param reader: object with ``read(n)``.
+    :param truncate: truncate the file to what was written (media).
+    """
+    mode = 'r+b' if os.path.exists(path) else 'wb'
+    total = 0
+    with open(path, mode) as fil:
+        while True:
+            buf = reader.read(CHUNK)
+            if not buf:
+                break
+            fil.write(buf)
+            total += len(buf)
+        if truncate:
+            fil.truncate(total)
+    return total
+
+
+@registry.register
+class File(registry.Resource):
+    kind = 'File'
+    service = 'web'
+    events = False
+
+    def create(self, sim, parent, body):
+        elem = xu.clean(body, xu.WEB)
+        uuid = sim.new_uuid()
+        tpl.set_atom_id(elem, uuid)
+        for name, val in (('DateModified', str(int(time.time() * 1000))),
+                          ('FileUUID', uuid),
+                          ('CurrentFileSizeInBytes', '0')):
+            node = xu.find(elem, name, ns=xu.WEB)
+            if node is None:
+                node = xu.insert_ordered(
+                    elem, elem.makeelement(xu.qn(name, xu.WEB)), _FILE_ORDER)
+            node.text = val
+        obj = model.Obj('File', uuid, elem, service='web')
+        return sim.store.add(obj)
+
+
+def upload(sim, file_uuid, reader):
+    """Handle ``PUT /rest/api/web/File/contents/{uuid}``.
+
+    :param sim: the Simulator.
+    :param file_uuid: the FileUUID.
+    :param reader: the body stream.
+    """
+    with sim.store.lock:
+        fobj = sim.store.get(file_uuid, 'File')
+        if fobj is None:
+            raise registry.SimError(404, 'File %s not found' % file_uuid)
+        ftype = xu.text(fobj.elem, 'FileEnumType', ns=xu.WEB)
+        target = _upload_target(sim, fobj, ftype)
+    written = write_stream(target, reader,
+                           truncate=ftype != 'BROKERED_DISK_IMAGE')
+    with sim.store.lock:
+        xu.set_text(fobj.elem, 'CurrentFileSizeInBytes', written, ns=xu.WEB)
+        sim.store.touch(fobj)
+        if ftype == 'BROKERED_MEDIA_ISO':
+            sim.finish_media_upload(fobj, written)
+    return written
+
+
+def _upload_target(sim, fobj, ftype):
+    if ftype == 'BROKERED_DISK_IMAGE':
+        udid = xu.text(fobj.elem, 'TargetDeviceUniqueDeviceID', ns=xu.WEB)
+        path = sim.files.disk_path(udid or '')
+        if not udid or not os.path.exists(path):
+            raise registry.SimError(
+                400, 'No disk with UDID %s for upload.' % udid)
+        return path
+    if ftype == 'BROKERED_MEDIA_ISO':
+        return sim.start_media_upload(fobj)
+    raise registry.SimError(400, 'Unsupported FileEnumType %s' % ftype)

@@ -1,0 +1,218 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Request/response plumbing shared by the REST and admin routes."""
+
+import json
+import urllib.parse
+
+from nova_powervm.simulator import xmlutil as xu
+
+ATOM_TYPE = 'application/atom+xml'
+_REASONS = {200: 'OK', 204: 'No Content', 304: 'Not Modified',
+            400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
+            404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
+            412: 'Precondition Failed', 500: 'Internal Server Error',
+            503: 'Service Unavailable', 504: 'Gateway Timeout'}
+
+
+class ChunkedReader(object):
+    """Decode a ``Transfer-Encoding: chunked`` body from a raw stream.
+
+    :param raw: a file-like object with ``read`` and ``readline``.
+    """
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.left = 0
+        self.done = False
+
+    def _next_chunk(self):
+        line = self.raw.readline()
+        if not line:
+            self.done = True
+            return
+        size = int(line.split(b';', 1)[0].strip() or b'0', 16)
+        if size == 0:
+            while True:
+                trailer = self.raw.readline()
+                if not trailer or trailer in (b'\r\n', b'\n'):
+                    break
+            self.done = True
+        self.left = size
+
+    def read(self, size=-1):
+        """Read up to ``size`` decoded bytes (all when negative).
+
+        :param size: maximum bytes.
+        """
+        out = []
+        want = size if size >= 0 else float('inf')
+        got = 0
+        while got < want and not self.done:
+            if self.left == 0:
+                self._next_chunk()
+                continue
+            data = self.raw.read(int(min(self.left, want - got)))
+            if not data:
+                self.done = True
+                break
+            out.append(data)
+            got += len(data)
+            self.left -= len(data)
+            if self.left == 0:
+                self.raw.readline()
+        return b''.join(out)
+
+
+class LimitedReader(object):
+    """Read at most ``length`` bytes from a stream.
+
+    :param raw: the stream.
+    :param length: the Content-Length.
+    """
+
+    def __init__(self, raw, length):
+        self.raw = raw
+        self.left = length
+
+    def read(self, size=-1):
+        """Read up to ``size`` bytes.
+
+        :param size: maximum bytes (all when negative).
+        """
+        if self.left <= 0:
+            return b''
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.raw.read(size)
+        self.left -= len(data)
+        return data
+
+
+class Request(object):
+    """The parts of a WSGI environ the simulator uses.
+
+    :param environ: the WSGI environ.
+    """
+
+    def __init__(self, environ):
+        self.environ = environ
+        self.method = environ['REQUEST_METHOD'].upper()
+        self.path = environ.get('PATH_INFO', '/') or '/'
+        self.query_string = environ.get('QUERY_STRING', '')
+        self.query = dict(urllib.parse.parse_qsl(self.query_string,
+                                                 keep_blank_values=True))
+        scheme = environ.get('wsgi.url_scheme', 'http')
+        host = environ.get('HTTP_HOST') or '%s:%s' % (
+            environ.get('SERVER_NAME', 'localhost'),
+            environ.get('SERVER_PORT', '12080'))
+        self.base = '%s://%s' % (scheme, host)
+        raw = environ.get('wsgi.input')
+        if environ.get('HTTP_TRANSFER_ENCODING', '').lower() == 'chunked':
+            self.stream = ChunkedReader(raw)
+        else:
+            length = environ.get('CONTENT_LENGTH') or '0'
+            self.stream = LimitedReader(raw, int(length))
+        self._body = None
+
+    def header(self, name, default=None):
+        """A request header.
+
+        :param name: header name (any case, dashes allowed).
+        :param default: value when absent.
+        """
+        key = 'HTTP_' + name.upper().replace('-', '_')
+        if name.lower() == 'content-type':
+            key = 'CONTENT_TYPE'
+        return self.environ.get(key, default)
+
+    @property
+    def body(self):
+        """The whole request body (bytes)."""
+        if self._body is None:
+            self._body = self.stream.read()
+        return self._body
+
+    def xml(self):
+        """The body parsed as a cleaned element.
+
+        :raises ValueError: when the body is not XML.
+        """
+        return xu.parse(self.body)
+
+    def json(self):
+        """The body parsed as JSON ({} when empty)."""
+        return json.loads(self.body or b'{}')
+
+    @property
+    def groups(self):
+        """The raw ``group`` query value or None."""
+        return self.query.get('group')
+
+
+class Response(object):
+    """An HTTP response.
+
+    :param status: status code.
+    :param body: bytes.
+    :param ctype: Content-Type (None for no body).
+    :param etag: ETag header value.
+    :param headers: extra ``(name, value)`` pairs.
+    """
+
+    def __init__(self, status=200, body=b'', ctype=None, etag=None,
+                 headers=None):
+        self.status = status
+        self.body = body
+        self.ctype = ctype
+        self.etag = etag
+        self.headers = list(headers or [])
+
+    def wsgi(self, start_response):
+        """Send through a WSGI ``start_response``; return the body list.
+
+        :param start_response: the WSGI callable.
+        """
+        headers = [('X-MC-Type', 'PVM'),
+                   ('X-HMC-Schema-Version', 'V1_3_0'),
+                   ('Content-Length', str(len(self.body)))]
+        if self.ctype:
+            headers.append(('Content-Type', self.ctype))
+        if self.etag is not None:
+            headers.append(('ETag', self.etag))
+        headers.extend(self.headers)
+        start_response('%d %s' % (self.status,
+                                  _REASONS.get(self.status, 'Unknown')),
+                       headers)
+        return [self.body]
+
+
+def json_response(data, status=200):
+    """A JSON response.
+
+    :param data: JSON-able data.
+    :param status: status code.
+    """
+    return Response(status, json.dumps(data).encode('utf-8'),
+                    'application/json')
+
+
+def xml_response(elem, status=200, etag=None, ctype=ATOM_TYPE):
+    """An XML response.
+
+    :param elem: the root element.
+    :param status: status code.
+    :param etag: ETag header.
+    :param ctype: Content-Type.
+    """
+    return Response(status, xu.tostring(elem), ctype, etag)

@@ -1,0 +1,163 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""What the simulated host holds at first start (the inventory knobs)."""
+
+import uuid as uuidlib
+
+from nova_powervm.simulator import lpar as sim_lpar
+from nova_powervm.simulator import model
+from nova_powervm.simulator import registry
+from nova_powervm.simulator import storage
+from nova_powervm.simulator import system
+from nova_powervm.simulator import vios as sim_vios
+from nova_powervm.simulator import xmlutil as xu
+
+
+class Inventory(object):
+    """Inventory knobs.
+
+    :param cores: configurable processor units.
+    :param memory_gb: configurable memory (GB).
+    :param lmb_mb: logical memory block size (MB).
+    :param vioses: number of VIOSes (``vios1``...; ids 2, 3, ...).
+    :param volume_groups: list of ``(name, capacity_gb, repo_gb|None)``
+        created on the first VIOS.
+    :param vswitches: list of vswitch names (the first is the default).
+    :param fc_ports: physical FC ports per VIOS.
+    :param srr_capable: simplified remote restart capability.
+    :param compat_modes: supported processor compatibility modes.
+    :param mgmt_memory_mb: memory of the NovaLink partition.
+    :param ssp: create an SSP cluster (when the SSP module is present).
+    :param mgmt_vios: the NovaLink partition is an I/O host (it appears
+        in the VIOS feed with ``IsManagementPartition=true`` and owns the
+        volume groups) instead of a plain LPAR.
+    :param proc_pools: names of shared processor pools besides
+        ``DefaultPool`` (pool ids 1, 2, ...).
+    :param sriov_label: label of every SR-IOV physical port (physnet).
+    :param system_name: the ManagedSystem name.
+    :param mtms: ``type-model*serial``.
+    """
+
+    def __init__(self, cores=20, memory_gb=256, lmb_mb=256, vioses=2,
+                 volume_groups=None, vswitches=None, fc_ports=2,
+                 srr_capable=True, compat_modes=system.COMPAT_MODES,
+                 mgmt_memory_mb=4096, ssp=False, sriov_label='default',
+                 mgmt_vios=False, proc_pools=('SharedPool01',),
+                 system_name='Server-9009-42A-SN21F64EV',
+                 mtms='9009-42A*21F64EV'):
+        self.cores = cores
+        self.memory_gb = memory_gb
+        self.lmb_mb = lmb_mb
+        self.vioses = vioses
+        self.volume_groups = (volume_groups if volume_groups is not None
+                              else [('rootvg', 100, 10), ('datavg', 500,
+                                                          None)])
+        self.vswitches = (vswitches if vswitches is not None else
+                          ['ETHERNET0', 'MGMTSWITCH', 'NovaLinkVEABridge'])
+        self.fc_ports = fc_ports
+        self.srr_capable = srr_capable
+        self.compat_modes = tuple(compat_modes)
+        self.mgmt_memory_mb = mgmt_memory_mb
+        self.hypervisor_mb = 8192
+        self.ssp = ssp
+        self.sriov_label = sriov_label
+        self.mgmt_vios = mgmt_vios
+        self.proc_pools = list(proc_pools)
+        self.system_name = system_name
+        self.mtms = mtms
+        ns = uuidlib.uuid5(uuidlib.NAMESPACE_OID, 'pvm-sim-' + system_name)
+        self.sys_uuid = str(ns)
+        self.console_uuid = str(uuidlib.uuid5(ns, 'console'))
+        self.console_name = 'novalink'
+
+    @property
+    def loc_prefix(self):
+        """Location code prefix ``<type>.<model>.<serial>``."""
+        mtm, serial = self.mtms.split('*')
+        return '%s.%s' % (mtm.replace('-', '.'), serial)
+
+    def partition_uuid(self, name):
+        """A stable UPPER-case UUID for a seeded partition.
+
+        :param name: the partition name.
+        """
+        val = uuidlib.uuid5(uuidlib.UUID(self.sys_uuid), name)
+        # Keep the first nibble < 8 like PowerVM UUIDs.
+        text = '%x%s' % (int(str(val)[0], 16) & 7, str(val)[1:])
+        return text.upper()
+
+    def to_dict(self):
+        """JSON-able knobs (persisted with the state)."""
+        return dict((k, v) for k, v in vars(self).items()
+                    if not k.startswith('_'))
+
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild from :meth:`to_dict` output.
+
+        :param data: the dict.
+        """
+        inv = cls()
+        for key, val in data.items():
+            setattr(inv, key, tuple(val) if key == 'compat_modes' else val)
+        return inv
+
+
+def _mgmt_partition(sim, inv):
+    mgmt_uuid = inv.partition_uuid('novalink')
+    if inv.mgmt_vios:
+        obj = sim_vios.build_vios(sim, 'novalink', 1, mgmt_uuid,
+                                  mem_mb=inv.mgmt_memory_mb, procs=0.5)
+        xu.set_text(obj.elem, 'PartitionType', 'AIX/Linux')
+        xu.set_text(obj.elem, 'IsManagementPartition', True)
+        return obj
+    elem = sim_lpar.build_partition(
+        sim, sim_lpar.lpar_template(), 'novalink', 1, mgmt_uuid,
+        'AIX/Linux', 'running', mgmt=True)
+    xu.set_text(elem, 'PartitionMemoryConfiguration/DesiredMemory',
+                inv.mgmt_memory_mb)
+    mgmt = model.Obj('LogicalPartition', mgmt_uuid, elem,
+                     ('ManagedSystem', inv.sys_uuid))
+    sim_lpar.sync_partition(mgmt)
+    return mgmt
+
+
+def seed(sim, inv):
+    """Create the initial objects of an inventory in ``sim``'s store.
+
+    :param sim: the Simulator.
+    :param inv: the :class:`Inventory`.
+    """
+    store = sim.store
+    store.add(system.build_managed_system(inv, sim.base_url))
+    store.add(system.build_management_console(inv))
+    mgmt = store.add(_mgmt_partition(sim, inv))
+    vioses = [mgmt] if inv.mgmt_vios else []
+    for idx in range(inv.vioses):
+        name = 'vios%d' % (idx + 1)
+        obj = sim_vios.build_vios(sim, name, idx + 2,
+                                  inv.partition_uuid(name))
+        store.add(obj)
+        sim.fc_seed(obj, inv.fc_ports)
+        vioses.append(obj)
+    if vioses:
+        for name, cap, repo in inv.volume_groups:
+            store.add(storage.build_vg(sim, vioses[0], name, cap, repo))
+    for pool in system.build_proc_pools(sim, inv.proc_pools):
+        store.add(pool)
+    for idx, name in enumerate(inv.vswitches):
+        mode = 'Vepa' if name == 'MGMTSWITCH' else 'Veb'
+        store.add(system.build_vswitch(sim, name, idx, mode))
+    sim.ssp_seed(inv)
+    registry.run_hooks('seed_done', sim, inv)

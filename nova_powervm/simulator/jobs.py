@@ -1,0 +1,209 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Job framework: templates, requests, polling, results and failures.
+
+Operations register with :func:`operation`; a handler receives the
+simulator, the target :class:`~nova_powervm.simulator.model.Obj` (or None
+for root-level jobs) and the parameters as a dict, runs under the store
+lock, and returns a dict of result parameters or raises :class:`JobFailed`.
+"""
+
+import itertools
+import threading
+import time
+
+from nova_powervm.simulator import registry
+from nova_powervm.simulator import templates
+from nova_powervm.simulator import xmlutil as xu
+
+OPERATIONS = {}
+
+
+class JobFailed(Exception):
+    """A job ends with ``FAILED_BEFORE_COMPLETION`` and this message."""
+
+
+def operation(group, name):
+    """Decorator registering a job handler for ``group``/``name``.
+
+    :param group: the root type (``LogicalPartition``, ``ManagedSystem``...).
+    :param name: the operation name (``PowerOn``...).
+    """
+    def deco(func):
+        OPERATIONS[(group, name)] = func
+        return func
+    return deco
+
+
+def _millis():
+    return str(int(time.time() * 1000))
+
+
+class JobManager(object):
+    """Holds submitted jobs and advances them.
+
+    :param sim: the Simulator.
+    """
+
+    def __init__(self, sim):
+        self.sim = sim
+        self._jobs = {}
+        self._ids = itertools.count(int(time.time() * 1000))
+        self._lock = threading.Lock()
+
+    def template(self, group, op):
+        """The JobRequest template for an operation.
+
+        :param group: the root type.
+        :param op: the operation name.
+        """
+        if (group, op) not in OPERATIONS:
+            raise registry.SimError(404, 'Unknown job %s/%s' % (group, op))
+        elem = templates.capture_kind('JobRequest')
+        xu.set_text(elem, 'RequestedOperation/OperationName', op, ns=xu.WEB)
+        xu.set_text(elem, 'RequestedOperation/GroupName', group, ns=xu.WEB)
+        params = xu.find(elem, 'JobParameters', ns=xu.WEB)
+        for child in list(params):
+            params.remove(child)
+        return elem
+
+    def submit(self, group, uuid, op, request, url):
+        """Start a job from a client JobRequest element.
+
+        :param group: the root type from the path.
+        :param uuid: the target UUID or None.
+        :param op: the operation name.
+        :param request: the cleaned JobRequest element.
+        :param url: the request path (for RequestURL).
+        """
+        if (group, op) not in OPERATIONS:
+            raise registry.SimError(404, 'Unknown job %s/%s' % (group, op))
+        params = {}
+        for parm in xu.findall(request, 'JobParameters/JobParameter',
+                               ns=xu.WEB):
+            params[xu.text(parm, 'ParameterName', ns=xu.WEB)] = (
+                xu.text(parm, 'ParameterValue', '', ns=xu.WEB))
+        job_id = str(next(self._ids))
+        job = {'id': job_id, 'group': group, 'uuid': uuid, 'op': op,
+               'params': params, 'request': request, 'url': url,
+               'started': _millis(), 'status': 'RUNNING',
+               'due': time.monotonic() + self.sim.job_seconds,
+               'results': {}, 'error': None}
+        with self._lock:
+            self._jobs[job_id] = job
+        self._advance(job)
+        return self.render(job)
+
+    def _advance(self, job):
+        if job['status'] != 'RUNNING' or time.monotonic() < job['due']:
+            return
+        handler = OPERATIONS[(job['group'], job['op'])]
+        with self.sim.store.lock:
+            if job['status'] != 'RUNNING':
+                return
+            fault = self.sim.faults.job_fault(job['op'])
+            try:
+                if fault is not None:
+                    raise JobFailed(fault)
+                target = None
+                if job['uuid']:
+                    target = self.sim.store.get(job['uuid'], job['group'])
+                    if target is None:
+                        raise JobFailed('Target %s not found' % job['uuid'])
+                job['results'] = handler(self.sim, target,
+                                         job['params']) or {}
+                job['status'] = 'COMPLETED_OK'
+            except JobFailed as exc:
+                job['error'] = str(exc)
+                job['status'] = 'FAILED_BEFORE_COMPLETION'
+            job['completed'] = _millis()
+
+    def get(self, job_id):
+        """The JobResponse element of a job, advancing it if due.
+
+        :param job_id: the job id.
+        """
+        job = self._job(job_id)
+        self._advance(job)
+        return self.render(job)
+
+    def _job(self, job_id):
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise registry.SimError(404, 'Job %s not found' % job_id)
+        return job
+
+    def delete(self, job_id):
+        """Forget a job.
+
+        :param job_id: the job id.
+        """
+        self._job(job_id)
+        with self._lock:
+            self._jobs.pop(job_id, None)
+
+    def cancel(self, job_id):
+        """Cancel a running job.
+
+        :param job_id: the job id.
+        """
+        job = self._job(job_id)
+        if job['status'] == 'RUNNING':
+            job['status'] = 'COMPLETED_WITH_ERROR'
+            job['error'] = 'Job cancelled'
+            job['completed'] = _millis()
+
+    def running(self):
+        """How many jobs are still running (due ones complete first)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            self._advance(job)
+        return sum(1 for j in jobs if j['status'] == 'RUNNING')
+
+    def render(self, job):
+        """A JobResponse element for a job.
+
+        :param job: the job dict.
+        """
+        elem = templates.capture_kind('JobResponse')
+        w = xu.WEB
+        xu.find(elem, 'RequestURL', ns=w).set('href', job['url'])
+        xu.set_text(elem, 'TargetUuid', job['uuid'], ns=w)
+        xu.set_text(elem, 'JobID', job['id'], ns=w)
+        xu.set_text(elem, 'TimeStarted', job['started'], ns=w)
+        xu.set_text(elem, 'TimeCompleted', job.get('completed', '0'), ns=w)
+        xu.set_text(elem, 'Status', job['status'], ns=w)
+        inst = xu.find(elem, 'JobRequestInstance', ns=w)
+        for child in list(inst):
+            inst.remove(child)
+        for child in job['request']:
+            inst.append(xu.deepcopy(child))
+        results = xu.find(elem, 'Results', ns=w)
+        for child in list(results):
+            results.remove(child)
+        res = dict(job['results'])
+        if job['error']:
+            res['result'] = job['error']
+        for name, val in res.items():
+            parm = xu.sub(results, 'JobParameter', ns=w,
+                          schemaVersion='V1_0')
+            xu.sub(parm, 'ParameterName', name, ns=w)
+            xu.sub(parm, 'ParameterValue', val, ns=w)
+        if job['error']:
+            exc = xu.sub(elem, 'ResponseException', ns=w,
+                         schemaVersion='V1_0')
+            xu.sub(exc, 'Message', job['error'], ns=w)
+        return elem

@@ -1,0 +1,136 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Test fixtures: the NovaLink simulator (in-process or as a server)."""
+
+import json
+import threading
+import urllib.request
+
+import fixtures
+from pypowervm import adapter as pvm_adpt
+import wsgi_intercept
+from wsgi_intercept import requests_intercept
+
+from nova_powervm.simulator import core
+from nova_powervm.simulator import server as sim_server
+
+_INTERCEPT_LOCK = threading.Lock()
+_INTERCEPT_USERS = [0]
+
+
+def _install_intercept(host, port, app):
+    with _INTERCEPT_LOCK:
+        if not _INTERCEPT_USERS[0]:
+            requests_intercept.install()
+        _INTERCEPT_USERS[0] += 1
+        wsgi_intercept.add_wsgi_intercept(host, port, lambda: app)
+
+
+def _remove_intercept(host, port):
+    with _INTERCEPT_LOCK:
+        wsgi_intercept.remove_wsgi_intercept(host, port)
+        _INTERCEPT_USERS[0] -= 1
+        if not _INTERCEPT_USERS[0]:
+            requests_intercept.uninstall()
+
+
+class SimulatorFixture(fixtures.Fixture):
+    """A NovaLink REST simulator plus a logged-on pypowervm Adapter.
+
+    :param host: host name clients use (intercept mode).
+    :param port: port clients use (intercept mode; server mode binds an
+        ephemeral port on 127.0.0.1 and sets ``self.port``).
+    :param inventory: a :class:`nova_powervm.simulator.Inventory`.
+    :param mode: ``intercept`` (wsgi-intercept for ``requests``) or
+        ``server`` (a real threaded HTTP server).
+    :param state_dir: state directory (private temporary one if None).
+    :param event_timeout: seconds an event long poll blocks.
+    """
+
+    def __init__(self, host='localhost', port=12080, inventory=None,
+                 mode='intercept', state_dir=None, event_timeout=1.0):
+        super(SimulatorFixture, self).__init__()
+        if mode not in ('intercept', 'server'):
+            raise ValueError('mode must be intercept or server')
+        self.host = host
+        self.port = port
+        self.inventory = inventory
+        self.mode = mode
+        self.state_dir = state_dir
+        self.event_timeout = event_timeout
+        self.server = None
+
+    def _setUp(self):
+        self.sim = core.Simulator(
+            inventory=self.inventory, state_dir=self.state_dir,
+            event_timeout=self.event_timeout,
+            base_url='http://%s:%d' % (self.host, self.port))
+        self.addCleanup(self.sim.close)
+        if self.mode == 'server':
+            self.server = sim_server.SimServer(self.sim, '127.0.0.1', 0)
+            self.host, self.port = '127.0.0.1', self.server.port
+            self.server.start()
+            self.addCleanup(self.server.stop)
+        else:
+            _install_intercept(self.host, self.port, self.sim)
+            self.addCleanup(_remove_intercept, self.host, self.port)
+        session = pvm_adpt.Session(host=self.host, port=self.port,
+                                   protocol='http', conn_tries=1)
+        self.addCleanup(self._logoff, session)
+        self.adapter = pvm_adpt.Adapter(session)
+
+    @staticmethod
+    def _logoff(session):
+        if session.has_event_listener:
+            session._eventlistener.shutdown()
+        session._logoff()
+
+    # Admin API (same JSON as /sim/...) -------------------------------
+    def _admin(self, method, path, data=None):
+        if self.mode == 'server':
+            req = urllib.request.Request(
+                'http://%s:%d/sim/%s' % (self.host, self.port, path),
+                method=method, data=(json.dumps(data).encode()
+                                     if data is not None else None))
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return json.loads(resp.read() or b'null')
+        return None
+
+    def state(self):
+        """The ``GET /sim/state`` dict."""
+        return self.sim.state()
+
+    def stats(self):
+        """The ``GET /sim/stats`` dict."""
+        return self.sim.stats.as_dict()
+
+    def reset_stats(self):
+        """``POST /sim/stats/reset``."""
+        self.sim.reset_stats()
+
+    def add_fault(self, **spec):
+        """``POST /sim/faults`` with ``spec``.
+
+        :param spec: the fault spec (see the admin API).
+        """
+        return self.sim.faults.add(**spec)
+
+    def clear_faults(self):
+        """``DELETE /sim/faults``."""
+        self.sim.faults.clear()
+
+    def driver_flags(self):
+        """``[powervm]`` options pointing a driver at this simulator."""
+        return {'pvm_host': self.host, 'pvm_port': self.port,
+                'host_shim': 'simulator', 'volume_group_name': 'datavg'}
