@@ -1,0 +1,470 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Spawn and destroy flows on the simulator.
+
+Flow structure per case, state on the simulator afterwards, a revert test
+for every step of spawn, destroy idempotency and the REST budgets.
+"""
+
+import json
+import re
+import threading
+
+from nova import exception as nova_exc
+import testscenarios
+
+from nova_powervm import exception as pvm_exc
+from nova_powervm.tests.unit.virt.powervm import flowbase
+from nova_powervm.tests.unit.virt.powervm import test_media
+from nova_powervm.virt.powervm import flows
+from nova_powervm.virt.powervm import media
+from nova_powervm.virt.powervm import vm
+
+
+class SpawnDestroyTestCase(flowbase.FlowTestCase):
+    """Common helpers."""
+
+    def spawn(self, inst, network_info=None, power_on=True, image_meta=None):
+        flows.spawn(self.hctx, self.ctx, inst, image_meta or self.image_meta,
+                    [('/etc/motd', b'hello')], 'secret-pass',
+                    network_info, None, power_on)
+
+    def destroy(self, inst, destroy_disks=True):
+        flows.destroy(self.hctx, self.ctx, inst, [], None, destroy_disks)
+
+    def mappings(self, inst):
+        lpar_uuid = vm.get_pvm_uuid(inst)
+        return sorted(
+            (m['storage_type'], m['storage_name'])
+            for vios in self.sim.state()['vioses']
+            for m in vios['scsi_mappings']
+            if (m['lpar_uuid'] or '').upper() == lpar_uuid)
+
+    def cnas(self, inst):
+        lpar_uuid = vm.get_pvm_uuid(inst)
+        return sorted((c['mac'], c['vlan'], c['vswitch'])
+                      for c in self.sim.state()['cnas']
+                      if c['lpar_uuid'].upper() == lpar_uuid)
+
+
+class TestSpawnStructure(SpawnDestroyTestCase):
+    """The task list of each spawn case (built without any REST call)."""
+
+    def names(self, inst, network_info=None, power_on=True):
+        self.sim.reset_stats()
+        flow = flows.build_spawn(self.hctx, self.ctx, inst, self.image_meta,
+                                 [], None, network_info, None, power_on)
+        self.assertEqual(0, self.sim.stats()['total'])
+        return [atom.name for atom in flow]
+
+    def test_full(self):
+        self.assertEqual(
+            ['validate_flavor', 'create_lpar', 'plug_vifs', 'plug_mgmt_vif',
+             'create_disk_from_image', 'create_config_drive',
+             'connect_storage', 'power_on'],
+            self.names(self.instance(), flowbase.sea_network_info()))
+
+    def test_no_power_on_no_network_no_config_drive(self):
+        self.assertEqual(
+            ['validate_flavor', 'create_lpar', 'plug_mgmt_vif',
+             'create_disk_from_image', 'connect_storage'],
+            self.names(self.instance(config_drive=False), power_on=False))
+
+    def test_no_mgmt_vif(self):
+        self.flags(use_rmc_mgmt_vif=False, group='powervm')
+        self.assertNotIn('plug_mgmt_vif', self.names(self.instance()))
+
+    def test_destroy_structure(self):
+        flow = flows.build_destroy(self.hctx, self.instance(), True)
+        self.assertEqual(
+            ['power_off', 'close_console', 'disconnect_storage',
+             'delete_storage', 'delete_lpar'], [a.name for a in flow])
+
+
+class TestSpawn(SpawnDestroyTestCase):
+
+    def test_spawn_builds_everything(self):
+        inst = self.instance()
+        nwi = flowbase.sea_network_info()
+        self.spawn(inst, nwi)
+        lpar = self.lpar(inst)
+        self.assertEqual('running', lpar['state'])
+        self.assertEqual(2, lpar['vcpus'])
+        disk_name = self.hctx.disk_dvr.boot_disk_name(inst)
+        self.assertEqual(
+            [('VirtualDisk', disk_name),
+             ('VirtualOpticalMedia', media.vopt_name(inst))],
+            self.mappings(inst))
+        cnas = self.cnas(inst)
+        self.assertEqual(2, len(cnas), cnas)
+        self.assertIn(('FA163E000001', 100, 'ETHERNET0'), cnas)
+        self.assertIn((4094, 'MGMTSWITCH'), [c[1:] for c in cnas])
+        self.assertEqual(
+            [([('network-vif-plugged', nwi[0]['id'])], 300)],
+            self.virtapi.waited)
+        # The image went through the cache and the copy.
+        self.assertIn(self.hctx.disk_dvr.image_name(self.image_meta.id),
+                      self.vdisk_names())
+        self.assertEqual(
+            self.IMAGE_BYTES,
+            self.disk_bytes(disk_name, len(self.IMAGE_BYTES)))
+        media_names = [m['name'] for m in self.sim.state()['optical_media']]
+        self.assertIn(media.vopt_name(inst), media_names)
+        # The config drive describes the VIF and the RMC adapter.
+        mgmt_mac = [c[0] for c in cnas if c[1] == 4094][0]
+        iso = self.media_bytes(media.vopt_name(inst))
+        net = json.loads(test_media.read_iso(
+            iso, '/openstack/latest/network_data.json')[1])
+        self.assertEqual(
+            sorted(['fa:16:3e:00:00:01',
+                    ':'.join(mgmt_mac[i:i + 2].lower()
+                             for i in range(0, 12, 2))]),
+            sorted(link['ethernet_mac_address'] for link in net['links']))
+
+    def test_power_on_false_leaves_it_off(self):
+        inst = self.instance()
+        self.spawn(inst, power_on=False)
+        self.assertEqual('not activated', self.lpar(inst)['state'])
+        self.assertEqual(2, len(self.mappings(inst)))
+
+    def test_active_vif_is_not_waited_for(self):
+        inst = self.instance(config_drive=False)
+        self.spawn(inst, flowbase.sea_network_info(active=True))
+        self.assertEqual([], self.virtapi.waited)
+        self.assertEqual([('VirtualDisk',
+                           self.hctx.disk_dvr.boot_disk_name(inst))],
+                         self.mappings(inst))
+
+    def test_vif_timeout_not_fatal_goes_on(self):
+        self.flags(vif_plugging_is_fatal=False)
+        self.virtapi.outcome = 'timeout'
+        inst = self.instance()
+        self.spawn(inst, flowbase.sea_network_info())
+        self.assertEqual('running', self.lpar(inst)['state'])
+
+    def test_disk_sized_from_flavor(self):
+        inst = self.instance(root_gb=7)
+        self.spawn(inst)
+        name = self.hctx.disk_dvr.boot_disk_name(inst)
+        sizes = {vd['name']: vd['capacity_gb']
+                 for vd in self.sim.state()['virtual_disks']}
+        self.assertEqual(7.0, sizes[name])
+
+    def test_rest_budget_image_cached(self):
+        # Warm up: caches the image, the job template and the host.
+        self.spawn(self.instance(), flowbase.sea_network_info())
+        inst = self.instance()
+        _r, calls = self.count_rest(
+            self.spawn, inst,
+            flowbase.sea_network_info(mac='fa:16:3e:00:00:02'))
+        self.assertLessEqual(calls, 12, self.sim.stats()['by_pattern'])
+
+    def test_rest_budget_first_spawn_image_cached(self):
+        # Image cached, but nothing else known yet in this process except
+        # the host wrapper init_host read (remember_host).  The switch feed
+        # and the PowerOn job template cost one GET each, once.
+        self.spawn(self.instance(), flowbase.sea_network_info())
+        flowbase.pvm_vif._VSW_CACHE.clear()
+        flowbase.tf_vm._JOB_TEMPLATES.clear()
+        flowbase.tf_vm.remember_host(self.hctx.host_uuid,
+                                     self.host_wrapper())
+        _r, calls = self.count_rest(
+            self.spawn, self.instance(),
+            flowbase.sea_network_info(mac='fa:16:3e:00:00:02'))
+        self.assertLessEqual(calls, 14, self.sim.stats()['by_pattern'])
+
+
+class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
+    """A failure at each step of spawn leaves the host as it was."""
+
+    scenarios = [
+        ('validate_flavor', dict(
+            fault=None, specs={'powervm:bogus_key': '1'}, vif=True,
+            error=pvm_exc.InvalidExtraSpec)),
+        ('create_lpar', dict(
+            fault=dict(method='PUT', path='ManagedSystem/[^/]+/'
+                       'LogicalPartition$'), vif=True, specs=None,
+            error=pvm_exc.PowerVMAPIFailed)),
+        ('plug_vifs', dict(
+            fault=dict(method='PUT', path='ClientNetworkAdapter'), vif=True,
+            specs=None, error=nova_exc.VirtualInterfacePlugException)),
+        ('plug_vifs_event_timeout', dict(
+            fault='timeout', vif=True, specs=None,
+            error=nova_exc.VirtualInterfaceCreateException)),
+        ('plug_vifs_event_failed', dict(
+            fault='failed', vif=True, specs=None,
+            error=nova_exc.VirtualInterfaceCreateException)),
+        ('plug_mgmt_vif', dict(
+            fault=dict(method='PUT', path='ClientNetworkAdapter'), vif=False,
+            specs=None, error=pvm_exc.PowerVMAPIFailed)),
+        ('create_disk_copy', dict(
+            fault=dict(method='POST', path='VolumeGroup'), vif=True,
+            specs=None, error=pvm_exc.PowerVMAPIFailed)),
+        ('create_config_drive', dict(
+            fault=dict(method='PUT', path='web/File/contents'), vif=True,
+            specs=None, error=pvm_exc.PowerVMAPIFailed)),
+        ('connect_storage', dict(
+            fault=dict(method='POST', path='VirtualIOServer/[^/]+$'),
+            vif=True, specs=None, error=pvm_exc.PowerVMAPIFailed)),
+        ('power_on', dict(
+            fault=dict(kind='job_fail', job='PowerOn'), vif=True,
+            specs=None, error=nova_exc.InstancePowerOnFailure)),
+    ]
+
+    def test_revert_leaves_nothing(self):
+        # The image is cached first: the cache is not what is tested here.
+        self.spawn(self.instance(config_drive=False), power_on=False)
+        before = flowbase.normalise(self.sim.state())
+        if self.fault in ('timeout', 'failed'):
+            self.virtapi.outcome = self.fault
+        elif self.fault:
+            self.sim.add_fault(count=1, **self.fault)
+        inst = self.instance(extra_specs=self.specs)
+        nwi = flowbase.sea_network_info(mac='fa:16:3e:00:00:09') \
+            if self.vif else None
+        self.assertRaises(self.error, self.spawn, inst, nwi)
+        self.assertIsNone(self.lpar(inst))
+        self.assertEqual(before, flowbase.normalise(self.sim.state()))
+
+
+class TestSpawnRevertsUncached(SpawnDestroyTestCase):
+    """A failed spawn also removes the image cache entry it created."""
+
+    def _check(self, **fault):
+        before = flowbase.normalise(self.sim.state())
+        self.sim.add_fault(count=1, **fault)
+        self.assertRaises(nova_exc.NovaException, self.spawn,
+                          self.instance())
+        self.assertEqual(before, flowbase.normalise(self.sim.state()))
+
+    def test_image_upload_fails(self):
+        self._check(method='PUT', path='web/File/contents')
+
+    def test_copy_fails_after_upload(self):
+        # The 1st VG POST creates the cache disk, the 2nd the copy.
+        before = flowbase.normalise(self.sim.state())
+        self.sim.add_fault(method='POST', path='VolumeGroup/[^/]+$',
+                           count=-1)
+        self.assertRaises(nova_exc.NovaException, self.spawn,
+                          self.instance())
+        self.sim.clear_faults()
+        self.assertEqual(before, flowbase.normalise(self.sim.state()))
+
+    def test_power_on_fails(self):
+        self._check(kind='job_fail', job='PowerOn')
+
+
+class TestDestroy(SpawnDestroyTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.empty = flowbase.normalise(self.sim.state())
+        self.inst = self.instance()
+        self.spawn(self.inst, flowbase.sea_network_info())
+        self.image_vd = self.hctx.disk_dvr.image_name(self.image_meta.id)
+
+    def assert_gone(self, keep_disk=False):
+        self.assertIsNone(self.lpar(self.inst))
+        self.assertEqual([], self.mappings(self.inst))
+        self.assertEqual([], self.cnas(self.inst))
+        self.assertEqual([], self.sim.state()['optical_media'])
+        expect = [self.image_vd]
+        if keep_disk:
+            expect.append(self.hctx.disk_dvr.boot_disk_name(self.inst))
+        self.assertEqual(sorted(expect), self.vdisk_names())
+
+    def test_destroy_running(self):
+        _r, calls = self.count_rest(self.destroy, self.inst)
+        self.assertLessEqual(calls, 10, self.sim.stats()['by_pattern'])
+        self.assert_gone()
+
+    def test_destroy_second_time_in_process(self):
+        self.destroy(self.instance())  # missing: nothing but a GET
+        other = self.instance()
+        self.spawn(other, flowbase.sea_network_info(mac='fa:16:3e:0:0:7'))
+        self.destroy(other)
+        _r, calls = self.count_rest(self.destroy, self.inst)
+        self.assertLessEqual(calls, 9, self.sim.stats()['by_pattern'])
+        self.assert_gone()
+
+    def test_destroy_is_idempotent(self):
+        self.destroy(self.inst)
+        _r, calls = self.count_rest(self.destroy, self.inst)
+        self.assertEqual(1, calls)
+        self.assert_gone()
+
+    def test_destroy_keeps_disk_when_asked(self):
+        self.destroy(self.inst, destroy_disks=False)
+        self.assert_gone(keep_disk=True)
+
+    def test_destroy_powered_off(self):
+        self.set_state(self.inst, 'not activated')
+        self.destroy(self.inst)
+        self.assert_gone()
+
+    def test_destroy_then_image_cache_cleanup(self):
+        self.destroy(self.inst)
+        self.assertEqual([], flows.manage_image_cache(self.hctx, self.ctx,
+                                                      [self.inst]))
+        self.assertEqual([self.image_vd], flows.manage_image_cache(
+            self.hctx, self.ctx, []))
+        self.assertEqual(self.empty, flowbase.normalise(self.sim.state()))
+
+    def test_cleanup_is_destroy(self):
+        flows.cleanup(self.hctx, self.ctx, self.inst, [], None, True)
+        self.assert_gone()
+        flows.cleanup(self.hctx, self.ctx, self.inst, [], None, True)
+
+
+class TestPlugUnplug(SpawnDestroyTestCase):
+
+    def test_plug_existing_and_new_then_unplug(self):
+        inst = self.instance(config_drive=False)
+        nwi = flowbase.sea_network_info(active=True)
+        self.spawn(inst, nwi)
+        _r, calls = self.count_rest(flows.plug_vifs, self.hctx, inst, nwi)
+        self.assertEqual(2, calls)
+        self.assertEqual(2, len(self.cnas(inst)))
+        more = flowbase.sea_network_info(vlan=200, mac='fa:16:3e:00:00:0b')
+        flows.plug_vifs(self.hctx, inst, more)
+        self.assertIn(('FA163E00000B', 200, 'ETHERNET0'), self.cnas(inst))
+        self.assertEqual([], self.virtapi.waited)
+        flows.unplug_vifs(self.hctx, inst, more)
+        self.assertNotIn(('FA163E00000B', 200, 'ETHERNET0'),
+                         self.cnas(inst))
+        self.assertIn(('FA163E000001', 100, 'ETHERNET0'), self.cnas(inst))
+
+    def test_plug_missing_lpar(self):
+        self.assertRaises(nova_exc.VirtualInterfacePlugException,
+                          flows.plug_vifs, self.hctx, self.instance(),
+                          flowbase.sea_network_info())
+
+    def test_unplug_missing_lpar_is_fine(self):
+        flows.unplug_vifs(self.hctx, self.instance(),
+                          flowbase.sea_network_info())
+
+
+class TestConcurrentSpawns(SpawnDestroyTestCase):
+
+    def test_two_spawns_share_one_image_upload(self):
+        insts = [self.instance(), self.instance()]
+        errors = []
+
+        def run(inst, mac):
+            try:
+                self.spawn(inst, flowbase.sea_network_info(mac=mac))
+            except Exception as exc:  # reported below
+                errors.append(exc)
+        threads = [threading.Thread(target=run, args=(inst, mac))
+                   for inst, mac in zip(insts, ('fa:16:3e:0:0:a1',
+                                                'fa:16:3e:0:0:a2'))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertEqual([], errors)
+        self.assertEqual(['running', 'running'],
+                         [self.lpar(i)['state'] for i in insts])
+        dvr = self.hctx.disk_dvr
+        self.assertEqual(
+            sorted([dvr.image_name(self.image_meta.id)] +
+                   [dvr.boot_disk_name(i) for i in insts]),
+            self.vdisk_names())
+        for inst in insts:
+            self.assertEqual(2, len(self.mappings(inst)))
+
+
+class TestSpawnFailsAtEachRequest(SpawnDestroyTestCase):
+    """Every REST request of a spawn fails once, in turn.
+
+    The spawn either copes (a failed descriptor or job cleanup) or fails and
+    leaves the host exactly as it was.
+    """
+
+    @staticmethod
+    def regex(pattern):
+        path = re.escape(pattern.split(' ', 1)[1])
+        for key in ('uuid', 'id'):
+            path = path.replace(re.escape('{%s}' % key), '[^/]+')
+        return path + '$'
+
+    def test_each_request(self):
+        self.spawn(self.instance(config_drive=False), power_on=False)
+        self.spawn(self.instance(), flowbase.sea_network_info())
+        self.sim.reset_stats()
+        self.spawn(self.instance(),
+                   flowbase.sea_network_info(mac='fa:16:3e:00:00:03'))
+        requests = sorted(self.sim.stats()['by_pattern'])
+        self.assertEqual(11, len(requests), requests)
+        failed = []
+        for n, request in enumerate(requests):
+            before = flowbase.normalise(self.sim.state())
+            inst = self.instance()
+            self.sim.add_fault(method=request.split(' ')[0],
+                               path=self.regex(request), count=1)
+            try:
+                self.spawn(inst, flowbase.sea_network_info(
+                    mac='fa:16:3e:00:01:%02x' % n))
+            except nova_exc.NovaException:
+                failed.append(request)
+                self.assertEqual(before,
+                                 flowbase.normalise(self.sim.state()),
+                                 request)
+            else:
+                self.assertEqual('running', self.lpar(inst)['state'],
+                                 request)
+                self.assertEqual(2, len(self.mappings(inst)), request)
+            self.sim.clear_faults()
+        # Only the cleanup DELETEs (upload descriptor, finished job) may
+        # fail without failing the spawn.
+        self.assertEqual(
+            sorted(r for r in requests if not r.startswith('DELETE')),
+            sorted(failed))
+
+
+class TestDestroyFailsAtEachRequest(SpawnDestroyTestCase):
+    """Every REST request of a destroy fails once, in turn.
+
+    Whatever was done before the failure, destroying again finishes the
+    job and leaves nothing of the instance.
+    """
+
+    def test_each_request(self):
+        empty = flowbase.normalise(self.sim.state())
+        inst = self.instance()
+        self.spawn(inst, flowbase.sea_network_info())
+        self.sim.reset_stats()
+        self.destroy(inst)
+        requests = sorted(self.sim.stats()['by_pattern'])
+        image_vd = self.hctx.disk_dvr.image_name(self.image_meta.id)
+        for n, request in enumerate(requests):
+            inst = self.instance()
+            self.spawn(inst, flowbase.sea_network_info(
+                mac='fa:16:3e:00:02:%02x' % n))
+            self.sim.add_fault(method=request.split(' ')[0],
+                               path=TestSpawnFailsAtEachRequest.regex(
+                                   request), count=1)
+            try:
+                self.destroy(inst)
+            except nova_exc.NovaException:
+                self.sim.clear_faults()
+                self.destroy(inst)
+            self.sim.clear_faults()
+            self.assertIsNone(self.lpar(inst), request)
+            self.assertEqual([image_vd], self.vdisk_names(), request)
+            self.assertEqual([], self.sim.state()['optical_media'], request)
+            self.assertEqual([], self.sim.state()['cnas'], request)
+            self.assertEqual([], self.mappings(inst), request)
+        flows.manage_image_cache(self.hctx, self.ctx, [])
+        self.assertEqual(empty, flowbase.normalise(self.sim.state()))

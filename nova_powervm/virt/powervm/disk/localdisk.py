@@ -1,0 +1,224 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Boot disks as logical volumes in a volume group of a VIOS.
+
+Images are cached in the volume group as VDisks named ``i_<image id>``;
+a boot disk ``b_<instance uuid>`` is a copy of the cached image made by
+the VIOS (a VDisk created with ``BaseImage``).  A cache miss uploads the
+image once, streamed from Glance.  ``manage_image_cache`` removes cached
+images that no instance on the host uses any more.
+"""
+
+from nova import exception as nova_exc
+from oslo_concurrency import lockutils
+from oslo_log import log as logging
+from pypowervm import exceptions as pvm_exc
+from pypowervm.utils import retry as pvm_retry
+from pypowervm.wrappers import storage as pvm_stg
+from pypowervm.wrappers import vios_file as pvm_file
+from pypowervm.wrappers import virtual_io_server as pvm_vios
+
+from nova_powervm import conf as pvm_conf
+from nova_powervm.virt.powervm.disk import base
+from nova_powervm.virt.powervm import errors
+from nova_powervm.virt.powervm import image
+from nova_powervm.virt.powervm import media
+
+LOG = logging.getLogger(__name__)
+CONF = pvm_conf.CONF
+
+
+@pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
+def _add_vdisk(vg_w, vdisk):
+    """POST a VG with one more VDisk (re-read and retried on 412).
+
+    :returns: ``(updated vg wrapper, the new VDisk from the reply)``.
+    """
+    vg_w.virtual_disks.append(vdisk)
+    vg_w = vg_w.update()
+    for vd in vg_w.virtual_disks:
+        if vd.name.split('/')[-1] == vdisk.name:
+            return vg_w, vd
+    raise nova_exc.NovaException(
+        'Volume group %s did not create disk %s' % (vg_w.name, vdisk.name))
+
+
+def _remove_vdisks(vg_w, udids):
+    """POST a VG without the VDisks of the given UDIDs (if any is there).
+
+    :returns: names of the removed VDisks.
+    """
+    return media.remove_from_vg(vg_w, vdisk_udids=udids)[0]
+
+
+class LocalStorage(base.DiskAdapter):
+    """Disk adapter on a volume group (``[powervm] volume_group_name``).
+
+    :param adapter: pypowervm ``Adapter``.
+    :param host_uuid: ManagedSystem UUID.
+    :param mgmt_uuid: UUID of the NovaLink management partition.
+    :param vioses: VIOS wrappers already read (saves the feed GET).
+    """
+
+    def __init__(self, adapter, host_uuid, mgmt_uuid, vioses=None):
+        super().__init__(adapter, host_uuid, mgmt_uuid)
+        self.vg_name = CONF.powervm.volume_group_name
+        self.vios_uuid, self.vg_uuid = self._find_vg(vioses)
+        self.capabilities = dict(
+            base.DiskAdapter.capabilities, has_imagecache=True,
+            snapshot=self.vios_uuid == mgmt_uuid)
+
+    def _find_vg(self, vioses):
+        """Find the VG; note the media repository on the way."""
+        if not self.vg_name:
+            raise nova_exc.InvalidInput(
+                reason='[powervm] volume_group_name is required with '
+                       'disk_driver=localdisk')
+        with errors.translate('find volume group %s' % self.vg_name):
+            if vioses is None:
+                vioses = pvm_vios.VIOS.get(self.adapter)
+            found = None
+            for vios_w in vioses:
+                for vg_w in pvm_stg.VG.get(
+                        self.adapter, parent_type=pvm_vios.VIOS,
+                        parent_uuid=vios_w.uuid):
+                    if vg_w.vmedia_repos:
+                        media.remember_repo(self.host_uuid, vios_w.uuid,
+                                            vg_w.uuid)
+                    if vg_w.name == self.vg_name and found is None:
+                        found = vios_w.uuid, vg_w.uuid
+                if found:
+                    return found
+        raise nova_exc.InvalidInput(
+            reason='volume group %s ([powervm] volume_group_name) was not '
+                   'found on any Virtual I/O Server' % self.vg_name)
+
+    @property
+    def vios_uuids(self):
+        """The one VIOS that owns the volume group."""
+        return [self.vios_uuid]
+
+    def get_vg(self):
+        """Read the volume group (1 GET)."""
+        with errors.translate('read volume group %s' % self.vg_name):
+            return pvm_stg.VG.get(self.adapter, uuid=self.vg_uuid,
+                                  parent_type=pvm_vios.VIOS,
+                                  parent_uuid=self.vios_uuid)
+
+    def disk_usage(self):
+        """``(total_gb, used_gb)`` of the volume group (1 GET)."""
+        vg_w = self.get_vg()
+        return (float(vg_w.capacity),
+                float(vg_w.capacity) - float(vg_w.available_size))
+
+    def is_instance_disk(self, storage, instance):
+        """A VDisk named after the instance's boot disk."""
+        return (type(storage) is pvm_stg.VDisk and
+                storage.name.split('/')[-1] == self.boot_disk_name(instance))
+
+    def vg_disk_names(self, instance):
+        """The boot disk, in the volume group of this adapter's VIOS."""
+        return {self.vios_uuid: [self.boot_disk_name(instance)]}
+
+    def create_disk_from_image(self, context, instance, image_meta):
+        """Copy the cached image (uploading it first on a miss).
+
+        2 round trips with the image cached (GET and POST of the VG);
+        4 more on a miss (POST VG, PUT File, PUT contents, DELETE File).
+        """
+        image_id = image_meta.id
+        with lockutils.lock('pvm-image-%s-%s' % (self.vg_uuid, image_id)):
+            vg_w = self.get_vg()
+            name = self.image_name(image_id)
+            cached = [vd for vd in vg_w.virtual_disks if vd.name == name]
+            created = None
+            if cached:
+                img_vd = cached[0]
+            else:
+                vg_w, img_vd = self._upload_image(context, vg_w, image_meta)
+                created = img_vd
+        try:
+            with errors.translate('create boot disk', instance=None):
+                new = pvm_stg.VDisk.bld(
+                    self.adapter, self.boot_disk_name(instance),
+                    self.disk_size_gb(instance, image_meta),
+                    base_image=img_vd.udid)
+                vg_w, disk = _add_vdisk(vg_w, new)
+        except Exception:
+            if created is not None:
+                self.delete_disks([created])
+            raise
+        LOG.info('Created boot disk %(disk)s from image %(img)s.',
+                 {'disk': disk.name, 'img': image_id}, instance=instance)
+        return disk, created
+
+    def _upload_image(self, context, vg_w, image_meta):
+        """Create the ``i_`` VDisk and stream the image into it."""
+        size = base.image_size(image_meta)
+        with errors.translate('cache image %s' % image_meta.id):
+            vdisk = pvm_stg.VDisk.bld(
+                self.adapter, self.image_name(image_meta.id),
+                max(1, -(-size // (1024 ** 3))))
+            vg_w, img_vd = _add_vdisk(vg_w, vdisk)
+        try:
+            self._stream_into(context, image_meta, img_vd, size)
+        except Exception:
+            LOG.warning('Upload of image %s failed; removing its disk.',
+                        image_meta.id)
+            self.delete_disks([img_vd])
+            raise
+        return vg_w, img_vd
+
+    def _stream_into(self, context, image_meta, vdisk, size):
+        """Upload an image into a VDisk: PUT File, PUT contents, DELETE."""
+        with errors.translate('upload image %s' % image_meta.id):
+            vio_file = pvm_file.File.bld(
+                self.adapter, vdisk.name, pvm_file.FileType.DISK_IMAGE,
+                self.vios_uuid, f_size=size, tdev_udid=vdisk.udid).create()
+            try:
+                with image.stream(context, image_meta.id) as chunks:
+                    self.adapter.upload_file(vio_file.element, chunks)
+            finally:
+                try:
+                    self.adapter.delete(vio_file.schema_type,
+                                        root_id=vio_file.uuid, service='web')
+                except pvm_exc.HttpNotFound:
+                    pass
+
+    def delete_disks(self, disks):
+        """Delete VDisks from the volume group (GET + POST)."""
+        udids = [d.udid for d in disks if d is not None and d.udid]
+        if not udids:
+            return []
+        with errors.translate('delete disks'):
+            return _remove_vdisks(self.get_vg(), udids)
+
+    def manage_image_cache(self, context, all_instances):
+        """Delete ``i_`` VDisks of images no instance here uses.
+
+        1 GET of the volume group, and 1 POST when something is removed.
+        """
+        if not CONF.image_cache.remove_unused_base_images:
+            return []
+        in_use = {self.image_name(inst.image_ref)
+                  for inst in all_instances if inst.image_ref}
+        vg_w = self.get_vg()
+        unused = [vd.udid for vd in vg_w.virtual_disks
+                  if vd.name.startswith('i_') and vd.name not in in_use]
+        if not unused:
+            return []
+        with errors.translate('remove unused images'):
+            removed = _remove_vdisks(vg_w, unused)
+        LOG.info('Removed unused cached images: %s', ', '.join(removed))
+        return removed

@@ -1,0 +1,164 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Flow tasks about network adapters."""
+
+from nova import exception as nova_exc
+from oslo_log import log as logging
+from taskflow.types import failure as tf_failure
+
+from nova_powervm import conf as pvm_conf
+from nova_powervm import exception as pvm_exc
+from nova_powervm.virt.powervm import errors
+from nova_powervm.virt.powervm.tasks import base
+from nova_powervm.virt.powervm import vif as pvm_vif
+from nova_powervm.virt.powervm import vm
+
+LOG = logging.getLogger(__name__)
+CONF = pvm_conf.CONF
+
+
+def neutron_events(network_info):
+    """The ``network-vif-plugged`` events to wait for.
+
+    Only VIFs that Neutron reports as not yet active will send one.
+
+    :param network_info: nova ``NetworkInfo``.
+    :returns: list of ``(name, vif id)``.
+    """
+    if not CONF.vif_plugging_timeout:
+        return []
+    return [('network-vif-plugged', v['id']) for v in network_info or ()
+            if v.get('active', True) is False]
+
+
+class PlugVifs(base.PowerVMTask):
+    """One client network adapter per VIF, then wait for Neutron.
+
+    Waits for the ``network-vif-plugged`` events through nova's
+    ``wait_for_instance_event``; a timeout fails the spawn only when
+    ``[DEFAULT] vif_plugging_is_fatal`` is true.  Revert deletes the
+    adapters it created.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param network_info: nova ``NetworkInfo``.
+    :param new_lpar: the partition was just created, so it has no adapter
+                     yet (saves the GET of its adapters).
+    :param wait: wait for Neutron's events (spawn); ``plug_vifs`` at
+                 service start does not.
+    """
+
+    def __init__(self, ctx, instance, network_info, new_lpar=True,
+                 wait=True):
+        super().__init__(instance, 'plug_vifs', provides='vm_cnas',
+                         requires=['lpar_wrap'])
+        self.ctx = ctx
+        self.network_info = network_info or []
+        self.new_lpar = new_lpar
+        self.wait = wait
+        self.created = []
+
+    def _failed(self, event_name, instance):
+        LOG.error('Neutron reported failure on event %s.', event_name,
+                  instance=instance)
+        if CONF.vif_plugging_is_fatal:
+            raise nova_exc.VirtualInterfaceCreateException()
+
+    def _plug_all(self, lpar_wrap):
+        existing = (None if self.new_lpar else
+                    pvm_vif.get_cnas(self.ctx.adapter, lpar_wrap.uuid))
+        vifs = [pvm_vif.get_vif(self.ctx.adapter, self.ctx.host_uuid, v)
+                for v in self.network_info]
+        for vif in vifs:
+            try:
+                with errors.translate('plug VIF %s' % vif.vif['id'],
+                                      instance=self.instance):
+                    cna = vif.plug(lpar_wrap, existing)
+            except pvm_exc.PowerVMAPIFailed as error:
+                raise nova_exc.VirtualInterfacePlugException(
+                    error.format_message())
+            if cna is not None:
+                self.created.append(cna)
+
+    def execute(self, lpar_wrap):
+        events = neutron_events(self.network_info) if self.wait else []
+        if not events:
+            self._plug_all(lpar_wrap)
+            return list(self.created)
+        try:
+            with self.ctx.virtapi.wait_for_instance_event(
+                    self.instance, events,
+                    timeout=CONF.vif_plugging_timeout,
+                    error_callback=self._failed):
+                self._plug_all(lpar_wrap)
+        except nova_exc.InstanceEventTimeout:
+            if CONF.vif_plugging_is_fatal:
+                raise nova_exc.VirtualInterfaceCreateException()
+            LOG.warning('Timed out waiting for VIF plug events; going on.',
+                        instance=self.instance)
+        return list(self.created)
+
+    def revert(self, lpar_wrap, result, flow_failures, **kwargs):
+        for cna in self.created:
+            self.best_effort('delete CNA %s' % cna.mac, pvm_vif.delete_cna,
+                             cna)
+        self.created = []
+
+
+class PlugMgmtVif(base.PowerVMTask):
+    """The RMC management adapter (``[powervm] use_rmc_mgmt_vif``).
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    """
+
+    def __init__(self, ctx, instance):
+        super().__init__(instance, 'plug_mgmt_vif', provides='mgmt_cna',
+                         requires=['lpar_wrap'])
+        self.ctx = ctx
+
+    def execute(self, lpar_wrap):
+        with errors.translate('plug management VIF', instance=self.instance):
+            return pvm_vif.plug_mgmt_vif(self.ctx.adapter,
+                                         self.ctx.host_uuid, lpar_wrap)
+
+    def revert(self, lpar_wrap, result, flow_failures, **kwargs):
+        if result is not None and not isinstance(result, tf_failure.Failure):
+            self.best_effort('delete management CNA', pvm_vif.delete_cna,
+                             result)
+
+
+class UnplugVifs(base.PowerVMTask):
+    """Delete the adapters of the given VIFs (GET CNAs, DELETE each).
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param network_info: nova ``NetworkInfo``.
+    """
+
+    def __init__(self, ctx, instance, network_info):
+        super().__init__(instance, 'unplug_vifs')
+        self.ctx = ctx
+        self.network_info = network_info or []
+
+    def execute(self):
+        lpar_uuid = vm.get_pvm_uuid(self.instance)
+        cnas = pvm_vif.get_cnas(self.ctx.adapter, lpar_uuid)
+        for v in self.network_info:
+            vif = pvm_vif.get_vif(self.ctx.adapter, self.ctx.host_uuid, v)
+            with errors.translate('unplug VIF %s' % v['id']):
+                vif.unplug(cnas)
+
+    def revert(self, *args, **kwargs):
+        """Unplugged adapters are plugged again by plug_vifs on demand."""

@@ -1,0 +1,226 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Virtual network interfaces of partitions.
+
+One class per Neutron VIF type.  Only the Shared Ethernet Adapter type
+(``pvm_sea``, bound by networking-powervm's SEA agent) exists so far: the
+VIF becomes a client network adapter (CNA) on a virtual switch, with the
+network's VLAN as its port VLAN id.  The SEA on the VIOS bridges that VLAN
+to the physical network.
+
+Virtual switches almost never change on a host, so their hrefs are read
+once per host (one feed GET) and kept in a small cache keyed by the host
+UUID; a switch that is not in the cache causes one refresh.
+"""
+
+import threading
+
+from nova import exception as nova_exc
+from oslo_log import log as logging
+from pypowervm import exceptions as pvm_exc
+from pypowervm.wrappers import logical_partition as pvm_lpar
+from pypowervm.wrappers import managed_system as pvm_ms
+from pypowervm.wrappers import network as pvm_net
+
+LOG = logging.getLogger(__name__)
+
+VIF_TYPE_PVM_SEA = 'pvm_sea'
+# The internal switch (and PVID) of the RMC management adapters.
+MGMT_VSWITCH = 'MGMTSWITCH'
+MGMT_PVID = 4094
+
+_VSW_CACHE = {}
+_VSW_LOCK = threading.Lock()
+
+
+def norm_mac(mac):
+    """A MAC address as PowerVM writes it: 12 upper-case hex digits.
+
+    :param mac: MAC address in any usual notation.
+    :returns: the normalised string.
+    """
+    return mac.replace(':', '').replace('-', '').upper()
+
+
+def vswitch_hrefs(adapter, host_uuid, refresh=False):
+    """Map of virtual switch name to its href, cached per host.
+
+    :param adapter: pypowervm ``Adapter``.
+    :param host_uuid: ManagedSystem UUID.
+    :param refresh: re-read the switch feed even when cached.
+    :returns: dict ``{name: href}``; the default switch is also under the
+              key ``None``.
+    """
+    with _VSW_LOCK:
+        if refresh or host_uuid not in _VSW_CACHE:
+            vsws = pvm_net.VSwitch.get(adapter, parent_type=pvm_ms.System,
+                                       parent_uuid=host_uuid)
+            hrefs = {vsw.name: vsw.related_href for vsw in vsws}
+            for vsw in vsws:
+                if vsw.switch_id == 0:
+                    hrefs[None] = vsw.related_href
+            _VSW_CACHE[host_uuid] = hrefs
+        return dict(_VSW_CACHE[host_uuid])
+
+
+def find_vswitch(adapter, host_uuid, name):
+    """The href of a virtual switch (None: the default switch).
+
+    :param adapter: pypowervm ``Adapter``.
+    :param host_uuid: ManagedSystem UUID.
+    :param name: switch name, or None for the default switch (id 0).
+    :returns: the href, or None when the host has no such switch.
+    """
+    href = vswitch_hrefs(adapter, host_uuid).get(name)
+    if href is None:
+        href = vswitch_hrefs(adapter, host_uuid, refresh=True).get(name)
+    return href
+
+
+def get_cnas(adapter, lpar_uuid):
+    """The client network adapters of a partition (one GET).
+
+    :param adapter: pypowervm ``Adapter``.
+    :param lpar_uuid: PowerVM UUID of the partition.
+    :returns: list of ``CNA`` wrappers ([] when the partition is gone).
+    """
+    try:
+        return pvm_net.CNA.get(adapter, parent_type=pvm_lpar.LPAR,
+                               parent_uuid=lpar_uuid)
+    except pvm_exc.HttpNotFound:
+        return []
+
+
+def delete_cna(cna_w):
+    """Delete a CNA; one that is already gone is fine.
+
+    :param cna_w: ``CNA`` wrapper.
+    """
+    try:
+        cna_w.delete()
+    except pvm_exc.HttpNotFound:
+        LOG.debug('CNA %s was already gone.', cna_w.mac)
+
+
+class SeaVif:
+    """A ``pvm_sea`` VIF: a CNA on a virtual switch with the VLAN as PVID.
+
+    :param adapter: pypowervm ``Adapter``.
+    :param host_uuid: ManagedSystem UUID.
+    :param vif: nova ``VIF`` (network model dict).
+    """
+
+    vif_type = VIF_TYPE_PVM_SEA
+
+    def __init__(self, adapter, host_uuid, vif):
+        self.adapter = adapter
+        self.host_uuid = host_uuid
+        self.vif = vif
+
+    @property
+    def mac(self):
+        """The VIF's MAC in PowerVM notation."""
+        return norm_mac(self.vif['address'])
+
+    def vlan(self):
+        """The port VLAN id: the VIF details' ``vlan``, else the network's.
+
+        :raises VirtualInterfacePlugException: when the VIF carries none.
+        """
+        details = self.vif.get('details') or {}
+        meta = (self.vif.get('network') or {}).get('meta') or {}
+        vlan = details.get('vlan', meta.get('vlan'))
+        if vlan is None:
+            raise nova_exc.VirtualInterfacePlugException(
+                'VIF %s has no VLAN for a Shared Ethernet Adapter network'
+                % self.vif['id'])
+        return int(vlan)
+
+    def vswitch_name(self):
+        """The virtual switch: VIF details' ``vswitch``, else the default."""
+        return (self.vif.get('details') or {}).get('vswitch')
+
+    def plug(self, lpar_w, existing=None):
+        """Create the CNA on a partition unless one has the VIF's MAC.
+
+        :param lpar_w: ``LPAR`` wrapper of the partition (avoids a GET).
+        :param existing: list of the partition's ``CNA`` wrappers, or None
+                         when the caller knows there are none.
+        :returns: the new ``CNA`` wrapper, or None when it already existed.
+        """
+        if any(norm_mac(c.mac) == self.mac for c in existing or ()):
+            return None
+        name = self.vswitch_name()
+        href = find_vswitch(self.adapter, self.host_uuid, name)
+        if href is None:
+            raise nova_exc.VirtualInterfacePlugException(
+                'virtual switch %s not found on the host'
+                % (name or 'default'))
+        cna = pvm_net.CNA.bld(self.adapter, self.vlan(), href,
+                              mac_addr=self.mac)
+        return cna.create(parent=lpar_w)
+
+    def unplug(self, cnas):
+        """Delete the partition's CNA with the VIF's MAC, if any.
+
+        :param cnas: list of the partition's ``CNA`` wrappers.
+        :returns: the deleted wrapper or None.
+        """
+        for cna_w in cnas:
+            if norm_mac(cna_w.mac) == self.mac:
+                delete_cna(cna_w)
+                return cna_w
+        return None
+
+
+_VIF_CLASSES = {VIF_TYPE_PVM_SEA: SeaVif}
+
+
+def get_vif(adapter, host_uuid, vif):
+    """The VIF object for a nova VIF, by its ``type``.
+
+    :param adapter: pypowervm ``Adapter``.
+    :param host_uuid: ManagedSystem UUID.
+    :param vif: nova ``VIF``.
+    :raises VirtualInterfacePlugException: for an unsupported VIF type.
+    """
+    cls = _VIF_CLASSES.get(vif.get('type'))
+    if cls is None:
+        raise nova_exc.VirtualInterfacePlugException(
+            'VIF type %s is not supported by the PowerVM driver (supported: '
+            '%s)' % (vif.get('type'), ', '.join(sorted(_VIF_CLASSES))))
+    return cls(adapter, host_uuid, vif)
+
+
+def plug_mgmt_vif(adapter, host_uuid, lpar_w, existing=None):
+    """Give a partition its RMC management adapter on ``MGMTSWITCH``.
+
+    :param adapter: pypowervm ``Adapter``.
+    :param host_uuid: ManagedSystem UUID.
+    :param lpar_w: ``LPAR`` wrapper of the partition.
+    :param existing: the partition's ``CNA`` wrappers (None: none).
+    :returns: the new ``CNA`` wrapper, or None when the host has no
+              management switch or the partition already has the adapter.
+    """
+    href = vswitch_hrefs(adapter, host_uuid).get(MGMT_VSWITCH)
+    if href is None:
+        LOG.debug('No %s switch on the host; no management VIF.',
+                  MGMT_VSWITCH)
+        return None
+    path = href.split('?')[0].lower()
+    for cna_w in existing or ():
+        if cna_w.vswitch_uri.split('?')[0].lower() == path:
+            return None
+    cna = pvm_net.CNA.bld(adapter, MGMT_PVID, href)
+    return cna.create(parent=lpar_w)
