@@ -18,9 +18,39 @@ The driver is thin: it validates, then delegates to the modules beside it
 ``media``, ``event``).  See ``doc/source/devref/architecture.rst``.
 """
 
+import threading
+import time
+import uuid
+
+from nova import exception as nova_exc
 from nova.virt import driver
+from nova.virt import hardware
+from nova.virt import node as nova_node
+from oslo_log import log as logging
+from oslo_utils import excutils
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm.virt.powervm import context as pvm_context
+from nova_powervm.virt.powervm import disk
+from nova_powervm.virt.powervm import event
+from nova_powervm.virt.powervm import flows
+from nova_powervm.virt.powervm import host as pvm_host
+from nova_powervm.virt.powervm import host_shim
+from nova_powervm.virt.powervm import session
+from nova_powervm.virt.powervm import vm
+
+CONF = pvm_conf.CONF
+LOG = logging.getLogger(__name__)
+
+# Namespace of the derived compute node UUIDs (see _node_uuid)
+_NODE_NS = uuid.UUID('6d1f4a52-62a9-4a43-9c0e-2a4f3c1b7e21')
+# (host name, UUID) of the driver that uses nova's node identity.
+_LOCAL_NODE_OWNER = None
+_LOCAL_NODE_LOCK = threading.Lock()
+
+# Seconds a get_available_resource result is reused by update_provider_tree
+# (the resource tracker calls both in one periodic pass).
+_RESOURCE_REUSE_SECONDS = 30
 
 
 class PowerVMDriver(driver.ComputeDriver):
@@ -28,7 +58,7 @@ class PowerVMDriver(driver.ComputeDriver):
 
     # Every key nova knows is listed, so the dict states plainly what works.
     capabilities = {
-        'has_imagecache': False,
+        'has_imagecache': False,  # set from the disk adapter at init_host
         'supports_evacuate': False,
         'supports_migrate_to_same_host': False,
         'supports_attach_interface': False,
@@ -57,7 +87,7 @@ class PowerVMDriver(driver.ComputeDriver):
         'supports_image_type_ari': False,
         'supports_image_type_iso': False,
         'supports_image_type_qcow2': False,
-        'supports_image_type_raw': False,
+        'supports_image_type_raw': True,
         'supports_image_type_vdi': False,
         'supports_image_type_vhd': False,
         'supports_image_type_vhdx': False,
@@ -65,7 +95,297 @@ class PowerVMDriver(driver.ComputeDriver):
         'supports_image_type_ploop': False,
     }
 
+    # Seconds between a partition state change and its lifecycle event.
+    event_delay = event.DEFAULT_DELAY
+
     def __init__(self, virtapi):
         super().__init__(virtapi)
         # Fail fast: an invalid [powervm] value stops the service here.
         pvm_conf.validate()
+        self.capabilities = dict(self.capabilities)
+        self._ctx = None
+        self._nodename = None
+        self._conn = None
+        self._events = None
+        self._reserved = pvm_host.Reserved()
+        self._mgmt_cls = None
+        self._resolver = event.UUIDResolver()
+        self._stop = threading.Event()
+        self._last_resources = (0.0, None, None)
+
+    # ------------------------------------------------------------------
+    # Service lifecycle and node identity
+    # ------------------------------------------------------------------
+    def init_host(self, host):
+        """Connect to NovaLink and get ready (about 6 REST round trips).
+
+        :param host: the nova host name of this compute service.
+        """
+        pvm_conf.validate()
+        if self._ctx is not None:
+            # A second init_host (tests, restarts in one process) replaces
+            # the first connection instead of leaking its event thread.
+            self.cleanup_host(self._ctx.host)
+        self._stop.clear()
+        self._conn = session.ConnectionInfo.from_conf()
+        adapter = session.connect(self._conn, self._stop)
+        try:
+            found = pvm_host.discover(
+                adapter, CONF.powervm.vios_active_wait_timeout, self._stop)
+            self._reserved = found.reserved
+            self._mgmt_cls = type(found.mgmt_w)
+            disk_dvr = disk.get_disk_adapter(
+                adapter, found.host_w.uuid, found.mgmt_w.uuid,
+                vioses=found.vioses)
+            self.capabilities['has_imagecache'] = bool(
+                disk_dvr.capabilities.get('has_imagecache'))
+            shim = host_shim.get_shim(
+                CONF.powervm.host_shim, self._conn.dest,
+                CONF.vnc.server_proxyclient_address)
+            self._ctx = pvm_context.HostContext(
+                host=host, adapter=adapter, host_uuid=found.host_w.uuid,
+                mgmt_uuid=found.mgmt_w.uuid, disk_dvr=disk_dvr, shim=shim,
+                virtapi=self.virtapi,
+                host_wrapper=pvm_host.host_wrapper_getter(adapter))
+            self._nodename = host
+            self._start_events(adapter)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self._ctx, self._events = None, None
+                session.close(adapter)
+        LOG.info('PowerVM driver ready on %(host)s (managed system %(ms)s).',
+                 {'host': host, 'ms': found.host_w.system_name})
+
+    def _start_events(self, adapter):
+        handler = event.LifecycleHandler(adapter, self.emit_event,
+                                         self._resolver,
+                                         delay=self.event_delay)
+        self._events = event.EventMonitor(adapter, handler)
+        self._events.start()
+
+    def cleanup_host(self, host):
+        """Stop the event listener and log off.
+
+        :param host: the nova host name.
+        """
+        self._stop.set()
+        monitor, self._events = self._events, None
+        ctx, self._ctx = self._ctx, None
+        try:
+            if monitor is not None and not monitor.stop():
+                LOG.warning('The PowerVM event poll did not stop in time.')
+        finally:
+            if ctx is not None:
+                session.close(ctx.adapter)
+
+    def _host_ctx(self):
+        if self._ctx is None:
+            raise nova_exc.VirtDriverNotReady()
+        return self._ctx
+
+    @property
+    def adapter(self):
+        """The pypowervm ``Adapter`` (after ``init_host``)."""
+        return self._host_ctx().adapter
+
+    def get_available_nodes(self, refresh=False):
+        """The one node of this driver: the host name from ``init_host``."""
+        return [self._nodename] if self._nodename else []
+
+    def _node_uuid(self):
+        """The compute node UUID of this driver.
+
+        The first PowerVM driver of a process uses nova's persistent node
+        identity (``compute_id`` in ``state_path``, which nova checks at
+        every restart).  Further drivers in the same process (the sandbox
+        runs several computes in one) derive a stable UUID from the
+        ManagedSystem and their host name, since nova keeps one identity
+        per process.
+        """
+        global _LOCAL_NODE_OWNER
+        host = self._host_ctx().host
+        local = nova_node.get_local_node_uuid()
+        with _LOCAL_NODE_LOCK:
+            if _LOCAL_NODE_OWNER is None or _LOCAL_NODE_OWNER[1] != local:
+                _LOCAL_NODE_OWNER = (host, local)
+            if _LOCAL_NODE_OWNER[0] == host:
+                return local
+        name = '%s/%s' % (self._host_ctx().host_uuid.lower(), host)
+        return str(uuid.uuid5(_NODE_NS, name))
+
+    def get_nodenames_by_uuid(self, refresh=False):
+        """``{node uuid: nodename}`` (see ``_node_uuid``)."""
+        return {self._node_uuid(): self._host_ctx().host}
+
+    def get_host_ip_addr(self):
+        """The IP nova uses for this host (``[DEFAULT] my_ip``)."""
+        return CONF.my_ip
+
+    def get_host_uptime(self):
+        """Uptime of the NovaLink partition, ``uptime`` style (1 GET)."""
+        return pvm_host.uptime_text(self.adapter, self._mgmt_cls,
+                                    self._host_ctx().mgmt_uuid)
+
+    # ------------------------------------------------------------------
+    # Resources
+    # ------------------------------------------------------------------
+    def get_available_resource(self, nodename):
+        """Resources of the host (1 GET + the disk adapter's usage read).
+
+        :param nodename: the node name (ignored: there is one).
+        """
+        ctx = self._host_ctx()
+        host_w = ctx.host_wrapper()
+        total_gb, used_gb = ctx.disk_dvr.disk_usage()
+        res = pvm_host.available_resources(host_w, ctx.host, total_gb,
+                                           used_gb, host_ip=CONF.my_ip)
+        res['uuid'] = self._node_uuid()
+        self._last_resources = (time.monotonic(), res, host_w)
+        return res
+
+    def _fresh_resources(self, nodename):
+        stamp, res = self._last_resources[:2]
+        if res is None or time.monotonic() - stamp > _RESOURCE_REUSE_SECONDS:
+            res = self.get_available_resource(nodename)
+        return res, self._last_resources[2]
+
+    def update_provider_tree(self, provider_tree, nodename, allocations=None):
+        """Inventory and traits of the compute node provider.
+
+        Reuses the resources read by the resource tracker's
+        ``get_available_resource`` call of the same pass (no REST then).
+        """
+        res, host_w = self._fresh_resources(nodename)
+        data = provider_tree.data(nodename)
+        ratios = self._get_allocation_ratios(data.inventory)
+        inv = pvm_host.inventory(
+            res, self._reserved, ratios,
+            reserved_disk_gb=self._get_reserved_host_disk_gb_from_config(),
+            reserved_host_cpus=CONF.reserved_host_cpus,
+            reserved_host_memory_mb=CONF.reserved_host_memory_mb)
+        provider_tree.update_inventory(nodename, inv)
+        wanted = pvm_host.traits(host_w)
+        stale = (pvm_host.managed_traits() - wanted) & set(data.traits)
+        if stale:
+            provider_tree.remove_traits(nodename, *stale)
+        provider_tree.add_traits(nodename, *wanted)
+
+    # ------------------------------------------------------------------
+    # Instances and their state
+    # ------------------------------------------------------------------
+    def _instance_lpars(self):
+        """Client partitions named like nova instances (1 GET)."""
+        matches = vm.name_matcher(CONF.instance_name_template)
+        return [lpar for lpar in vm.get_lpars(self.adapter)
+                if matches(lpar.name)]
+
+    def list_instances(self):
+        """Names of the partitions of nova instances (1 GET).
+
+        Partitions whose names nova's ``instance_name_template`` cannot
+        produce (made outside OpenStack) are left out.
+        """
+        return [lpar.name for lpar in self._instance_lpars()]
+
+    def list_instance_uuids(self):
+        """nova UUIDs the instance partitions may belong to (1 GET).
+
+        PowerVM clears the top bit of the instance UUID, so each partition
+        gives two candidates; nova only uses them to filter its database.
+        """
+        uuids = []
+        for lpar in self._instance_lpars():
+            uuids.extend(vm.nova_uuid_candidates(lpar.uuid))
+        return uuids
+
+    def instance_exists(self, instance):
+        """Whether the instance's partition exists (1 GET)."""
+        return vm.instance_exists(self.adapter, instance)
+
+    def get_info(self, instance, use_cache=True):
+        """Power state of an instance (1 GET).
+
+        :raises InstanceNotFound: when the partition does not exist.
+        """
+        self._resolver.remember(instance)
+        return hardware.InstanceInfo(
+            state=vm.get_power_state(self.adapter, instance))
+
+    # ------------------------------------------------------------------
+    # Spawn, destroy, VIFs and image cache (TaskFlow graphs in flows.py)
+    # ------------------------------------------------------------------
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, allocations, network_info=None,
+              block_device_info=None, power_on=True, accel_info=None):
+        """Create and (when ``power_on``) start an instance."""
+        self._resolver.remember(instance)
+        flows.spawn(self._host_ctx(), context, instance, image_meta,
+                    injected_files, admin_password, network_info,
+                    block_device_info, power_on)
+
+    def destroy(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, destroy_secrets=True):
+        """Remove an instance; a missing partition is success."""
+        flows.destroy(self._host_ctx(), context, instance, network_info,
+                      block_device_info, destroy_disks)
+
+    def cleanup(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, migrate_data=None, destroy_vifs=True,
+                destroy_secrets=True):
+        """Clean up what is left of an instance whose partition is gone."""
+        flows.cleanup(self._host_ctx(), context, instance, network_info,
+                      block_device_info, destroy_disks, migrate_data,
+                      destroy_vifs)
+
+    def plug_vifs(self, instance, network_info):
+        """Make sure the instance's network adapters exist."""
+        flows.plug_vifs(self._host_ctx(), instance, network_info)
+
+    def unplug_vifs(self, instance, network_info):
+        """Remove the instance's network adapters."""
+        flows.unplug_vifs(self._host_ctx(), instance, network_info)
+
+    def manage_image_cache(self, context, all_instances):
+        """Remove cached images no instance uses."""
+        flows.manage_image_cache(self._host_ctx(), context, all_instances)
+
+    # ------------------------------------------------------------------
+    # Power
+    # ------------------------------------------------------------------
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        """Power off; with ``timeout`` > 0 the OS is asked first.
+
+        The guest has ``timeout`` seconds to shut down before the partition
+        is powered off hard.  pypowervm's job polling replaces nova's
+        ``retry_interval``.  At most 4 REST round trips when the first
+        attempt works.
+        """
+        vm.power_off(self.adapter, instance, force_immediate=not timeout,
+                     timeout=timeout or None)
+
+    def power_on(self, context, instance, network_info,
+                 block_device_info=None, accel_info=None, share_info=None):
+        """Power on (at most 4 REST round trips)."""
+        self._resolver.remember(instance)
+        vm.power_on(self.adapter, instance)
+
+    def reboot(self, context, instance, network_info, reboot_type,
+               block_device_info=None, bad_volumes_callback=None,
+               accel_info=None, share_info=None):
+        """Reboot: ``HARD`` restarts at once, ``SOFT`` asks the OS first."""
+        vm.reboot(self.adapter, instance, hard=(reboot_type == 'HARD'),
+                  timeout=CONF.shutdown_timeout)
+
+    def resume_state_on_host_boot(self, context, instance, network_info,
+                                  share_info, block_device_info=None):
+        """Start an instance that was running before the host went down."""
+        self.power_on(context, instance, network_info, block_device_info)
+
+    # ------------------------------------------------------------------
+    # Console
+    # ------------------------------------------------------------------
+    def get_vnc_console(self, context, instance):
+        """Open the partition's VNC terminal through the host shim."""
+        ctx = self._host_ctx()
+        return ctx.shim.open_vnc_console(ctx.adapter,
+                                         vm.get_pvm_uuid(instance), instance)

@@ -1,0 +1,74 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Exceptions raised by the PowerVM driver.
+
+All of them are nova exceptions, so that nova's compute manager records a
+readable instance fault and picks the right reaction (abort the build,
+reschedule, set the instance to ERROR).  pypowervm errors are turned into
+these (or into stock nova exceptions) in
+``nova_powervm.virt.powervm.errors`` only.
+"""
+
+from nova import exception
+from nova.i18n import _
+
+
+class InvalidExtraSpec(exception.InvalidInput):
+    """A ``powervm:*`` flavor extra spec is unknown or has a bad value.
+
+    A subclass of ``InvalidInput`` so that nova aborts the build (no
+    reschedule: every host would refuse the flavor the same way).
+    """
+
+    msg_fmt = _("Invalid flavor extra spec %(key)s=%(value)s: %(reason)s")
+
+
+class LPARBuildFailed(exception.InvalidInput):
+    """The flavor and image do not make a valid partition on this host."""
+
+    msg_fmt = _("Cannot build a partition for instance %(instance)s: "
+                "%(reason)s")
+
+
+class PowerVMAPIFailed(exception.NovaException):
+    """A NovaLink REST request failed in a way nova has no exception for."""
+
+    msg_fmt = _("PowerVM API request %(operation)s failed: %(reason)s")
+
+
+class NovaLinkNotReachable(exception.HypervisorUnavailable):
+    """The NovaLink REST server did not accept a logon in time."""
+
+    msg_fmt = _("Cannot log on to the NovaLink REST API at %(dest)s within "
+                "%(timeout)d seconds: %(reason)s")
+
+
+class NoActiveVIOS(exception.HypervisorUnavailable):
+    """No Virtual I/O Server became active in time."""
+
+    msg_fmt = _("No Virtual I/O Server became active within %(timeout)d "
+                "seconds.")
+
+
+class ManagementPartitionNotFound(exception.HypervisorUnavailable):
+    """Not exactly one NovaLink management partition was found."""
+
+    msg_fmt = _("Expected one management partition, found %(count)d.")
+
+
+class VNCConsoleFailed(exception.ConsoleTypeUnavailable):
+    """The VNC terminal of a partition could not be opened."""
+
+    msg_fmt = _("Cannot open the VNC console of instance %(instance)s: "
+                "%(reason)s")

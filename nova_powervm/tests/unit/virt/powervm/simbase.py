@@ -1,0 +1,111 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Base class for driver-core tests that run against the simulator."""
+
+import itertools
+
+from nova import context as nova_context
+from nova import objects
+from nova.tests.unit import fake_instance
+from oslo_utils import uuidutils
+from pypowervm.wrappers import managed_system as pvm_ms
+import requests
+
+from nova_powervm.tests.unit import base
+from nova_powervm.virt.powervm import vm
+
+_IDS = itertools.count(1)
+
+# Stats pattern of the event feed GETs.
+EVENT_POLL = 'GET /rest/api/uom/Event'
+
+
+def make_instance(ctx, vcpus=2, memory_mb=2048, extra_specs=None,
+                  root_gb=1, **updates):
+    """A nova Instance (not in a database) with its own flavor.
+
+    :param ctx: nova ``RequestContext``.
+    :param vcpus: flavor vCPUs.
+    :param memory_mb: flavor memory.
+    :param extra_specs: flavor extra specs.
+    :param root_gb: flavor root disk.
+    """
+    flavor = objects.Flavor(
+        id=1, name='m1.test', memory_mb=memory_mb, vcpus=vcpus,
+        root_gb=root_gb, ephemeral_gb=0, flavorid='1', swap=0,
+        rxtx_factor=1.0, vcpu_weight=1, disabled=False, is_public=True,
+        extra_specs=dict(extra_specs or {}), projects=[])
+    updates.setdefault('id', next(_IDS))
+    updates.setdefault('uuid', uuidutils.generate_uuid())
+    return fake_instance.fake_instance_obj(ctx, flavor=flavor, **updates)
+
+
+class SimTestCase(base.NoDBTestCase):
+    """A test with an in-process NovaLink simulator and an adapter to it."""
+
+    # A short event long-poll: stopping an event listener waits for it.
+    sim_kwargs = {'event_timeout': 0.2}
+
+    def setUp(self):
+        super().setUp()
+        # Imported here so that discovery works while the fixture module
+        # is being written.
+        from nova_powervm.tests import fixtures as pvm_fixtures
+        self.sim = self.useFixture(
+            pvm_fixtures.SimulatorFixture(**self.sim_kwargs))
+        self.adapter = self.sim.adapter
+        self.flags(group='powervm', **self.sim.driver_flags())
+        self.ctx = nova_context.get_admin_context()
+
+    def instance(self, **kwargs):
+        """A new nova Instance (see ``make_instance``)."""
+        return make_instance(self.ctx, **kwargs)
+
+    def host_wrapper(self):
+        """The simulator's ManagedSystem wrapper."""
+        return pvm_ms.System.get(self.adapter)[0]
+
+    def lpar(self, instance):
+        """The simulator's state record of an instance's LPAR, or None."""
+        pvm_uuid = vm.get_pvm_uuid(instance)
+        for lpar in self.sim.state()['lpars']:
+            if lpar['uuid'].upper() == pvm_uuid:
+                return lpar
+        return None
+
+    def count_rest(self, func, *args, **kwargs):
+        """Run ``func`` and return ``(result, REST round trips)``.
+
+        GETs of the event feed are left out: a running event listener
+        long-polls it all the time, independently of the operation (the
+        listener's one priming GET in ``init_host`` is added by the caller).
+        """
+        self.sim.reset_stats()
+        result = func(*args, **kwargs)
+        stats = self.sim.stats()
+        polls = stats['by_pattern'].get(EVENT_POLL, 0)
+        return result, stats['total'] - polls
+
+    def sim_url(self, path):
+        """URL of a simulator admin path (``/sim/...``)."""
+        flags = self.sim.driver_flags()
+        return 'http://%s:%s%s' % (flags['pvm_host'], flags['pvm_port'],
+                                   path)
+
+    def set_state(self, instance, state):
+        """Change an LPAR's state out of band (as the host would)."""
+        resp = requests.post(
+            self.sim_url('/sim/lpar/%s/state' % vm.get_pvm_uuid(instance)),
+            json={'state': state}, timeout=10)
+        self.assertLess(resp.status_code, 300, resp.text)

@@ -1,0 +1,131 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The powervm:* extra spec table, its nova validator and the builder."""
+
+from nova.api.validation.extra_specs import validators
+from nova import exception as nova_exc
+from nova import objects
+from pypowervm.utils import lpar_builder as pvm_lb
+from pypowervm.wrappers import base_partition as pvm_bp
+import testtools
+
+from nova_powervm import exception as pvm_exc
+from nova_powervm.virt.powervm import extra_specs
+from nova_powervm.virt.powervm import lpar_builder
+
+GOOD = {
+    'powervm:min_mem': '1024', 'powervm:max_mem': '4096',
+    'powervm:min_vcpu': '1', 'powervm:max_vcpu': '8',
+    'powervm:proc_units': '0.5', 'powervm:min_proc_units': '0.1',
+    'powervm:max_proc_units': '2', 'powervm:dedicated_proc': 'false',
+    'powervm:uncapped': 'yes', 'powervm:shared_weight': '128',
+    'powervm:shared_proc_pool_name': 'DefaultPool',
+    'powervm:availability_priority': '200',
+    'powervm:processor_compatibility': 'POWER6+',
+    'powervm:srr_capability': 'true', 'powervm:enable_lpar_metric': 'no',
+    'powervm:ppt_ratio': '1:4096', 'powervm:enforce_affinity_check': 'false',
+    'powervm:secure_boot': '0',
+}
+
+BAD = {
+    'powervm:min_mem': '64', 'powervm:max_vcpu': '0',
+    'powervm:proc_units': '0.01', 'powervm:max_proc_units': 'many',
+    'powervm:dedicated_proc': 'maybe', 'powervm:uncapped': '2x',
+    'powervm:shared_weight': '256',
+    'powervm:dedicated_sharing_mode': 'hoard',
+    'powervm:availability_priority': '-1',
+    'powervm:processor_compatibility': 'POWER99',
+    'powervm:ppt_ratio': '1:3', 'powervm:secure_boot': '10',
+    'powervm:not_a_key': '1',
+}
+
+
+def _flavor(specs):
+    return objects.Flavor(extra_specs=specs)
+
+
+class TestTable(testtools.TestCase):
+
+    def test_choices_match_pypowervm(self):
+        self.assertEqual(set(pvm_bp.DedicatedSharingMode.ALL_VALUES),
+                         set(extra_specs.DEDICATED_SHARING_MODES.values()))
+        self.assertEqual(set(pvm_bp.LPARCompat.ALL_VALUES),
+                         set(extra_specs.PROC_COMPAT_MODES))
+        self.assertEqual(set(pvm_lb.ALLOWED_PPT_RATIOS),
+                         set(extra_specs.PPT_RATIOS))
+
+    def test_every_spec_feeds_a_builder_attribute(self):
+        attrs = {v for k, v in vars(pvm_lb).items()
+                 if k.isupper() and isinstance(v, str)}
+        for spec in extra_specs.SPECS.values():
+            self.assertIn(spec.attr, attrs, spec.key)
+
+    def test_good_values_parse(self):
+        attrs = lpar_builder.validate_extra_specs(_flavor(GOOD))
+        self.assertEqual(0.5, attrs['proc_units'])
+        self.assertEqual('POWER6_Plus', attrs['processor_compatibility'])
+        self.assertEqual('uncapped', attrs['sharing_mode'])
+        self.assertEqual(4096, attrs['max_mem'])
+        self.assertIs(False, attrs['enable_lpar_metric'])
+
+    def test_each_bad_value_names_its_key(self):
+        for key, value in BAD.items():
+            exc = self.assertRaises(
+                pvm_exc.InvalidExtraSpec, lpar_builder.validate_extra_specs,
+                _flavor({key: value}))
+            self.assertIn(key, exc.format_message())
+            self.assertIsInstance(exc, nova_exc.InvalidInput)
+
+    def test_dedicated_sharing_mode(self):
+        attrs = lpar_builder.validate_extra_specs(_flavor({
+            'powervm:dedicated_proc': 'true',
+            'powervm:dedicated_sharing_mode': 'KEEP_IDLE_PROCS'}))
+        self.assertEqual('keep idle procs', attrs['sharing_mode'])
+        self.assertIs(True, attrs['dedicated_proc'])
+
+    def test_two_keys_for_one_setting_conflict(self):
+        exc = self.assertRaises(
+            pvm_exc.InvalidExtraSpec, lpar_builder.validate_extra_specs,
+            _flavor({'powervm:uncapped': 'true',
+                     'powervm:dedicated_sharing_mode': 'keep_idle_procs'}))
+        self.assertIn('powervm:uncapped', exc.format_message())
+        self.assertIn('conflicts with powervm:dedicated_sharing_mode',
+                      exc.format_message())
+
+    def test_other_namespaces_are_ignored(self):
+        self.assertEqual({}, lpar_builder.validate_extra_specs(
+            _flavor({'hw:cpu_policy': 'dedicated', 'quota:x': 'y'})))
+
+
+class TestNovaValidator(testtools.TestCase):
+    """What nova-api does at ``openstack flavor set``."""
+
+    def test_registered_through_the_entry_point(self):
+        self.assertIn('powervm:proc_units', validators.VALIDATORS)
+        self.assertEqual(len(extra_specs.SPECS),
+                         len([n for n in validators.VALIDATORS
+                              if n.startswith('powervm:')]))
+
+    def test_api_accepts_good_values(self):
+        for key, value in GOOD.items():
+            validators.validate(key, value)
+        validators.validate('powervm:dedicated_sharing_mode',
+                            'share_idle_procs_always')
+
+    def test_api_rejects_bad_values(self):
+        for key, value in BAD.items():
+            exc = self.assertRaises(nova_exc.ValidationError,
+                                    validators.validate, key, value)
+            self.assertIn(value if key != 'powervm:not_a_key' else key,
+                          exc.format_message())

@@ -1,0 +1,95 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""host_shim.py: the simulator shim, and the local shim's commands.
+
+The local shim runs NovaLink's ``mkvterm``/``rmvterm``; here they are
+small scripts on PATH that record how they were called.
+"""
+
+import os
+import socket
+import stat
+
+import fixtures
+
+from nova_powervm import exception as pvm_exc
+from nova_powervm.tests.unit.virt.powervm import simbase
+from nova_powervm.virt.powervm import host_shim
+from nova_powervm.virt.powervm import vm
+
+_SCRIPT = '''#!/bin/sh
+echo "$0 $*" >> %(log)s
+%(body)s
+'''
+
+
+class TestShims(simbase.SimTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.inst = self.instance()
+        vm.create_lpar(self.adapter, self.host_wrapper(), self.inst)
+        vm.power_on(self.adapter, self.inst)
+        self.pvm_uuid = vm.get_pvm_uuid(self.inst)
+
+    def _commands(self, mkvterm_body):
+        bindir = self.useFixture(fixtures.TempDir()).path
+        log = os.path.join(bindir, 'calls.log')
+        for name, body in (('mkvterm', mkvterm_body), ('rmvterm', 'exit 0')):
+            path = os.path.join(bindir, name)
+            with open(path, 'w') as fil:
+                fil.write(_SCRIPT % {'log': log, 'body': body})
+            os.chmod(path, stat.S_IRWXU)
+        self.useFixture(fixtures.EnvironmentVariable(
+            'PATH', bindir + os.pathsep + os.environ.get('PATH', '')))
+        return log
+
+    def test_get_shim_by_option(self):
+        self.assertIsInstance(host_shim.get_shim('simulator', 'http://x:1',
+                                                 '10.0.0.1'),
+                              host_shim.SimulatorShim)
+        self.assertIsInstance(host_shim.get_shim('local', 'http://x:1',
+                                                 '10.0.0.1'),
+                              host_shim.LocalShim)
+
+    def test_simulator_shim_opens_a_vnc_endpoint_and_closes_it(self):
+        flags = self.sim.driver_flags()
+        shim = host_shim.SimulatorShim(
+            'http://%s:%s' % (flags['pvm_host'], flags['pvm_port']))
+        console = shim.open_vnc_console(self.adapter, self.pvm_uuid)
+        with socket.create_connection((console.host, console.port),
+                                      timeout=5) as sock:
+            self.assertTrue(sock.recv(12).startswith(b'RFB '))
+        shim.close_vnc_console(self.adapter, self.pvm_uuid)
+        self.assertRaises(OSError, socket.create_connection,
+                          (console.host, console.port), 2)
+
+    def test_local_shim_closes_with_rmvterm(self):
+        log = self._commands('exit 0')
+        host_shim.LocalShim('127.0.0.1').close_vnc_console(self.adapter,
+                                                           self.pvm_uuid)
+        with open(log) as fil:
+            calls = fil.read()
+        self.assertIn('rmvterm --id %d' % self.lpar(self.inst)['id'], calls)
+
+    def test_local_shim_reports_a_failed_mkvterm(self):
+        log = self._commands('echo "no console" >&2; exit 1')
+        exc = self.assertRaises(
+            pvm_exc.VNCConsoleFailed,
+            host_shim.LocalShim('127.0.0.1').open_vnc_console,
+            self.adapter, self.pvm_uuid)
+        self.assertIn(self.pvm_uuid, exc.format_message())
+        with open(log) as fil:
+            self.assertIn('mkvterm --id %d --vnc --local'
+                          % self.lpar(self.inst)['id'], fil.read())

@@ -1,0 +1,192 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The one place the pypowervm ``Session`` and ``Adapter`` are built.
+
+``ConnectionInfo.from_conf`` snapshots the ``[powervm]`` connection options
+(several computes in one process may each have their own), and
+``connect`` logs on, retrying for at most ``pvm_connect_timeout`` seconds
+and stopping early when asked to.  Passwords never reach logs or errors.
+"""
+
+import dataclasses
+import threading
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from pypowervm import adapter as pvm_adpt
+from pypowervm import exceptions as pvm_exc
+from pypowervm.helpers import log_helper as pvm_log
+from pypowervm.helpers import sample_helper as pvm_sample
+from pypowervm.helpers import vios_busy as pvm_busy
+
+from nova_powervm import exception as exc
+from nova_powervm.virt.powervm import errors
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+# Seconds between logon attempts while the REST server is not up.
+RETRY_INTERVAL = 2.0
+# Longest wait for one logon reply (a hung server must not outlast
+# pvm_connect_timeout).
+LOGON_TIMEOUT = 60.0
+# Request timeout of the session once logged on (pypowervm's default; the
+# event feed long-poll uses it too).
+SESSION_TIMEOUT = 1200
+
+_ADAPTER_HELPERS = [pvm_log.log_helper, pvm_busy.vios_busy_retry_helper,
+                    pvm_sample.sample_retry_helper]
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionInfo:
+    """Where and how to reach the NovaLink REST API.
+
+    :param host: REST server host.
+    :param port: TCP port, or None for the protocol's default.
+    :param protocol: 'http', 'https' or None (http for file logon, https
+                     for password logon).
+    :param user: user for password logon; None for local file logon.
+    :param password: password for password logon (never shown by repr).
+    :param certpath: CA bundle to verify the server with https, or None.
+    :param connect_timeout: seconds to keep trying to log on.
+    """
+
+    host: str
+    port: int = None
+    protocol: str = None
+    user: str = None
+    password: str = dataclasses.field(default=None, repr=False)
+    certpath: str = None
+    connect_timeout: int = 600
+
+    @classmethod
+    def from_conf(cls, conf=CONF):
+        """Snapshot the ``[powervm]`` connection options.
+
+        :param conf: the ``ConfigOpts`` to read.
+        """
+        grp = conf.powervm
+        return cls(host=grp.pvm_host, port=grp.pvm_port,
+                   protocol=grp.pvm_protocol, user=grp.pvm_user,
+                   password=grp.pvm_password, certpath=grp.pvm_certpath,
+                   connect_timeout=grp.pvm_connect_timeout)
+
+    @property
+    def file_auth(self):
+        """Whether local file based logon is used."""
+        return self.password is None
+
+    @property
+    def dest(self):
+        """``protocol://host:port`` as pypowervm will use it (no secret)."""
+        proto = self.protocol or ('http' if self.file_auth else 'https')
+        port = self.port or (12080 if proto == 'http' else 12443)
+        host = ('[%s]' % self.host if ':' in self.host
+                and not self.host.startswith('[') else self.host)
+        return '%s://%s:%d' % (proto, host, port)
+
+
+class _Session(pvm_adpt.Session):
+    """pypowervm Session that verifies TLS with a CA bundle when given.
+
+    pypowervm itself only pins a per-host certificate at logon and sends
+    every later request unverified; with ``pvm_certpath`` set, every
+    request is verified against that bundle.
+    """
+
+    def __init__(self, ca_bundle=None, **kwargs):
+        self._ca_bundle = ca_bundle
+        super().__init__(**kwargs)
+
+    def request(self, method, path, *args, **kwargs):
+        if self._ca_bundle and self.protocol == 'https':
+            kwargs['verify'] = self._ca_bundle
+        return super().request(method, path, *args, **kwargs)
+
+
+def _new_session(info, logon_timeout):
+    sess = _Session(
+        ca_bundle=info.certpath, host=info.host, username=info.user,
+        password=info.password, protocol=info.protocol, port=info.port,
+        certpath=None, conn_tries=1, timeout=logon_timeout)
+    sess.timeout = SESSION_TIMEOUT
+    return sess
+
+
+def _retryable(error):
+    """Errors that mean "the REST server is not up yet"."""
+    if isinstance(error, (pvm_exc.ConnectionError, pvm_exc.TimeoutError)):
+        return True
+    if isinstance(error, pvm_exc.HttpError):
+        status = getattr(error.response, 'status', None)
+        return status in (404, 500, 502, 503, 504)
+    return False
+
+
+def connect(info, stop_event=None, clock=time.monotonic):
+    """Log on to NovaLink and return a ready ``Adapter``.
+
+    Retries every ``RETRY_INTERVAL`` seconds while the server is not
+    reachable, for at most ``info.connect_timeout`` seconds.  A refused
+    logon (bad credentials) fails at once.
+
+    :param info: ``ConnectionInfo``.
+    :param stop_event: optional ``threading.Event``; when set, waiting stops
+                       and ``NovaLinkNotReachable`` is raised.
+    :param clock: monotonic clock (tests).
+    :returns: pypowervm ``Adapter``.
+    :raises NovaLinkNotReachable: on timeout, stop or refused logon.
+    """
+    stop_event = stop_event or threading.Event()
+    deadline = clock() + info.connect_timeout
+    while True:
+        remaining = deadline - clock()
+        try:
+            session = _new_session(
+                info, max(1.0, min(LOGON_TIMEOUT, remaining)))
+            break
+        except pvm_exc.Error as error:
+            reason = errors.safe_text(error)
+            remaining = deadline - clock()
+            if not _retryable(error) or remaining <= 0:
+                raise exc.NovaLinkNotReachable(
+                    dest=info.dest, timeout=info.connect_timeout,
+                    reason=reason)
+            LOG.warning('NovaLink REST API at %(dest)s not ready '
+                        '(%(reason)s); retrying for %(left)d more seconds.',
+                        {'dest': info.dest, 'reason': reason,
+                         'left': remaining})
+            if stop_event.wait(min(RETRY_INTERVAL, remaining)):
+                raise exc.NovaLinkNotReachable(
+                    dest=info.dest, timeout=info.connect_timeout,
+                    reason='stopped while waiting')
+    LOG.info('Logged on to the NovaLink REST API at %s.', info.dest)
+    return pvm_adpt.Adapter(session, helpers=list(_ADAPTER_HELPERS))
+
+
+def close(adapter):
+    """Stop the event listener and log off (best effort).
+
+    :param adapter: the ``Adapter`` from ``connect``; None is ignored.
+    """
+    if adapter is None:
+        return
+    sess = adapter.session
+    try:
+        if sess.has_event_listener:
+            sess.get_event_listener().shutdown()
+    finally:
+        sess._logoff()
