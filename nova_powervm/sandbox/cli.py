@@ -1,0 +1,249 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""``nova-powervm-sandbox``: an all-in-one cloud on simulated NovaLink hosts.
+
+Native threading is selected in ``main`` before anything imports
+oslo.service, futurist or nova's fixtures (nova-compute 2026.2 refuses
+eventlet); only the standard library is imported at module level.
+"""
+
+import argparse
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+
+DEFAULT_API_PORT = 8774
+DEMO_TOKEN = 'demo:demo'
+ADMIN_TOKEN = 'admin:demo'
+
+
+def parse_args(argv):
+    """Parse the command line.
+
+    :param argv: arguments without the program name.
+    """
+    parser = argparse.ArgumentParser(
+        prog='nova-powervm-sandbox',
+        description='Run real nova services with the PowerVM driver '
+                    'against simulated NovaLink hosts, in one process. '
+                    'For local use only.')
+    parser.add_argument('--computes', type=int, default=2,
+                        help='number of nova-compute services, each with '
+                             'its own simulated host (default 2)')
+    parser.add_argument('--api-port', type=int, default=None,
+                        help='compute API port on 127.0.0.1; 0 picks a free '
+                             'port (default: 8774 when serving, a free port '
+                             'with --demo)')
+    parser.add_argument('--demo', action='store_true',
+                        help='run the scripted lifecycle, print the table '
+                             'and exit (non-zero on any failure)')
+    parser.add_argument('--state-dir',
+                        help='directory for clouds.yaml, logs and simulator '
+                             'state (default: a new temporary directory)')
+    parser.add_argument('--driver', choices=('powervm', 'fake'),
+                        default='powervm',
+                        help="compute driver: 'powervm' (default) or nova's "
+                             "'fake' driver, for checking the harness")
+    parser.add_argument('--network', choices=('none', 'auto'),
+                        default='auto',
+                        help="'networks' the demo boots with: 'auto' (a "
+                             "port on the shared network, the default) or "
+                             "'none'")
+    parser.add_argument('--image-mb', type=int, default=4,
+                        help='size of the default raw image in MiB')
+    parser.add_argument('--debug', action='store_true',
+                        help='log at DEBUG (to the log file)')
+    args = parser.parse_args(argv)
+    if args.computes < 1:
+        parser.error('--computes must be at least 1')
+    if args.api_port is None:
+        args.api_port = 0 if args.demo else DEFAULT_API_PORT
+    return args
+
+
+def setup_logging(state_dir, debug):
+    """Send every log record to ``<state_dir>/sandbox.log``.
+
+    :returns: the log file path.
+    """
+    path = os.path.join(state_dir, 'sandbox.log')
+    handler = logging.FileHandler(path, mode='w')
+    handler.setFormatter(logging.Formatter(
+        '%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s'))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    return path
+
+
+def write_clouds_yaml(state_dir, base_url):
+    """Write a ``clouds.yaml`` for openstacksdk and the openstack CLI.
+
+    :param base_url: ``http://127.0.0.1:PORT`` of the sandbox API server.
+    :returns: its path.
+    """
+    from nova_powervm.sandbox import catalog
+
+    path = os.path.join(state_dir, 'clouds.yaml')
+    entry = ('  %(name)s:\n    auth_type: admin_token\n    auth:\n'
+             '      endpoint: %(base)s/v2.1\n      token: "%(token)s"\n'
+             '    compute_endpoint_override: %(base)s/v2.1\n'
+             '    image_endpoint_override: %(base)s%(image)s\n'
+             '    network_endpoint_override: %(base)s%(network)s\n'
+             '    identity_endpoint_override: %(base)s%(identity)s\n'
+             '    identity_api_version: "3"\n')
+    with open(path, 'w') as f:
+        f.write('# nova-powervm-sandbox: local use only.\nclouds:\n')
+        for name, token in (('sandbox', DEMO_TOKEN),
+                            ('sandbox-admin', ADMIN_TOKEN)):
+            f.write(entry % {'name': name, 'base': base_url, 'token': token,
+                             'image': catalog.IMAGE_PREFIX,
+                             'network': catalog.NETWORK_PREFIX,
+                             'identity': catalog.IDENTITY_PREFIX})
+    return path
+
+
+def print_endpoints(cloud, clouds_yaml, log_path, out):
+    """Tell the user how to reach the running sandbox."""
+    from nova_powervm.sandbox import images
+
+    print('Compute API:   %s' % cloud.compute_url, file=out)
+    print('Tokens:        X-Auth-Token: %s (member), %s (admin)'
+          % (DEMO_TOKEN, ADMIN_TOKEN), file=out)
+    for host, sim in sorted(cloud.simulators.items()):
+        flags = sim.driver_flags()
+        print('NovaLink sim:  %s -> http://%s:%s/rest/api  (/sim/state)'
+              % (host, flags['pvm_host'], flags['pvm_port']), file=out)
+    if not cloud.simulators:
+        print('Computes:      %s (nova fake driver)'
+              % ', '.join(sorted(cloud.computes)), file=out)
+    print('Image:         %s (%s, raw)'
+          % (images.DEFAULT_IMAGE_ID, images.DEFAULT_IMAGE_NAME), file=out)
+    print('Flavors:       m1.tiny (1), m1.small (2), ...', file=out)
+    print('clouds.yaml:   %s' % clouds_yaml, file=out)
+    print('               export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=sandbox'
+          % clouds_yaml, file=out)
+    print('Log:           %s' % log_path, file=out)
+
+
+def wait_for_interrupt():
+    """Block until SIGINT or SIGTERM."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *a: stop.set())
+    while not stop.wait(1.0):
+        pass
+
+
+def select_threading():
+    """Make nova use native threads (must precede nova's imports)."""
+    os.environ['OS_NOVA_DISABLE_EVENTLET_PATCHING'] = '1'
+    from nova import monkey_patch
+
+    monkey_patch.patch(backend='threading')
+
+
+def main(argv=None):
+    """Entry point of ``nova-powervm-sandbox``.
+
+    :returns: process exit status.
+    """
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    t0 = time.monotonic()
+    select_threading()
+    state_dir = args.state_dir or tempfile.mkdtemp(prefix='pvm-sandbox-')
+    os.makedirs(state_dir, exist_ok=True)
+    log_path = setup_logging(state_dir, args.debug)
+    out = sys.stdout
+
+    from nova_powervm.sandbox import auth
+    from nova_powervm.sandbox import cloud as sandbox_cloud
+
+    print(auth.WARNING, file=sys.stderr)
+    cloud = sandbox_cloud.Cloud(
+        computes=args.computes, driver=args.driver, api_port=args.api_port,
+        state_dir=state_dir, image_size=args.image_mb * 1024 * 1024)
+    try:
+        cloud.setUp()
+    except Exception as exc:
+        logging.getLogger(__name__).exception('sandbox start failed')
+        print('Sandbox failed to start: %s; see %s'
+              % (_reason(exc), log_path), file=sys.stderr)
+        return 1
+    try:
+        clouds_yaml = write_clouds_yaml(state_dir, cloud.api_server.url)
+        print('Sandbox started in %.1f s (%d compute(s), driver %s).'
+              % (time.monotonic() - t0, args.computes, args.driver),
+              file=out)
+        print_endpoints(cloud, clouds_yaml, log_path, out)
+        if not args.demo:
+            print('Serving; press Ctrl-C to stop.', file=out)
+            out.flush()
+            wait_for_interrupt()
+            return 0
+        status = run_demo(cloud, args, out, t0)
+    finally:
+        out.flush()
+        cloud.cleanUp()
+    if status == 0 and not args.state_dir:
+        # A passed demo in a directory of its own leaves nothing behind;
+        # a failed one keeps its log for the post-mortem.
+        shutil.rmtree(state_dir, ignore_errors=True)
+    return status
+
+
+def _reason(exc):
+    """The first real error of a (possibly multiple) setUp failure."""
+    while (type(exc).__name__ == 'MultipleExceptions' and exc.args
+           and isinstance(exc.args[0], tuple)):
+        exc = exc.args[0][1]
+    return '%s: %s' % (type(exc).__name__, exc)
+
+
+def run_demo(cloud, args, out, t0):
+    """Run the demo against the started cloud and print the verdict.
+
+    :returns: exit status (0 when the demo passed).
+    """
+    from nova_powervm.sandbox import demo
+
+    out.flush()
+    t1 = time.monotonic()
+    client = demo.ComputeClient(
+        cloud.compute_url, DEMO_TOKEN, admin_token=ADMIN_TOKEN)
+    ok = demo.run_demo(cloud, client, out, network=args.network,
+                       snapshot=_snapshot_supported(cloud))
+    print('Demo %s in %.1f s (total %.1f s).'
+          % ('PASSED' if ok else 'FAILED', time.monotonic() - t1,
+             time.monotonic() - t0), file=out)
+    return 0 if ok else 1
+
+
+def _snapshot_supported(cloud):
+    """Whether the running driver implements ``snapshot``."""
+    from nova.virt import driver as virt_driver
+
+    drv = next(iter(cloud.computes.values())).manager.driver
+    return type(drv).snapshot is not virt_driver.ComputeDriver.snapshot
+
+
+if __name__ == '__main__':
+    sys.exit(main())
