@@ -37,6 +37,7 @@ from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import session
+from nova_powervm.virt.powervm.tasks import vm as tf_vm
 from nova_powervm.virt.powervm import vm
 
 CONF = pvm_conf.CONF
@@ -133,6 +134,9 @@ class PowerVMDriver(driver.ComputeDriver):
             found = pvm_host.discover(
                 adapter, CONF.powervm.vios_active_wait_timeout, self._stop)
             self._reserved = found.reserved
+            # Spawns read the host's static properties from this cache: the
+            # wrapper just read saves the first spawn a GET.
+            tf_vm.remember_host(found.host_w.uuid, found.host_w)
             self._mgmt_cls = type(found.mgmt_w)
             disk_dvr = disk.get_disk_adapter(
                 adapter, found.host_w.uuid, found.mgmt_w.uuid,

@@ -1,0 +1,146 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Smoke test of the benchmark (``tools/bench.py``) with tiny parameters.
+
+It checks that every figure is produced, that the output files are
+written, and that the round trips stay within the budgets.  Timings are
+never asserted: the machine is shared and noisy.
+"""
+
+import importlib.util
+import io
+import json
+import logging
+import os
+import sys
+
+import fixtures
+import testtools
+
+_TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))), 'tools')
+
+
+def _load(name):
+    """Import ``tools/<name>.py`` (tools/ is not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(_TOOLS, name + '.py'))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class TestBenchSmoke(testtools.TestCase):
+    """One run of the whole benchmark, no latency, tiny sizes.
+
+    A single test: the run takes a few seconds and is made once.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.bench = _load('bench')
+        self.report = _load('bench_report')
+
+    def test_tiny_run(self):
+        # No log capture here (not a nova test base): keep stderr quiet.
+        logging.disable(logging.WARNING)
+        self.addCleanup(logging.disable, logging.NOTSET)
+        self.res = self.bench.run(latency=0.0, concurrency=2, lpars=6,
+                                  image_gb=1.0 / 64, repeat=1)
+        self.check_every_operation_has_figures()
+        self.check_round_trips_within_budgets()
+        self.check_concurrent_spawns_all_ran()
+        self.check_periodic_pass_sees_every_partition()
+        self.check_upload_streams()
+        self.check_output_files()
+
+    def check_every_operation_has_figures(self):
+        for name in self.bench.LIFECYCLE + ('spawn_first',):
+            fig = self.res['ops'][name]
+            for key in ('round_trips', 'wall_ms', 'thread_cpu_ms',
+                        'process_cpu_ms'):
+                self.assertGreaterEqual(fig[key], 0, (name, key))
+            self.assertGreater(fig['round_trips'], 0, name)
+            if name != 'spawn_first':
+                self.assertGreater(fig['peak_kib'], 0, name)
+
+    def check_round_trips_within_budgets(self):
+        self.assertEqual({}, self.report.over_budget(self.res))
+        ops = self.res['ops']
+        self.assertEqual(1, ops['get_info']['round_trips'])
+        # The first spawn uploads the image: it costs more than the rest.
+        self.assertGreater(ops['spawn_first']['round_trips'],
+                           ops['spawn']['round_trips'])
+        rat = self.res['ratios']
+        self.assertLess(rat['lifecycle_round_trips_vs_retired'], 1.0)
+        self.assertLessEqual(rat['periodic_round_trips_vs_retired'], 1.0)
+
+    def check_concurrent_spawns_all_ran(self):
+        conc = self.res['concurrency']
+        self.assertEqual(2, conc['running_after_spawn'])
+        self.assertGreaterEqual(conc['spawn']['round_trips'],
+                                2 * self.res['ops']['spawn']['round_trips'])
+
+    def check_periodic_pass_sees_every_partition(self):
+        per = self.res['periodic']
+        self.assertEqual(6, per['instances_listed'])
+        self.assertEqual(6, per['parts']['get_info_all']['round_trips'])
+        self.assertLessEqual(per['total']['round_trips'],
+                             self.report.periodic_budget(6))
+
+    def check_upload_streams(self):
+        upl = self.res['upload']
+        self.assertEqual(int(1024 ** 3 / 64), upl['large']['bytes'])
+        self.assertEqual(8.0, upl['size_growth'])
+        for size in ('small', 'large'):
+            self.assertEqual(5, upl[size]['round_trips'])
+            self.assertGreater(upl[size]['mib_per_s'], 0)
+        # 16 MiB uploaded with a peak far below it: nothing is buffered.
+        self.assertLess(upl['large']['peak_kib'], 16 * 1024 / 2)
+
+    def check_output_files(self):
+        out = self.useFixture(fixtures.TempDir()).path
+        text = self.report.write(self.res, out)
+        with open(os.path.join(out, 'bench.json')) as fil:
+            self.assertEqual(self.res['ops']['spawn']['round_trips'],
+                             json.load(fil)['ops']['spawn']['round_trips'])
+        with open(os.path.join(out, 'bench.rst')) as fil:
+            self.assertEqual(text, fil.read())
+        self.assertIn('spawn_first', text)
+        self.assertIn('Over budget: nothing', text)
+
+
+class TestBenchCommandLine(testtools.TestCase):
+    """The options reach ``run`` and the files go to ``--output``."""
+
+    def test_command_line_options(self):
+        bench = _load('bench')
+        seen = {}
+        written = []
+        self.useFixture(fixtures.MonkeyPatch(
+            'bench.run', lambda **kwargs: seen.update(kwargs) or seen))
+        self.useFixture(fixtures.MonkeyPatch(
+            'bench_report.write',
+            lambda res, out: written.append((res, out)) or 'table'))
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', io.StringIO()))
+        bench.main(['--latency', '0.01', '--lpars', '3',
+                    '--concurrency', '5', '--image-gb', '0.5',
+                    '--repeat', '2', '--output', '/nonexistent/out'])
+        self.assertEqual({'latency': 0.01, 'concurrency': 5, 'lpars': 3,
+                          'image_gb': 0.5, 'repeat': 2}, seen)
+        self.assertEqual([(seen, '/nonexistent/out')], written)
+        self.assertEqual('table\n', sys.stdout.getvalue())
