@@ -194,18 +194,20 @@ def main(argv=None):
               % (time.monotonic() - t0, args.computes, args.driver),
               file=out)
         print_endpoints(cloud, clouds_yaml, log_path, out)
-        if not args.demo:
+        if args.demo:
+            status = run_demo(cloud, args, out, t0)
+        else:
             print('Serving; press Ctrl-C to stop.', file=out)
             out.flush()
             wait_for_interrupt()
-            return 0
-        status = run_demo(cloud, args, out, t0)
+            status = 0
     finally:
         out.flush()
         cloud.cleanUp()
     if status == 0 and not args.state_dir:
-        # A passed demo in a directory of its own leaves nothing behind;
-        # a failed one keeps its log for the post-mortem.
+        # A passed demo or a stopped server in a directory of its own
+        # leaves nothing behind (a new run cannot find that directory);
+        # a failed demo keeps its log for the post-mortem.
         shutil.rmtree(state_dir, ignore_errors=True)
     return status
 

@@ -93,7 +93,8 @@ class ComputeClient(object):
         """Poll until the server has ``status`` and no task in progress.
 
         :param status: expected status, or None to wait for deletion.
-        :raises StepFailed: on ERROR, or when time runs out.
+        :raises StepFailed: on ERROR, when the server vanished, or when
+            time runs out.
         """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -101,7 +102,8 @@ class ComputeClient(object):
             if srv is None:
                 if status is None:
                     return None
-            elif srv['status'] == 'ERROR' and status != 'ERROR':
+                raise StepFailed('server gone while waiting for %s' % status)
+            if srv['status'] == 'ERROR' and status != 'ERROR':
                 raise StepFailed('server in ERROR: %s' % fault_of(srv))
             elif (srv['status'] == status
                   and srv.get('OS-EXT-STS:task_state') is None):

@@ -24,6 +24,12 @@ from nova_powervm.simulator import xmlutil as xu
 
 _STATES = ('not activated', 'starting', 'running', 'shutting down',
            'open firmware', 'error', 'migrating running')
+# The transitional state a real host passes through (one event each) on
+# the way from the first state to the second.
+_VIA = {('running', 'not activated'): 'shutting down',
+        ('open firmware', 'not activated'): 'shutting down',
+        ('not activated', 'running'): 'starting',
+        ('not activated', 'open firmware'): 'starting'}
 
 
 def handle(sim, req):
@@ -98,7 +104,8 @@ def _lpar_state(sim, req, uuid):
             raise registry.SimError(404, 'LPAR %s not found' % uuid)
         if 'rmc_state' in data:
             obj.extra['rmc_override'] = data['rmc_state']
-        sim_lpar.set_state(sim, obj, state)
+        via = _VIA.get((xu.text(obj.elem, 'PartitionState'), state))
+        sim_lpar.set_state(sim, obj, *([via, state] if via else [state]))
         return http.json_response({'uuid': obj.uuid, 'state': xu.text(
             obj.elem, 'PartitionState'), 'rmc_state': xu.text(
             obj.elem, 'ResourceMonitoringControlState')})

@@ -75,12 +75,21 @@ def logon(sim, req):
         sim.sessions[token] = path
         return _response('X-API-SessionFile', path)
     if sim.user is not None and not (
-            hmac.compare_digest(user or '', sim.user) and
-            hmac.compare_digest(password or '', sim.password or '')):
+            _same(user, sim.user) and _same(password, sim.password)):
         raise registry.SimError(401, 'Logon failed: bad user or password.',
                                 'Unauthorized')
     sim.sessions[token] = None
     return _response('X-API-Session', token)
+
+
+def _same(given, expected):
+    """Constant-time comparison of two texts (any characters).
+
+    :param given: what the client sent (or None).
+    :param expected: the configured value (or None).
+    """
+    return hmac.compare_digest((given or '').encode('utf-8'),
+                               (expected or '').encode('utf-8'))
 
 
 def check(sim, req):

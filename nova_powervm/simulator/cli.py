@@ -15,6 +15,7 @@
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -38,7 +39,9 @@ def parse_args(argv=None):
     add('--port', type=int, default=12080, help='bind port')
     add('--state-dir', required=True, help='state, tokens and disk files')
     add('--user', help='password-logon user (default: any)')
-    add('--password', help='password-logon password')
+    add('--password', default=os.environ.get('PVM_SIM_PASSWORD'),
+        help='password-logon password (prefer the PVM_SIM_PASSWORD '
+             'environment variable: a command line is visible to others)')
     add('--tls-cert', help='PEM certificate: serve HTTPS')
     add('--tls-key', help='PEM private key for --tls-cert')
     add('--latency', type=float, default=0.0,
@@ -122,6 +125,7 @@ def main(argv=None):
         srv.serve_forever()
     finally:
         stop.set()
+        saver.join(args.save_interval + 5)
         srv.httpd.server_close()
         sim.close(save=True)
         LOG.info('State saved; bye')

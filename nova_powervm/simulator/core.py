@@ -80,6 +80,7 @@ class Simulator(object):
         shutil.rmtree(os.path.join(self.state_dir, 'tokens'),
                       ignore_errors=True)
         self.closed = threading.Event()
+        self._save_lock = threading.Lock()
         if not self._load():
             self.inventory = inventory or sim_inv.Inventory()
             sim_inv.seed(self, self.inventory)
@@ -239,17 +240,25 @@ class Simulator(object):
 
     # Persistence -----------------------------------------------------
     def save(self):
-        """Write the state to the state directory."""
-        with self.store.lock:
-            data = self.store.dump()
-            meta = {'inventory': self.inventory.to_dict()}
-            self.store.dirty.clear()
-        tmp = os.path.join(self.state_dir, STATE_FILE + '.tmp')
-        with open(tmp, 'wb') as fil:
-            fil.write(data)
-        os.replace(tmp, os.path.join(self.state_dir, STATE_FILE))
-        with open(os.path.join(self.state_dir, META_FILE), 'w') as fil:
-            json.dump(meta, fil)
+        """Write the state to the state directory.
+
+        Saves are serialized (a periodic saver and shutdown may race) and
+        each file is replaced atomically; a failed save leaves the store
+        dirty so that the next one retries.
+        """
+        with self._save_lock:
+            with self.store.lock:
+                data = self.store.dump()
+                meta = json.dumps({'inventory': self.inventory.to_dict()})
+                self.store.dirty.clear()
+            try:
+                _write_atomic(os.path.join(self.state_dir, META_FILE),
+                              meta.encode('utf-8'))
+                _write_atomic(os.path.join(self.state_dir, STATE_FILE),
+                              data)
+            except OSError:
+                self.store.dirty.set()
+                raise
 
     def _load(self):
         path = os.path.join(self.state_dir, STATE_FILE)
@@ -273,8 +282,21 @@ class Simulator(object):
         if save if save is not None else not self._own_dir:
             self.save()
         self.closed.set()
+        registry.run_hooks('closed', self)
         self.faults.clear()
         self.events.close()
         self.vterms.close_all()
         if self._own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+def _write_atomic(path, data):
+    """Replace a file's content in one step (write aside, then rename).
+
+    :param path: the file.
+    :param data: bytes.
+    """
+    tmp = path + '.tmp'
+    with open(tmp, 'wb') as fil:
+        fil.write(data)
+    os.replace(tmp, path)

@@ -42,8 +42,12 @@ class Faults(object):
             raise ValueError('kind must be one of %s' % ', '.join(KINDS))
         if kind == 'job_fail' and not spec.get('job'):
             raise ValueError('job_fail needs "job"')
+        try:
+            path = re.compile(spec.get('path', '.*'))
+        except re.error as exc:
+            raise ValueError('path is not a regular expression: %s' % exc)
         full = {'method': spec.get('method', '*').upper(),
-                'path': re.compile(spec.get('path', '.*')),
+                'path': path,
                 'kind': kind, 'status': int(spec.get('status', 500)),
                 'count': int(spec.get('count', 1)),
                 'job': spec.get('job'), 'message': spec.get('message'),

@@ -76,22 +76,32 @@ class FileStore(object):
         """
         return os.path.join(self.root, 'disks', _SAFE.sub('_', udid) + '.img')
 
+    def check_disk(self, udid):
+        """Raise unless a disk's backing file exists.
+
+        :param udid: the disk UniqueDeviceID.
+        :raises SimError: 400 (VIOS0013) when it does not.
+        """
+        if not os.path.exists(self.disk_path(udid)):
+            raise registry.SimError(
+                400, 'VIOS0013 Base image %s not found.' % udid)
+
     def create_disk(self, udid, capacity_gb, base_udid=None):
         """Create a sparse disk, optionally copying another disk's data.
 
         :param udid: the new disk's UDID.
         :param capacity_gb: size in GB.
         :param base_udid: UDID of a disk to copy from, or None.
+        :raises SimError: when ``base_udid`` has no backing file (and
+            then nothing is created).
         """
+        if base_udid:
+            self.check_disk(base_udid)
         path = self.disk_path(udid)
         with open(path, 'wb') as fil:
             fil.truncate(int(capacity_gb * 1024 ** 3))
         if base_udid:
-            src = self.disk_path(base_udid)
-            if not os.path.exists(src):
-                raise registry.SimError(
-                    400, 'VIOS0013 Base image %s not found.' % base_udid)
-            sparse_copy(src, path)
+            sparse_copy(self.disk_path(base_udid), path)
         return path
 
     def resize_disk(self, udid, capacity_gb):
@@ -167,6 +177,24 @@ def write_stream(path, reader, truncate):
         if truncate:
             fil.truncate(total)
     return total
+
+
+def read_chunks(path, size):
+    """Yield the first ``size`` bytes of a file, one chunk at a time.
+
+    A download of a multi-GB disk never sits whole in memory.
+
+    :param path: the file.
+    :param size: how many bytes to yield.
+    """
+    with open(path, 'rb') as fil:
+        left = size
+        while left > 0:
+            buf = fil.read(min(CHUNK, left))
+            if not buf:
+                return
+            left -= len(buf)
+            yield buf
 
 
 @registry.register

@@ -73,6 +73,8 @@ class Vterm(object):
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._conns = set()
         self._thread = threading.Thread(target=self._serve, daemon=True,
                                         name='sim-vterm-%d' % self.port)
         self._thread.start()
@@ -85,6 +87,11 @@ class Vterm(object):
                 continue
             except OSError:
                 return
+            with self._lock:
+                if self._stop.is_set():
+                    conn.close()
+                    return
+                self._conns.add(conn)
             threading.Thread(target=self._client, args=(conn,),
                              daemon=True).start()
 
@@ -97,15 +104,24 @@ class Vterm(object):
         except (OSError, ConnectionError):
             pass
         finally:
+            with self._lock:
+                self._conns.discard(conn)
             conn.close()
 
     def close(self):
-        """Stop listening."""
+        """Stop listening and end every session, as ``rmvterm`` does."""
         self._stop.set()
         try:
             self.sock.close()
         except OSError:
             pass
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self._thread.join(2)
 
 

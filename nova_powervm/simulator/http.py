@@ -164,19 +164,22 @@ class Response(object):
     """An HTTP response.
 
     :param status: status code.
-    :param body: bytes.
+    :param body: bytes, or an iterable of bytes when ``length`` is given
+        (streamed, never held whole).
     :param ctype: Content-Type (None for no body).
     :param etag: ETag header value.
     :param headers: extra ``(name, value)`` pairs.
+    :param length: Content-Length of an iterable body.
     """
 
     def __init__(self, status=200, body=b'', ctype=None, etag=None,
-                 headers=None):
+                 headers=None, length=None):
         self.status = status
         self.body = body
         self.ctype = ctype
         self.etag = etag
         self.headers = list(headers or [])
+        self.length = len(body) if length is None else length
 
     def wsgi(self, start_response):
         """Send through a WSGI ``start_response``; return the body list.
@@ -185,7 +188,7 @@ class Response(object):
         """
         headers = [('X-MC-Type', 'PVM'),
                    ('X-HMC-Schema-Version', 'V1_3_0'),
-                   ('Content-Length', str(len(self.body)))]
+                   ('Content-Length', str(self.length))]
         if self.ctype:
             headers.append(('Content-Type', self.ctype))
         if self.etag is not None:
@@ -194,7 +197,9 @@ class Response(object):
         start_response('%d %s' % (self.status,
                                   _REASONS.get(self.status, 'Unknown')),
                        headers)
-        return [self.body]
+        if isinstance(self.body, bytes):
+            return [self.body]
+        return self.body
 
 
 def json_response(data, status=200):

@@ -16,7 +16,8 @@
 Operations register with :func:`operation`; a handler receives the
 simulator, the target :class:`~nova_powervm.simulator.model.Obj` (or None
 for root-level jobs) and the parameters as a dict, runs under the store
-lock, and returns a dict of result parameters or raises :class:`JobFailed`.
+lock, and returns a dict of result parameters (or an :class:`Outside` for
+a step that must run without the lock) or raises :class:`JobFailed`.
 """
 
 import itertools
@@ -44,6 +45,20 @@ def operation(group, name):
         OPERATIONS[(group, name)] = func
         return func
     return deco
+
+
+class Outside(object):
+    """What a handler returns when its slow step must not hold the lock.
+
+    :param work: callable run without the store lock; may raise
+        :class:`JobFailed`.
+    :param finish: callable taking that JobFailed (or None), run under
+        the store lock; returns the result dict or raises JobFailed.
+    """
+
+    def __init__(self, work, finish):
+        self.work = work
+        self.finish = finish
 
 
 def _millis():
@@ -106,28 +121,74 @@ class JobManager(object):
         return self.render(job)
 
     def _advance(self, job):
-        if job['status'] != 'RUNNING' or time.monotonic() < job['due']:
+        if (job['status'] != 'RUNNING' or job.get('busy') or
+                time.monotonic() < job['due']):
             return
-        handler = OPERATIONS[(job['group'], job['op'])]
         with self.sim.store.lock:
-            if job['status'] != 'RUNNING':
+            if job['status'] != 'RUNNING' or job.get('busy'):
                 return
-            fault = self.sim.faults.job_fault(job['op'])
-            try:
-                if fault is not None:
-                    raise JobFailed(fault)
-                target = None
-                if job['uuid']:
-                    target = self.sim.store.get(job['uuid'], job['group'])
-                    if target is None:
-                        raise JobFailed('Target %s not found' % job['uuid'])
-                job['results'] = handler(self.sim, target,
-                                         job['params']) or {}
-                job['status'] = 'COMPLETED_OK'
-            except JobFailed as exc:
-                job['error'] = str(exc)
-                job['status'] = 'FAILED_BEFORE_COMPLETION'
-            job['completed'] = _millis()
+            outside = self._run(job, lambda: self._start(job))
+            if outside is None:
+                return
+            job['busy'] = True
+        # The slow part (a peer over HTTP...) runs without the store lock,
+        # so the host keeps answering meanwhile.
+        error = None
+        try:
+            outside.work()
+        except JobFailed as exc:
+            error = exc
+        except Exception:
+            with self.sim.store.lock:
+                job['busy'] = False
+                self._end(job, 'FAILED_BEFORE_COMPLETION',
+                          'Internal simulator error')
+            raise
+        with self.sim.store.lock:
+            job['busy'] = False
+            self._run(job, lambda: outside.finish(error))
+
+    def _start(self, job):
+        """Fault check, target lookup and the handler (store lock held)."""
+        fault = self.sim.faults.job_fault(job['op'])
+        if fault is not None:
+            raise JobFailed(fault)
+        target = None
+        if job['uuid']:
+            target = self.sim.store.get(job['uuid'], job['group'])
+            if target is None:
+                raise JobFailed('Target %s not found' % job['uuid'])
+        handler = OPERATIONS[(job['group'], job['op'])]
+        return handler(self.sim, target, job['params'])
+
+    def _run(self, job, step):
+        """Run a job step and record how the job ended.
+
+        :returns: the :class:`Outside` the step returned, else None.
+        """
+        try:
+            result = step()
+        except (JobFailed, registry.SimError) as exc:
+            # A refused operation fails its job, as on NovaLink; the job
+            # must not stay RUNNING and re-run at every poll.
+            self._end(job, 'FAILED_BEFORE_COMPLETION', str(exc))
+            return None
+        except Exception:
+            # A simulator bug: fail the job, let the 500 report it.
+            self._end(job, 'FAILED_BEFORE_COMPLETION',
+                      'Internal simulator error')
+            raise
+        if isinstance(result, Outside):
+            return result
+        self._end(job, 'COMPLETED_OK', None, result)
+        return None
+
+    @staticmethod
+    def _end(job, status, error, results=None):
+        job['status'] = status
+        job['error'] = error
+        job['results'] = results or {}
+        job['completed'] = _millis()
 
     def get(self, job_id):
         """The JobResponse element of a job, advancing it if due.
@@ -160,10 +221,12 @@ class JobManager(object):
         :param job_id: the job id.
         """
         job = self._job(job_id)
-        if job['status'] == 'RUNNING':
-            job['status'] = 'COMPLETED_WITH_ERROR'
-            job['error'] = 'Job cancelled'
-            job['completed'] = _millis()
+        # The store lock orders this with a completing _advance.
+        with self.sim.store.lock:
+            if job['status'] == 'RUNNING':
+                job['status'] = 'COMPLETED_WITH_ERROR'
+                job['error'] = 'Job cancelled'
+                job['completed'] = _millis()
 
     def running(self):
         """How many jobs are still running (due ones complete first)."""

@@ -49,6 +49,16 @@ def register_peer(sim):
     PEERS[sim.inventory.system_name] = sim
 
 
+@registry.hook('closed')
+def unregister_peer(sim):
+    """Forget a closed simulator: nothing may migrate into it.
+
+    :param sim: the Simulator.
+    """
+    if PEERS.get(sim.inventory.system_name) is sim:
+        del PEERS[sim.inventory.system_name]
+
+
 def _check_source(sim, lpar):
     elem = lpar.elem
     if xu.text(elem, 'IsManagementPartition') == 'true':
@@ -169,6 +179,10 @@ def migrate_validate(sim, lpar, params):
 def migrate(sim, lpar, params):
     """Move a running partition to the target simulator.
 
+    The transfer runs without the source's store lock: the source keeps
+    serving meanwhile, and two hosts migrating to each other at once
+    cannot deadlock.
+
     :param sim: the source Simulator.
     :param lpar: the LPAR.
     :param params: the job parameters.
@@ -176,21 +190,24 @@ def migrate(sim, lpar, params):
     _check_source(sim, lpar)
     pkg = _package(sim, lpar)
     xu.set_text(lpar.elem, 'MigrationState', 'Migration_Starting')
-    try:
-        _send(sim, params, pkg)
-    except jobs.JobFailed as exc:
-        # Refused by the destination's checks: nothing moved.  Broken
-        # mid-way: the partition needs MigrateRecover.
-        state = ('Migration_Failed' if isinstance(exc, MigrationBroken)
-                 else 'Not_Migrating')
-        xu.set_text(lpar.elem, 'MigrationState', state)
-        sim.store.touch(lpar)
-        raise
-    href = sim.href(lpar)
-    lpm_storage.remove_source(sim, lpar)
-    sim.store.remove(lpar)
-    sim.emit('DELETE_URI', href)
-    return {}
+    sim.store.touch(lpar)
+
+    def finish(error):
+        if error is not None:
+            # Refused by the destination's checks: nothing moved.  Broken
+            # mid-way: the partition needs MigrateRecover.
+            state = ('Migration_Failed' if isinstance(error, MigrationBroken)
+                     else 'Not_Migrating')
+            xu.set_text(lpar.elem, 'MigrationState', state)
+            sim.store.touch(lpar)
+            raise error
+        href = sim.href(lpar)
+        lpm_storage.remove_source(sim, lpar)
+        sim.store.remove(lpar)
+        sim.emit('DELETE_URI', href)
+        return {}
+
+    return jobs.Outside(lambda: _send(sim, params, pkg), finish)
 
 
 @jobs.operation('LogicalPartition', 'MigrateAbort')

@@ -13,8 +13,6 @@
 #    under the License.
 """Physical FC ports, virtual FC (NPIV) mappings and GetNextWWPNs."""
 
-import itertools
-
 from lxml import etree
 
 from nova_powervm.simulator import jobs
@@ -31,7 +29,7 @@ MAP_ORDER = ['AssociatedLogicalPartition', 'ClientAdapter', 'Port',
              'ServerAdapter', 'Storage']
 PORT_FIELDS = ('LocationCode', 'PortName', 'UniqueDeviceID', 'WWPN',
                'AvailablePorts', 'TotalPorts')
-_WWPNS = itertools.count(0x10)
+_FIRST_WWPN = 0x10
 
 
 def _fc_slot():
@@ -98,14 +96,22 @@ def _port_copy(port, name='Port'):
 
 
 def new_wwpns(sim, count=2):
-    """Fresh client WWPNs (lower-case hex).
+    """Fresh client WWPNs (lower-case hex), never handed out twice.
+
+    The counter lives on the ManagedSystem object, so it is saved with
+    the state and a restarted simulator goes on where it stopped.
 
     :param sim: the Simulator.
     :param count: how many.
     """
     base = int(sim.sys_uuid.replace('-', '')[:6], 16)
-    return ['c0507%06x%05x' % (base, next(_WWPNS))
-            for _ in range(count)]
+    with sim.store.lock:
+        ms = sim.store.first('ManagedSystem')
+        first = ms.extra.get('next_wwpn', _FIRST_WWPN)
+        ms.extra['next_wwpn'] = first + count
+        sim.store.dirty.set()
+    return ['c0507%06x%05x' % (base, num)
+            for num in range(first, first + count)]
 
 
 def _adapters(sim, vios, elem, mapping, lpar):

@@ -188,7 +188,8 @@ def hook(name):
     Hooks let resource modules (NPIV, SSP, ...) extend shared flows:
     ``fc_seed(sim, vios, ports)``, ``fc_update(sim, vios, new_elem)``,
     ``ssp_seed(sim, inventory)``, ``resolve_storage(sim, kind, given)``
-    (return an element or None), ``state(sim, dict)``.
+    (return an element or None), ``state(sim, dict)``, ``started(sim)``,
+    ``closed(sim)``.
 
     :param name: the hook name.
     """

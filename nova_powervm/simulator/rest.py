@@ -20,6 +20,7 @@ import urllib.parse
 
 from nova_powervm.simulator import events as sim_events
 from nova_powervm.simulator import fastrender
+from nova_powervm.simulator import files
 from nova_powervm.simulator import http
 from nova_powervm.simulator import registry
 from nova_powervm.simulator import render
@@ -317,9 +318,9 @@ def download(sim, file_uuid):
     path = sim.files.disk_path(udid or '')
     if not udid or not os.path.exists(path):
         raise registry.SimError(404, 'No contents for %s' % file_uuid)
-    with open(path, 'rb') as fil:
-        data = fil.read(size)
-    return http.Response(200, data, 'application/octet-stream')
+    size = min(size, os.path.getsize(path))
+    return http.Response(200, files.read_chunks(path, size),
+                         'application/octet-stream', length=size)
 
 
 def pcm(sim, req, parts):

@@ -17,6 +17,7 @@ import hashlib
 
 from nova_powervm.simulator import model
 from nova_powervm.simulator import registry
+from nova_powervm.simulator import storage
 from nova_powervm.simulator import templates as tpl
 from nova_powervm.simulator import xmlutil as xu
 
@@ -81,11 +82,7 @@ def lu_in_use(sim, udid):
     :param sim: the Simulator.
     :param udid: the LU UniqueDeviceID.
     """
-    for vios in sim.store.all('VirtualIOServer'):
-        for lu in vios.elem.iter(xu.qn('LogicalUnit')):
-            if xu.text(lu, 'UniqueDeviceID') == udid:
-                return True
-    return False
+    return storage.mapped(sim, 'LogicalUnit', 'UniqueDeviceID', udid)
 
 
 def _lu_view(sim, obj):

@@ -17,6 +17,7 @@ Disk and media contents live in sparse files under the state directory
 (see :mod:`nova_powervm.simulator.files`).
 """
 
+import functools
 import hashlib
 
 from lxml import etree
@@ -156,17 +157,28 @@ def backing_name(sim, kind, full):
     return xu.text(full, 'UnitName')
 
 
+def mapped(sim, kind, field, value):
+    """Whether any VIOS mapping holds a storage element with a value.
+
+    :param sim: the Simulator.
+    :param kind: the storage element's local name (``VirtualDisk``...).
+    :param field: the identifying child (``UniqueDeviceID``...).
+    :param value: the value to look for.
+    """
+    for vios in sim.store.all('VirtualIOServer'):
+        for node in vios.elem.iter(xu.qn(kind)):
+            if xu.text(node, field) == value:
+                return True
+    return False
+
+
 def vdisk_in_use(sim, udid):
     """Whether any VSCSI mapping uses a VDisk UDID.
 
     :param sim: the Simulator.
     :param udid: the VDisk UniqueDeviceID.
     """
-    for vios in sim.store.all('VirtualIOServer'):
-        for vdisk in vios.elem.iter(xu.qn('VirtualDisk')):
-            if xu.text(vdisk, 'UniqueDeviceID') == udid:
-                return True
-    return False
+    return mapped(sim, 'VirtualDisk', 'UniqueDeviceID', udid)
 
 
 def vopt_in_use(sim, name):
@@ -175,14 +187,19 @@ def vopt_in_use(sim, name):
     :param sim: the Simulator.
     :param name: the MediaName.
     """
-    for vios in sim.store.all('VirtualIOServer'):
-        for vopt in vios.elem.iter(xu.qn('VirtualOpticalMedia')):
-            if xu.text(vopt, 'MediaName') == name:
-                return True
-    return False
+    return mapped(sim, 'VirtualOpticalMedia', 'MediaName', name)
 
 
-def _fill_vdisk(sim, vg, vdisk, seq):
+def _fill_vdisk(sim, vg, vdisk, seq, actions):
+    """Set a new VDisk's server-side fields; queue its backing file.
+
+    :param sim: the Simulator.
+    :param vg: the VolumeGroup :class:`Obj`.
+    :param vdisk: the new VirtualDisk element (modified in place).
+    :param seq: the sequence number making its UDID unique.
+    :param actions: list the file creation is appended to.
+    :raises SimError: when the BaseImage it clones does not exist.
+    """
     udid = '03%s.%d' % (xu.text(vg.elem, 'GroupSerialID'), seq)
     cap = float(xu.text(vdisk, 'DiskCapacity', 1))
     xu.set_text(vdisk, 'DiskCapacity', '%.6f' % cap)
@@ -200,7 +217,8 @@ def _fill_vdisk(sim, vg, vdisk, seq):
     base = xu.text(vdisk, 'BaseImage')
     if base is not None:
         vdisk.remove(xu.find(vdisk, 'BaseImage'))
-    sim.files.create_disk(udid, cap, base)
+        sim.files.check_disk(base)
+    actions.append(lambda: sim.files.create_disk(udid, cap, base))
     return udid
 
 
@@ -211,10 +229,21 @@ def _leaf(name, value):
 
 
 def _update_vdisks(sim, vg, old, new):
+    """Check a VDisk list change; return the file actions it needs.
+
+    Nothing is changed on disk here, so a refused update leaves no trace.
+
+    :param sim: the Simulator.
+    :param vg: the VolumeGroup :class:`Obj`.
+    :param old: the stored VolumeGroup element.
+    :param new: the requested element (new disks are filled in).
+    :returns: callables creating, growing and removing backing files.
+    """
     old_disks = {xu.text(d, 'UniqueDeviceID'): d
                  for d in xu.findall(old, _VDISKS)}
     seq = max([int(u.rsplit('.', 1)[-1]) for u in old_disks if u] + [0])
     names = set()
+    actions = []
     for vdisk in xu.findall(new, _VDISKS):
         udid = xu.text(vdisk, 'UniqueDeviceID')
         name = xu.text(vdisk, 'DiskName', '').rsplit('/', 1)[-1]
@@ -223,42 +252,53 @@ def _update_vdisks(sim, vg, old, new):
         names.add(name)
         if udid is None or udid not in old_disks:
             seq += 1
-            _fill_vdisk(sim, vg, vdisk, seq)
+            _fill_vdisk(sim, vg, vdisk, seq, actions)
             continue
         was = float(xu.text(old_disks[udid], 'DiskCapacity'))
         now = float(xu.text(vdisk, 'DiskCapacity'))
         if now < was - 0.0001:
             raise registry.SimError(409, 'VIOS0018 Cannot shrink %s.' % name)
         if now > was:
-            sim.files.resize_disk(udid, now)
+            actions.append(functools.partial(sim.files.resize_disk, udid,
+                                             now))
         old_disks.pop(udid)
     for udid in old_disks:
         if vdisk_in_use(sim, udid):
             raise registry.SimError(
                 409, 'VIOS0020 Disk %s is in use by a mapping.' % udid)
-    for udid in old_disks:
-        sim.files.delete_disk(udid)
+        actions.append(functools.partial(sim.files.delete_disk, udid))
+    return actions
 
 
 def _update_vopts(sim, vg, old, new):
+    """Check an optical media change; return the file actions it needs.
+
+    :param sim: the Simulator.
+    :param vg: the VolumeGroup :class:`Obj`.
+    :param old: the stored VolumeGroup element.
+    :param new: the requested element (new media are filled in).
+    :returns: callables creating and removing media files.
+    """
     old_names = set(xu.text(v, 'MediaName') for v in xu.findall(old, _VOPTS))
     new_names = set()
+    actions = []
     for vopt in xu.findall(new, _VOPTS):
         name = xu.text(vopt, 'MediaName')
         new_names.add(name)
         if name not in old_names:
             fill_vopt(vopt, name, 0)
-            sim.files.create_media(vg, name)
+            actions.append(functools.partial(sim.files.create_media, vg,
+                                             name))
     for name in old_names - new_names:
         if vopt_in_use(sim, name):
             raise registry.SimError(
                 409, 'VIOS0021 Media %s is loaded in a virtual optical '
                 'device.' % name)
-    for name in old_names - new_names:
-        sim.files.delete_media(vg, name)
+        actions.append(functools.partial(sim.files.delete_media, vg, name))
     repo = xu.find(new, _REPO)
     if repo is not None and xu.find(repo, 'OpticalMedia') is None:
         repo.insert(1, etree.Element(xu.qn('OpticalMedia')))
+    return actions
 
 
 def fill_vopt(vopt, name, size_bytes):
@@ -287,8 +327,8 @@ class VolumeGroup(registry.Resource):
         new = registry.merge_groups(obj.elem, body, groups)
         for name in ('GroupSerialID', 'UniqueDeviceID', 'GroupName'):
             xu.set_text(new, name, xu.text(obj.elem, name))
-        _update_vdisks(sim, obj, obj.elem, new)
-        _update_vopts(sim, obj, obj.elem, new)
+        actions = _update_vdisks(sim, obj, obj.elem, new)
+        actions += _update_vopts(sim, obj, obj.elem, new)
         old = obj.elem
         obj.elem = new
         try:
@@ -296,3 +336,6 @@ class VolumeGroup(registry.Resource):
         except registry.SimError:
             obj.elem = old
             raise
+        # Only an accepted update touches the backing files.
+        for action in actions:
+            action()

@@ -13,9 +13,7 @@
 #    under the License.
 """Test fixtures: the NovaLink simulator (in-process or as a server)."""
 
-import json
 import threading
-import urllib.request
 
 import fixtures
 from pypowervm import adapter as pvm_adpt
@@ -97,16 +95,6 @@ class SimulatorFixture(fixtures.Fixture):
         session._logoff()
 
     # Admin API (same JSON as /sim/...) -------------------------------
-    def _admin(self, method, path, data=None):
-        if self.mode == 'server':
-            req = urllib.request.Request(
-                'http://%s:%d/sim/%s' % (self.host, self.port, path),
-                method=method, data=(json.dumps(data).encode()
-                                     if data is not None else None))
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return json.loads(resp.read() or b'null')
-        return None
-
     def state(self):
         """The ``GET /sim/state`` dict."""
         return self.sim.state()

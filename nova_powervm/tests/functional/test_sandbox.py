@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from nova import test
 import openstack
@@ -27,8 +28,10 @@ import webob
 
 from nova_powervm.sandbox import auth
 from nova_powervm.sandbox import catalog
+from nova_powervm.sandbox import demo
 from nova_powervm.sandbox import images
 from nova_powervm.sandbox import network
+from nova_powervm.sandbox import wsgi_server
 
 
 class TestTokenFilter(testtools.TestCase):
@@ -134,6 +137,32 @@ class TestCatalog(test.NoDBTestCase):
         self.assertEqual(b'compute', self.get('/v2.1/servers').body)
         self.assertEqual(b'compute', self.get('/images').body)
         self.assertEqual(['/v2.1/servers', '/images'], self.compute_calls)
+
+
+class TestDemoClient(testtools.TestCase):
+    """The demo's waits end as soon as the outcome is known."""
+
+    def setUp(self):
+        super().setUp()
+
+        def api(environ, start_response):
+            # No server exists: every GET /servers/{id} is a 404.
+            start_response('404 Not Found',
+                           [('Content-Type', 'application/json')])
+            return [b'{"itemNotFound": {"code": 404}}']
+
+        srv = self.useFixture(wsgi_server.WSGIServerFixture(api))
+        self.client = demo.ComputeClient(srv.url + '/v2.1', 'demo:demo')
+
+    def test_vanished_server_fails_at_once(self):
+        start = time.monotonic()
+        exc = self.assertRaises(demo.StepFailed, self.client.wait, 'x',
+                                'ACTIVE', timeout=20)
+        self.assertIn('gone', str(exc))
+        self.assertLess(time.monotonic() - start, 10)
+
+    def test_deleted_server_is_the_awaited_outcome(self):
+        self.assertIsNone(self.client.wait('x', None, timeout=20))
 
 
 class TestSandboxDemo(testtools.TestCase):

@@ -28,6 +28,11 @@ class TestSpawnFailure(base.PowerVMFunctionalTestCase):
             count=-1, message='HSCL0DB4 simulated power-on failure')
         server = self.boot(networks='auto', expected='ERROR')
         self.assertIn('fault', server)
+        # It failed where injected (the partition was built and powered
+        # on), not earlier for some other reason.
+        tried = self.simulators['host1'].stats()['by_pattern']
+        self.assertTrue([p for p in tried if p.endswith('/do/PowerOn')],
+                        tried)
         self.assert_sim_empty('host1')
         self.assert_no_usage('host1')
 

@@ -13,6 +13,9 @@
 #    under the License.
 """Live migration between two simulator instances."""
 
+import threading
+
+import fixtures
 from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import cna as tsk_cna
 from pypowervm.tasks import hdisk
@@ -143,6 +146,21 @@ class TestMigrationStorage(base.SimTestCase):
                           lpar.refresh(), DEST)
         self.assertEqual('Not_Migrating', lpar.refresh().migration_state)
 
+    def test_closed_destination_is_not_a_target(self):
+        gone = 'Server-9009-42A-SN21F64GO'
+        other = pvm_fx.SimulatorFixture(
+            port=12082, inventory=inventory.Inventory(
+                system_name=gone, mtms='9009-42A*21F64GO'))
+        other.setUp()
+        self.assertIn(gone, migration.PEERS)
+        other.cleanUp()
+        self.assertNotIn(gone, migration.PEERS)
+        lpar = self.make_lpar()
+        power.power_on(lpar, None)
+        self.assertRaises(pvm_exc.JobRequestFailed, tsk_mig.migrate_lpar,
+                          lpar.refresh(), gone, validate_only=True)
+        self.assertEqual('running', self.lpar_state(lpar.uuid)['state'])
+
 
 class TestMigrationOverHTTP(base.SimTestCase):
 
@@ -156,6 +174,54 @@ class TestMigrationOverHTTP(base.SimTestCase):
         lpar = self.make_lpar()
         power.power_on(lpar, None)
         tsk_mig.migrate_lpar(lpar.refresh(), DEST, tgt_mgmt_svr='127.0.0.1')
+        self.assertIsNone(self.lpar_state(lpar.uuid))
+        self.assertEqual(['running'], [p['state'] for p in
+                                       dest.state()['lpars']])
+
+    def test_source_answers_while_the_transfer_runs(self):
+        dest = self.useFixture(pvm_fx.SimulatorFixture(
+            mode='server', inventory=inventory.Inventory(
+                system_name=DEST, mtms='9009-42A*21F64DE')))
+        migration.PEERS.pop(DEST)
+        self.sim.peer_port = dest.port
+        # A slow network: the destination takes the partition only when
+        # the test lets it.
+        arrived, release = threading.Event(), threading.Event()
+        app = dest.sim.app
+
+        def slow(environ, start_response):
+            if environ['PATH_INFO'] == '/sim/migrate/in':
+                arrived.set()
+                release.wait(30)
+            return app(environ, start_response)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_powervm.simulator.core.Simulator.__call__',
+            lambda sim, env, start: (slow if sim is dest.sim else
+                                     sim.app)(env, start)))
+        lpar = self.make_lpar()
+        power.power_on(lpar, None)
+        errors = []
+
+        def run():
+            try:
+                tsk_mig.migrate_lpar(lpar.refresh(), DEST,
+                                     tgt_mgmt_svr='127.0.0.1')
+            except Exception as exc:
+                errors.append(exc)
+                raise
+
+        thr = threading.Thread(target=run)
+        thr.start()
+        self.addCleanup(thr.join, 30)
+        self.addCleanup(release.set)
+        self.assertTrue(arrived.wait(30))
+        # The source is not frozen by the transfer in flight.
+        got = pvm_lpar.LPAR.get(self.adpt, uuid=lpar.uuid)
+        self.assertEqual('Migration_Starting', got.migration_state)
+        release.set()
+        thr.join(30)
+        self.assertEqual([], errors)
         self.assertIsNone(self.lpar_state(lpar.uuid))
         self.assertEqual(['running'], [p['state'] for p in
                                        dest.state()['lpars']])

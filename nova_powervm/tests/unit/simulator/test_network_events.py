@@ -21,6 +21,7 @@ from pypowervm.tasks import cna as tsk_cna
 from pypowervm.tasks import power
 from pypowervm.wrappers import event as pvm_evt
 from pypowervm.wrappers import network as pvm_net
+import requests
 
 from nova_powervm.tests.unit.simulator import base
 
@@ -80,6 +81,19 @@ class TestEvents(base.SimTestCase):
         self.assertEqual(2, len(states))
         self.assertEqual('MODIFY_URI', states[0][0])
 
+    def test_out_of_band_stop_passes_through_shutting_down(self):
+        lpar = self.make_lpar()
+        power.power_on(lpar, None)
+        self._poll('oob')
+        self._poll('oob')
+        resp = requests.post(
+            'http://localhost:12080/sim/lpar/%s/state' % lpar.uuid,
+            json={'state': 'not activated'}, timeout=10)
+        self.assertEqual(200, resp.status_code, resp.text)
+        evts = [e for e in self._poll('oob') if e[2] == 'PartitionState']
+        self.assertEqual(2, len(evts))
+        self.assertEqual('not activated', self.lpar_state(lpar.uuid)['state'])
+
     def test_poll_blocks_until_event(self):
         self._poll('app2')
         self.sim.events.timeout = 5
@@ -123,3 +137,15 @@ class TestVterm(base.SimTestCase):
         conn.sendall(b'\x01')
         init = conn.recv(1024)
         self.assertEqual(b'\x02\x80\x01\xe0', init[:4])
+
+    def test_close_ends_connected_sessions(self):
+        lpar = self.make_lpar()
+        port = self.sim.vterms.open(lpar.uuid, 'inst-1')
+        conn = socket.create_connection(('127.0.0.1', port), timeout=5)
+        self.addCleanup(conn.close)
+        self.assertEqual(b'RFB 003.008\n', conn.recv(12))
+        self.assertTrue(self.sim.vterms.close(lpar.uuid))
+        # rmvterm ends the session: the client sees EOF at once, not after
+        # the listener's idle timeout.
+        conn.settimeout(2)
+        self.assertEqual(b'', conn.recv(12))

@@ -13,6 +13,11 @@
 #    under the License.
 """NPIV (vfc_mapper, GetNextWWPNs) and FC hdisk discovery/removal."""
 
+import os
+import subprocess
+import sys
+
+import fixtures
 from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import hdisk
 from pypowervm.tasks import partition as pvm_part
@@ -20,8 +25,12 @@ from pypowervm.tasks import scsi_mapper as tsk_map
 from pypowervm.tasks import vfc_mapper
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
+import testtools
 
 from nova_powervm.tests.unit.simulator import base
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))))
 
 
 class TestNPIV(base.SimTestCase):
@@ -66,6 +75,31 @@ class TestNPIV(base.SimTestCase):
         vios_w.update()
         self.assertEqual([], [m for v in self.fx.state()['vioses']
                               for m in v['fc_mappings']])
+
+
+class TestWWPNsAcrossRestart(testtools.TestCase):
+
+    @staticmethod
+    def _wwpns_in_new_process(state_dir):
+        # Each run is a new process, as powervm-sim before and after a
+        # restart: nothing but the saved state carries over.
+        out = subprocess.run(
+            [sys.executable, '-c',
+             'import sys\n'
+             'from nova_powervm.simulator import core, npiv\n'
+             'sim = core.Simulator(state_dir=sys.argv[1])\n'
+             'print(" ".join(npiv.new_wwpns(sim, 2)))\n'
+             'sim.close(save=True)\n', state_dir],
+            cwd=REPO, check=True, stdout=subprocess.PIPE, timeout=60)
+        return out.stdout.decode().split()
+
+    def test_restarted_simulator_never_reuses_wwpns(self):
+        state_dir = self.useFixture(fixtures.TempDir()).path
+        first = self._wwpns_in_new_process(state_dir)
+        second = self._wwpns_in_new_process(state_dir)
+        self.assertEqual(2, len(set(first)))
+        self.assertEqual(2, len(set(second)))
+        self.assertEqual([], sorted(set(first) & set(second)))
 
 
 class TestHdisk(base.SimTestCase):

@@ -17,6 +17,7 @@ import threading
 import time
 from unittest import mock
 
+import fixtures
 from pypowervm import adapter as pvm_adpt
 from pypowervm import exceptions as pvm_exc
 from pypowervm.helpers import vios_busy
@@ -28,6 +29,8 @@ from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
+from nova_powervm.simulator import jobs
+from nova_powervm.simulator import registry
 from nova_powervm.simulator import xmlutil as xu
 from nova_powervm.tests.unit.simulator import base
 
@@ -143,6 +146,24 @@ class TestProtocol(base.SimTestCase):
         job.delete_job()
         self.assertRaises(pvm_exc.HttpNotFound, self.adpt.read_job,
                           job.job_id)
+
+    def test_refused_job_fails_once_and_stops_running(self):
+        calls = []
+
+        def refuse(sim, lpar, params):
+            calls.append(lpar.uuid)
+            raise registry.SimError(409, 'HSCL0001 Refused by the host.')
+
+        ops = dict(jobs.OPERATIONS)
+        ops[('LogicalPartition', 'PowerOn')] = refuse
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_powervm.simulator.jobs.OPERATIONS', ops))
+        lpar = self.make_lpar()
+        exc = self.assertRaises(pvm_exc.VMPowerOnFailure, power.power_on,
+                                lpar, None)
+        self.assertIn('HSCL0001', str(exc))
+        self.assertEqual(0, self.fx.state()['jobs_running'])
+        self.assertEqual([lpar.uuid], calls)
 
     def test_unknown_entry_404_and_empty_feed(self):
         self.assertRaises(pvm_exc.HttpNotFound, pvm_lpar.LPAR.get,

@@ -99,6 +99,11 @@ class TestServerMode(base.SimTestCase):
         self.assertEqual(1, len(self.admin('GET', 'faults')))
         self.admin('DELETE', 'faults')
         self.assertEqual([], self.admin('GET', 'faults'))
+        # A bad spec is the caller's error (400), not a simulator crash.
+        exc = self.assertRaises(urllib.error.HTTPError, self.admin, 'POST',
+                                'faults', {'path': 'LogicalPartition('})
+        self.assertEqual(400, exc.code)
+        self.assertEqual([], self.admin('GET', 'faults'))
 
     def test_headers_and_401(self):
         status, hdrs, _body = _call(self.fx.port, 'GET',
@@ -165,6 +170,25 @@ class TestRestartAndPassword(base.testtools.TestCase):
         got.name = 'renamed'
         self.assertNotEqual(created.etag, got.update().etag)
 
+    def test_failed_save_is_retried(self):
+        state_dir = self.useFixture(fixtures.TempDir()).path
+        sim = core.Simulator(state_dir=state_dir)
+        self.addCleanup(sim.close, save=False)
+        sim.store.dirty.set()
+        # A directory where the temporary file goes makes the write fail.
+        blocker = os.path.join(state_dir, core.STATE_FILE + '.tmp')
+        os.mkdir(blocker)
+        self.assertRaises(OSError, sim.save)
+        self.assertTrue(sim.store.dirty.is_set())
+        self.assertFalse(os.path.exists(os.path.join(state_dir,
+                                                     core.STATE_FILE)))
+        os.rmdir(blocker)
+        sim.save()
+        self.assertFalse(sim.store.dirty.is_set())
+        again = core.Simulator(state_dir=state_dir)
+        self.addCleanup(again.close, save=False)
+        self.assertEqual(sim.state(), again.state())
+
     def test_password_logon(self):
         sim = core.Simulator(user='admin', password='s3cret')
         self.addCleanup(sim.close)
@@ -178,6 +202,11 @@ class TestRestartAndPassword(base.testtools.TestCase):
         self.assertEqual(1, len(pvm_lpar.LPAR.get(adpt)))
         self.assertRaises(pvm_exc.Error, pvm_adpt.Session, '127.0.0.1',
                           'admin', 'wrong', protocol='http', port=srv.port)
+        # Any text is a wrong password, not a server error.
+        exc = self.assertRaises(pvm_exc.HttpUnauth, pvm_adpt.Session,
+                                '127.0.0.1', 'admin', 'sécret',
+                                protocol='http', port=srv.port)
+        self.assertNotIn('sécret', str(exc))
 
 
 class TestCLI(base.testtools.TestCase):

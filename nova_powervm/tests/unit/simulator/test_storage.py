@@ -21,6 +21,7 @@ from pypowervm.tasks import partition as pvm_part
 from pypowervm.tasks import scsi_mapper as tsk_map
 from pypowervm.tasks import storage as tsk_stg
 from pypowervm.wrappers import storage as pvm_stg
+from pypowervm.wrappers import vios_file
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm.tests.unit.simulator import base
@@ -60,6 +61,42 @@ class TestStorage(base.SimTestCase):
         tsk_stg.rm_vg_storage(vg, vdisks=[vg.virtual_disks[0]])
         self.assertEqual({}, self._vdisks())
 
+    def _disk_files(self):
+        return sorted(os.listdir(os.path.join(self.sim.files.root,
+                                              'disks')))
+
+    def _datavg(self):
+        return pvm_stg.VG.get(self.adpt, uuid=self.vgs['datavg'].uuid,
+                              parent_type=pvm_vios.VIOS,
+                              parent_uuid=self.vios_uuid)
+
+    def test_refused_vg_update_changes_no_backing_file(self):
+        vg_uuid = self.vgs['datavg'].uuid
+        keep = tsk_stg.crt_vdisk(self.adpt, self.vios_uuid, vg_uuid,
+                                 'b_keep', 10)
+        files_before = self._disk_files()
+        self.assertEqual(1, len(files_before))
+        # One request removing b_keep and adding a disk that does not fit:
+        # NovaLink refuses it whole, so b_keep must keep its backing file
+        # and the new disk must not get one.
+        vg = self._datavg()
+        vg.virtual_disks.remove(vg.virtual_disks[0])
+        vg.virtual_disks.append(pvm_stg.VDisk.bld(self.adpt, 'b_big',
+                                                  10000))
+        self.assertRaises(pvm_exc.HttpError, vg.update)
+        self.assertEqual(['b_keep'], list(self._vdisks()))
+        self.assertEqual(files_before, self._disk_files())
+        self.assertTrue(os.path.exists(self.sim.files.disk_path(keep.udid)))
+
+    def test_clone_of_missing_base_creates_nothing(self):
+        vg_uuid = self.vgs['datavg'].uuid
+        exc = self.assertRaises(
+            pvm_exc.HttpError, tsk_stg.crt_copy_vdisk, self.adpt,
+            self.vios_uuid, vg_uuid, '03deadbeef.1', 1024, 'b_copy', 1)
+        self.assertEqual(400, exc.response.status)
+        self.assertEqual({}, self._vdisks())
+        self.assertEqual([], self._disk_files())
+
     def test_upload_copy_and_read_back(self):
         vg_uuid = self.vgs['datavg'].uuid
         data = os.urandom(300000)
@@ -74,6 +111,19 @@ class TestStorage(base.SimTestCase):
         with open(self.sim.files.disk_path(copy.udid), 'rb') as fil:
             self.assertEqual(data, fil.read(len(data)))
         self.assertEqual([], self.fx.state()['files'])
+
+    def test_download_streams_uploaded_bytes(self):
+        vg_uuid = self.vgs['datavg'].uuid
+        vdisk = tsk_stg.crt_vdisk(self.adpt, self.vios_uuid, vg_uuid,
+                                  'b_dl', 1)
+        data = os.urandom(3 * 1024 * 1024 + 17)
+        fil = vios_file.File.bld(
+            self.adpt, 'b_dl', vios_file.FileType.DISK_IMAGE,
+            self.vios_uuid, f_size=len(data), tdev_udid=vdisk.udid).create()
+        self.adpt.upload_file(fil.element, io.BytesIO(data))
+        out = io.BytesIO()
+        self.adpt.download_file(fil.element, out)
+        self.assertEqual(data, out.getvalue())
 
     def test_upload_vopt(self):
         iso = b'CD001' * 1000
