@@ -52,34 +52,30 @@ def main(argv):
 
 
 def _summarise(stream):
+    """Count results and collect skip reasons from a subunit v2 stream."""
     import io
 
     import subunit
     import testtools
 
     counts = {'success': 0, 'fail': 0, 'skip': 0}
+    kinds = {'success': 'success', 'xfail': 'success', 'fail': 'fail',
+             'uxsuccess': 'fail', 'skip': 'skip'}
     skips = []
 
     class Collector(testtools.StreamResult):
         def status(self, test_id=None, test_status=None, file_name=None,
                    file_bytes=None, **kwargs):
-            if test_status in ('success', 'xfail'):
-                counts['success'] += 1
-            elif test_status in ('fail', 'uxsuccess'):
-                counts['fail'] += 1
-            elif test_status == 'skip':
-                counts['skip'] += 1
-            if test_status == 'skip' or (file_name == 'reason'
-                                          and file_bytes):
-                if file_name == 'reason' and file_bytes:
-                    skips.append((test_id,
-                                  file_bytes.decode('utf8', 'replace')))
+            if test_status in kinds:
+                counts[kinds[test_status]] += 1
+            if file_name == 'reason' and file_bytes:
+                skips.append((test_id, file_bytes.decode('utf8', 'replace')))
 
-    case = subunit.ByteStreamToStreamResult(io.BytesIO(stream),
-                                             non_subunit_name='stdout')
+    source = subunit.ByteStreamToStreamResult(
+        io.BytesIO(stream), non_subunit_name='stdout')
     result = Collector()
     result.startTestRun()
-    case.run(result)
+    source.run(result)
     result.stopTestRun()
     return counts, skips
 

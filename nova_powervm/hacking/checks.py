@@ -83,7 +83,3 @@ def check_no_conf_host(logical_line, filename):
         yield (match.start(), 'N902: do not read CONF.host in the driver; '
                               'use the host given to init_host '
                               '(HostContext.host)')
-
-
-check_no_eventlet.name = check_no_conf_host.name = __name__
-check_no_eventlet.version = check_no_conf_host.version = '1.0'

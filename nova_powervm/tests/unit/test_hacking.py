@@ -1,0 +1,131 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Tests of the project's flake8 checks (``nova_powervm/hacking``)."""
+
+import configparser
+import os
+
+import testtools
+
+from nova_powervm.hacking import checks
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+
+_DRIVER = './nova_powervm/virt/powervm/driver.py'
+_SIM = 'nova_powervm/simulator/app.py'
+_TEST = './nova_powervm/tests/unit/virt/powervm/test_driver.py'
+
+
+def _codes(check, line, filename):
+    """The codes a check reports for one logical line."""
+    return [msg.split(':')[0] for _pos, msg in check(line, filename)]
+
+
+class TestNoEventlet(testtools.TestCase):
+    """N901: no eventlet import outside the tests."""
+
+    def test_flags_imports_of_eventlet(self):
+        for line in ('import eventlet',
+                     'import eventlet.greenthread',
+                     'import eventlet as evt',
+                     'import os, eventlet',
+                     'from eventlet import greenthread',
+                     'from eventlet.green import threading',
+                     '    import eventlet'):
+            self.assertEqual(['N901'],
+                             _codes(checks.check_no_eventlet, line, _DRIVER),
+                             line)
+
+    def test_flags_any_module_outside_tests(self):
+        for filename in (_SIM, 'nova/virt/powervm_ext/driver.py',
+                         'nova_powervm/conf/powervm.py'):
+            self.assertEqual(
+                ['N901'],
+                _codes(checks.check_no_eventlet, 'import eventlet', filename))
+
+    def test_ignores_other_modules(self):
+        for line in ('import eventletx',
+                     'import foo.eventlet',
+                     'from foo import eventlet',
+                     'from eventlet_compat import x',
+                     'import threading',
+                     'x = eventlet_count'):
+            self.assertEqual([],
+                             _codes(checks.check_no_eventlet, line, _DRIVER),
+                             line)
+
+    def test_allowed_in_tests(self):
+        self.assertEqual(
+            [], _codes(checks.check_no_eventlet, 'import eventlet', _TEST))
+
+
+class TestNoConfHost(testtools.TestCase):
+    """N902: no CONF.host in nova_powervm/virt/."""
+
+    def test_flags_conf_host_in_virt(self):
+        for line in ('host = CONF.host',
+                     'name = nova.conf.CONF.host',
+                     'name = cfg.CONF.host.lower()',
+                     'name = CONF.DEFAULT.host',
+                     'LOG.info("x %s", CONF.host)'):
+            self.assertEqual(['N902'],
+                             _codes(checks.check_no_conf_host, line, _DRIVER),
+                             line)
+
+    def test_reports_the_column(self):
+        results = list(checks.check_no_conf_host('x = CONF.host', _DRIVER))
+        self.assertEqual(4, results[0][0])
+
+    def test_ignores_other_options(self):
+        for line in ('host = CONF.powervm.pvm_host',
+                     'shim = CONF.powervm.host_shim',
+                     'x = CONF.hostname',
+                     'host = self._ctx.host'):
+            self.assertEqual([],
+                             _codes(checks.check_no_conf_host, line, _DRIVER),
+                             line)
+
+    def test_only_in_virt(self):
+        for filename in (_SIM, 'nova_powervm/sandbox/cli.py',
+                         'nova_powervm/conf/__init__.py'):
+            self.assertEqual(
+                [], _codes(checks.check_no_conf_host, 'h = CONF.host',
+                           filename))
+
+    def test_windows_separators(self):
+        self.assertEqual(
+            ['N902'],
+            _codes(checks.check_no_conf_host, 'h = CONF.host',
+                   'nova_powervm\\virt\\powervm\\vm.py'))
+
+
+class TestWiring(testtools.TestCase):
+    """tox.ini's local plugins name the checks that exist here."""
+
+    def test_local_plugins_resolve(self):
+        parser = configparser.ConfigParser()
+        parser.read(os.path.join(_ROOT, 'tox.ini'))
+        section = parser['flake8:local-plugins']
+        self.assertEqual('./nova_powervm/hacking', section['paths'].strip())
+        entries = {}
+        for line in section['extension'].strip().splitlines():
+            code, target = (part.strip() for part in line.split('='))
+            entries[code] = target
+        self.assertEqual({'N901': 'checks:check_no_eventlet',
+                          'N902': 'checks:check_no_conf_host'}, entries)
+        for target in entries.values():
+            module, func = target.split(':')
+            self.assertEqual('checks', module)
+            self.assertTrue(callable(getattr(checks, func)))
