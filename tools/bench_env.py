@@ -42,9 +42,6 @@ from nova_powervm.tests.unit.virt.powervm import flowbase  # noqa: E402
 from nova_powervm.tests.unit.virt.powervm import simbase  # noqa: E402
 from nova_powervm.virt.powervm import driver as pvm_driver  # noqa: E402
 from nova_powervm.virt.powervm import image as pvm_image  # noqa: E402
-from nova_powervm.virt.powervm import media  # noqa: E402
-from nova_powervm.virt.powervm.tasks import vm as tf_vm  # noqa: E402
-from nova_powervm.virt.powervm import vif as pvm_vif  # noqa: E402
 from nova_powervm.virt.powervm import vm  # noqa: E402
 
 CONF = cfg.CONF
@@ -128,12 +125,6 @@ class BenchEnv(fixtures.Fixture):
         if self.workdir is None:
             self.workdir = tempfile.mkdtemp(prefix='pvm-bench-')
             self.addCleanup(shutil.rmtree, self.workdir, True)
-        # Process-wide caches: start cold, and let go of the wrappers (and
-        # so the sessions) they hold at the end.
-        for cache in (pvm_vif._VSW_CACHE, media._REPO_CACHE,
-                      tf_vm._HOST_CACHE, tf_vm._JOB_TEMPLATES):
-            cache.clear()
-            self.addCleanup(cache.clear)
         objects.register_all()
         CONF([], project='nova', default_config_files=[],
              default_config_dirs=[])

@@ -98,7 +98,8 @@ class TestBenchSmoke(testtools.TestCase):
     def check_periodic_pass_sees_every_partition(self):
         per = self.res['periodic']
         self.assertEqual(6, per['instances_listed'])
-        self.assertEqual(6, per['parts']['get_info_all']['round_trips'])
+        # list_instance_uuids' feed read serves every get_info of the pass.
+        self.assertEqual(0, per['parts']['get_info_all']['round_trips'])
         self.assertLessEqual(per['total']['round_trips'],
                              self.report.periodic_budget(6))
 

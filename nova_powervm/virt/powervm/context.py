@@ -21,6 +21,8 @@ helpers, so that nothing reads host identity from module globals or
 import dataclasses
 import typing
 
+from nova_powervm.virt.powervm import cache as pvm_cache
+
 
 @dataclasses.dataclass
 class HostContext:
@@ -36,6 +38,8 @@ class HostContext:
     :param virtapi: nova's ``VirtAPI`` (events, instance event waits).
     :param host_wrapper: callable returning a fresh ManagedSystem wrapper
                          (``pypowervm.wrappers.managed_system.System``).
+    :param cache: the host's ``cache.HostCache``; a new one (seeded with
+                  the media repository the disk adapter found) when None.
     """
 
     host: str
@@ -46,3 +50,11 @@ class HostContext:
     shim: typing.Any
     virtapi: typing.Any
     host_wrapper: typing.Callable[[], typing.Any]
+    cache: typing.Optional[pvm_cache.HostCache] = None
+
+    def __post_init__(self):
+        if self.cache is None:
+            self.cache = pvm_cache.HostCache(self.host_uuid)
+            repo = getattr(self.disk_dvr, 'media_repo', None)
+            if repo:
+                self.cache.remember_repo(*repo)

@@ -30,6 +30,7 @@ from oslo_log import log as logging
 from oslo_utils import excutils
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm.virt.powervm import cache as pvm_cache
 from nova_powervm.virt.powervm import context as pvm_context
 from nova_powervm.virt.powervm import disk
 from nova_powervm.virt.powervm import event
@@ -37,7 +38,6 @@ from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import session
-from nova_powervm.virt.powervm.tasks import vm as tf_vm
 from nova_powervm.virt.powervm import vm
 
 CONF = pvm_conf.CONF
@@ -134,9 +134,6 @@ class PowerVMDriver(driver.ComputeDriver):
             found = pvm_host.discover(
                 adapter, CONF.powervm.vios_active_wait_timeout, self._stop)
             self._reserved = found.reserved
-            # Spawns read the host's static properties from this cache: the
-            # wrapper just read saves the first spawn a GET.
-            tf_vm.remember_host(found.host_w.uuid, found.host_w)
             self._mgmt_cls = type(found.mgmt_w)
             disk_dvr = disk.get_disk_adapter(
                 adapter, found.host_w.uuid, found.mgmt_w.uuid,
@@ -151,8 +148,11 @@ class PowerVMDriver(driver.ComputeDriver):
                 mgmt_uuid=found.mgmt_w.uuid, disk_dvr=disk_dvr, shim=shim,
                 virtapi=self.virtapi,
                 host_wrapper=pvm_host.host_wrapper_getter(adapter))
+            # Spawns read the host's static properties from the cache: the
+            # wrapper just read saves the first spawn a GET.
+            self._ctx.cache.remember_host(found.host_w)
             self._nodename = host
-            self._start_events(adapter)
+            self._start_events(adapter, self._ctx.cache.lpar_states)
         except Exception:
             with excutils.save_and_reraise_exception():
                 self._ctx, self._events = None, None
@@ -160,15 +160,16 @@ class PowerVMDriver(driver.ComputeDriver):
         LOG.info('PowerVM driver ready on %(host)s (managed system %(ms)s).',
                  {'host': host, 'ms': found.host_w.system_name})
 
-    def _start_events(self, adapter):
+    def _start_events(self, adapter, states):
         handler = event.LifecycleHandler(adapter, self.emit_event,
                                          self._resolver,
-                                         delay=self.event_delay)
+                                         delay=self.event_delay,
+                                         states=states)
         self._events = event.EventMonitor(adapter, handler)
         self._events.start()
 
     def cleanup_host(self, host):
-        """Stop the event listener and log off.
+        """Stop the event listener, drop the host's cache and log off.
 
         :param host: the nova host name.
         """
@@ -180,6 +181,7 @@ class PowerVMDriver(driver.ComputeDriver):
                 LOG.warning('The PowerVM event poll did not stop in time.')
         finally:
             if ctx is not None:
+                ctx.cache.clear()
                 session.close(ctx.adapter)
 
     def _host_ctx(self):
@@ -278,10 +280,19 @@ class PowerVMDriver(driver.ComputeDriver):
     # Instances and their state
     # ------------------------------------------------------------------
     def _instance_lpars(self):
-        """Client partitions named like nova instances (1 GET)."""
+        """Client partitions named like nova instances (1 GET).
+
+        The feed read also refreshes the partition state snapshot, so the
+        ``get_info`` calls of a periodic pass that follow cost nothing.
+        """
         matches = vm.name_matcher(CONF.instance_name_template)
-        return [lpar for lpar in vm.get_lpars(self.adapter)
-                if matches(lpar.name)]
+        lpars = []
+
+        def read():
+            lpars.extend(vm.get_lpars(self.adapter))
+            return {lpar.uuid: lpar.state for lpar in lpars}
+        self._host_ctx().cache.lpar_states.store(read)
+        return [lpar for lpar in lpars if matches(lpar.name)]
 
     def list_instances(self):
         """Names of the partitions of nova instances (1 GET).
@@ -307,13 +318,45 @@ class PowerVMDriver(driver.ComputeDriver):
         return vm.instance_exists(self.adapter, instance)
 
     def get_info(self, instance, use_cache=True):
-        """Power state of an instance (1 GET).
+        """Power state of an instance.
+
+        With ``use_cache`` (nova's periodic power state sync) the state
+        comes from the host's partition state snapshot: one LPAR feed GET
+        serves every call for ``cache.LPAR_STATE_TTL`` seconds, and events
+        mark changed partitions stale, which are then read alone (1 GET).
+        Without it, one quick property GET.
 
         :raises InstanceNotFound: when the partition does not exist.
         """
         self._resolver.remember(instance)
+        if not use_cache:
+            return hardware.InstanceInfo(
+                state=vm.get_power_state(self.adapter, instance))
         return hardware.InstanceInfo(
-            state=vm.get_power_state(self.adapter, instance))
+            state=vm.to_nova_state(self._cached_state(instance)))
+
+    def _cached_state(self, instance):
+        """The ``PartitionState`` of an instance from the snapshot."""
+        ctx = self._host_ctx()
+        states = ctx.cache.lpar_states
+        lpar_uuid = vm.get_pvm_uuid(instance)
+        found, state = states.lookup(lpar_uuid)
+        if found == pvm_cache.MISS and not states.is_fresh():
+            read = states.refresh(lambda: vm.partition_states(ctx.adapter))
+            if read and lpar_uuid in read:
+                # Read after this call began: good for it, even if an
+                # event marked the partition stale for later calls.
+                return read[lpar_uuid]
+            found, state = states.lookup(lpar_uuid)
+        if found == pvm_cache.HIT:
+            return state
+        return states.store_one(lpar_uuid, lambda: vm.get_vm_qp(
+            ctx.adapter, lpar_uuid, 'PartitionState'))
+
+    def _changed(self, instance):
+        """The driver changed a partition: its cached state is stale."""
+        if self._ctx is not None:
+            self._ctx.cache.lpar_states.invalidate(vm.get_pvm_uuid(instance))
 
     # ------------------------------------------------------------------
     # Spawn, destroy, VIFs and image cache (TaskFlow graphs in flows.py)
@@ -323,15 +366,21 @@ class PowerVMDriver(driver.ComputeDriver):
               block_device_info=None, power_on=True, accel_info=None):
         """Create and (when ``power_on``) start an instance."""
         self._resolver.remember(instance)
-        flows.spawn(self._host_ctx(), context, instance, image_meta,
-                    injected_files, admin_password, network_info,
-                    block_device_info, power_on)
+        try:
+            flows.spawn(self._host_ctx(), context, instance, image_meta,
+                        injected_files, admin_password, network_info,
+                        block_device_info, power_on)
+        finally:
+            self._changed(instance)
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
         """Remove an instance; a missing partition is success."""
-        flows.destroy(self._host_ctx(), context, instance, network_info,
-                      block_device_info, destroy_disks)
+        try:
+            flows.destroy(self._host_ctx(), context, instance, network_info,
+                          block_device_info, destroy_disks)
+        finally:
+            self._changed(instance)
 
     def cleanup(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, migrate_data=None, destroy_vifs=True,
@@ -364,21 +413,30 @@ class PowerVMDriver(driver.ComputeDriver):
         ``retry_interval``.  At most 4 REST round trips when the first
         attempt works.
         """
-        vm.power_off(self.adapter, instance, force_immediate=not timeout,
-                     timeout=timeout or None)
+        try:
+            vm.power_off(self.adapter, instance, force_immediate=not timeout,
+                         timeout=timeout or None)
+        finally:
+            self._changed(instance)
 
     def power_on(self, context, instance, network_info,
                  block_device_info=None, accel_info=None, share_info=None):
         """Power on (at most 4 REST round trips)."""
         self._resolver.remember(instance)
-        vm.power_on(self.adapter, instance)
+        try:
+            vm.power_on(self.adapter, instance)
+        finally:
+            self._changed(instance)
 
     def reboot(self, context, instance, network_info, reboot_type,
                block_device_info=None, bad_volumes_callback=None,
                accel_info=None, share_info=None):
         """Reboot: ``HARD`` restarts at once, ``SOFT`` asks the OS first."""
-        vm.reboot(self.adapter, instance, hard=(reboot_type == 'HARD'),
-                  timeout=CONF.shutdown_timeout)
+        try:
+            vm.reboot(self.adapter, instance, hard=(reboot_type == 'HARD'),
+                      timeout=CONF.shutdown_timeout)
+        finally:
+            self._changed(instance)
 
     def resume_state_on_host_boot(self, context, instance, network_info,
                                   share_info, block_device_info=None):

@@ -19,7 +19,10 @@ state change schedules a check ``delay`` seconds later (a newer change of
 the same partition replaces the pending check, so bursts such as
 ``shutting down`` -> ``not activated`` give one event); the check reads the
 current ``PartitionState`` (1 GET) and emits the matching nova
-``LifecycleEvent`` through the driver.  ``EventMonitor.stop`` cancels pending
+``LifecycleEvent`` through the driver.  Every state change, deletion or
+lost event also marks the partition (or all of them) stale at once in the
+driver's partition state snapshot (``cache.LparStates``), which serves
+``get_info(use_cache=True)``.  ``EventMonitor.stop`` cancels pending
 checks and waits for the poll thread to end.
 """
 
@@ -124,13 +127,16 @@ class LifecycleHandler(pvm_adpt.WrapperEventHandler):
                  ``emit_event``).
     :param resolver: ``UUIDResolver``.
     :param delay: seconds between a change and its check.
+    :param states: the host's ``cache.LparStates`` to invalidate, or None.
     """
 
-    def __init__(self, adapter, emit, resolver, delay=DEFAULT_DELAY):
+    def __init__(self, adapter, emit, resolver, delay=DEFAULT_DELAY,
+                 states=None):
         self.adapter = adapter
         self.emit = emit
         self.resolver = resolver
         self.delay = delay
+        self.states = states
         self._lock = threading.Lock()
         self._pending = {}
         self._stopped = False
@@ -142,15 +148,23 @@ class LifecycleHandler(pvm_adpt.WrapperEventHandler):
                              pvm_evt.EventType.CACHE_CLEARED,
                              pvm_evt.EventType.MISSING_EVENTS):
                 self.resolver.clear()
+                if self.states is not None:
+                    self.states.invalidate_all()
                 continue
             lpar_uuid = lpar_uuid_of(evt.data)
             if not lpar_uuid:
                 continue
             if evt.etype == pvm_evt.EventType.DELETE_URI:
+                self._invalidate(lpar_uuid)
                 self._cancel(lpar_uuid)
                 self.resolver.forget(lpar_uuid)
             elif 'PartitionState' in (evt.detail or ''):
+                self._invalidate(lpar_uuid)
                 self._schedule(lpar_uuid)
+
+    def _invalidate(self, lpar_uuid):
+        if self.states is not None:
+            self.states.invalidate(lpar_uuid)
 
     def _schedule(self, lpar_uuid):
         with self._lock:

@@ -26,7 +26,6 @@ does not search for it.
 
 import io
 import os
-import threading
 
 import netaddr
 from nova.api.metadata import base as instance_metadata
@@ -47,8 +46,6 @@ LOG = logging.getLogger(__name__)
 CONF = pvm_conf.CONF
 
 VOLUME_LABEL = 'config-2'
-_REPO_CACHE = {}
-_REPO_LOCK = threading.Lock()
 
 
 def vopt_name(instance):
@@ -158,26 +155,6 @@ def config_drive_iso(instance, injected_files, admin_password,
     return build_iso(md.metadata_for_config_drive())
 
 
-def remember_repo(host_uuid, vios_uuid, vg_uuid):
-    """Record where a host's media repository is.
-
-    :param host_uuid: ManagedSystem UUID.
-    :param vios_uuid: UUID of the VIOS that owns the repository's VG.
-    :param vg_uuid: UUID of that volume group.
-    """
-    with _REPO_LOCK:
-        _REPO_CACHE[host_uuid] = (vios_uuid, vg_uuid)
-
-
-def forget_repo(host_uuid):
-    """Drop the remembered media repository of a host.
-
-    :param host_uuid: ManagedSystem UUID.
-    """
-    with _REPO_LOCK:
-        _REPO_CACHE.pop(host_uuid, None)
-
-
 def _create_repo(adapter, vioses, vgs_by_vios):
     name = CONF.powervm.vopt_media_volume_group
     for vios_w in vioses:
@@ -195,18 +172,17 @@ def _create_repo(adapter, vioses, vgs_by_vios):
         % name)
 
 
-def find_repo(adapter, host_uuid):
+def find_repo(adapter, cache):
     """Where the media repository is, creating it when there is none.
 
-    Free when remembered; else one VIOS feed GET and one VG feed GET per
-    VIOS searched.
+    Free when remembered in the host's cache; else one VIOS feed GET and
+    one VG feed GET per VIOS searched.
 
     :param adapter: pypowervm ``Adapter``.
-    :param host_uuid: ManagedSystem UUID.
+    :param cache: the host's ``cache.HostCache``.
     :returns: ``(vios_uuid, vg_uuid)``.
     """
-    with _REPO_LOCK:
-        found = _REPO_CACHE.get(host_uuid)
+    found = cache.media_repo()
     if found:
         return found
     vioses = pvm_vios.VIOS.get(adapter)
@@ -216,10 +192,10 @@ def find_repo(adapter, host_uuid):
             adapter, parent_type=pvm_vios.VIOS, parent_uuid=vios_w.uuid)
         for vg_w in vgs_by_vios[vios_w.uuid]:
             if vg_w.vmedia_repos:
-                remember_repo(host_uuid, vios_w.uuid, vg_w.uuid)
+                cache.remember_repo(vios_w.uuid, vg_w.uuid)
                 return vios_w.uuid, vg_w.uuid
     found = _create_repo(adapter, vioses, vgs_by_vios)
-    remember_repo(host_uuid, *found)
+    cache.remember_repo(*found)
     return found
 
 
@@ -239,21 +215,21 @@ def upload(adapter, vios_uuid, name, data):
     return vopt
 
 
-def delete_media(adapter, host_uuid, names):
+def delete_media(adapter, cache, names):
     """Delete virtual optical media from the repository (GET + POST VG).
 
     :param adapter: pypowervm ``Adapter``.
-    :param host_uuid: ManagedSystem UUID.
+    :param cache: the host's ``cache.HostCache``.
     :param names: media names; absent ones are ignored.
     :returns: the names that were deleted.
     """
-    vios_uuid, vg_uuid = find_repo(adapter, host_uuid)
+    vios_uuid, vg_uuid = find_repo(adapter, cache)
     try:
         vg_w = pvm_stg.VG.get(adapter, uuid=vg_uuid,
                               parent_type=pvm_vios.VIOS,
                               parent_uuid=vios_uuid)
     except pvm_exc.HttpNotFound:
-        forget_repo(host_uuid)
+        cache.forget_repo()
         return []
     return remove_from_vg(vg_w, vopt_names=names)[1]
 

@@ -20,11 +20,10 @@ network's VLAN as its port VLAN id.  The SEA on the VIOS bridges that VLAN
 to the physical network.
 
 Virtual switches almost never change on a host, so their hrefs are read
-once per host (one feed GET) and kept in a small cache keyed by the host
-UUID; a switch that is not in the cache causes one refresh.
+once per host (one feed GET) and kept in the host's cache
+(``cache.HostCache``); a switch that is not in the cache causes one
+refresh.
 """
-
-import threading
 
 from nova import exception as nova_exc
 from oslo_log import log as logging
@@ -40,9 +39,6 @@ VIF_TYPE_PVM_SEA = 'pvm_sea'
 MGMT_VSWITCH = 'MGMTSWITCH'
 MGMT_PVID = 4094
 
-_VSW_CACHE = {}
-_VSW_LOCK = threading.Lock()
-
 
 def norm_mac(mac):
     """A MAC address as PowerVM writes it: 12 upper-case hex digits.
@@ -53,38 +49,37 @@ def norm_mac(mac):
     return mac.replace(':', '').replace('-', '').upper()
 
 
-def vswitch_hrefs(adapter, host_uuid, refresh=False):
+def vswitch_hrefs(adapter, cache, refresh=False):
     """Map of virtual switch name to its href, cached per host.
 
     :param adapter: pypowervm ``Adapter``.
-    :param host_uuid: ManagedSystem UUID.
+    :param cache: the host's ``cache.HostCache``.
     :param refresh: re-read the switch feed even when cached.
     :returns: dict ``{name: href}``; the default switch is also under the
               key ``None``.
     """
-    with _VSW_LOCK:
-        if refresh or host_uuid not in _VSW_CACHE:
-            vsws = pvm_net.VSwitch.get(adapter, parent_type=pvm_ms.System,
-                                       parent_uuid=host_uuid)
-            hrefs = {vsw.name: vsw.related_href for vsw in vsws}
-            for vsw in vsws:
-                if vsw.switch_id == 0:
-                    hrefs[None] = vsw.related_href
-            _VSW_CACHE[host_uuid] = hrefs
-        return dict(_VSW_CACHE[host_uuid])
+    def load():
+        vsws = pvm_net.VSwitch.get(adapter, parent_type=pvm_ms.System,
+                                   parent_uuid=cache.host_uuid)
+        hrefs = {vsw.name: vsw.related_href for vsw in vsws}
+        for vsw in vsws:
+            if vsw.switch_id == 0:
+                hrefs[None] = vsw.related_href
+        return hrefs
+    return cache.vswitches(load, refresh=refresh)
 
 
-def find_vswitch(adapter, host_uuid, name):
+def find_vswitch(adapter, cache, name):
     """The href of a virtual switch (None: the default switch).
 
     :param adapter: pypowervm ``Adapter``.
-    :param host_uuid: ManagedSystem UUID.
+    :param cache: the host's ``cache.HostCache``.
     :param name: switch name, or None for the default switch (id 0).
     :returns: the href, or None when the host has no such switch.
     """
-    href = vswitch_hrefs(adapter, host_uuid).get(name)
+    href = vswitch_hrefs(adapter, cache).get(name)
     if href is None:
-        href = vswitch_hrefs(adapter, host_uuid, refresh=True).get(name)
+        href = vswitch_hrefs(adapter, cache, refresh=True).get(name)
     return href
 
 
@@ -117,15 +112,15 @@ class SeaVif:
     """A ``pvm_sea`` VIF: a CNA on a virtual switch with the VLAN as PVID.
 
     :param adapter: pypowervm ``Adapter``.
-    :param host_uuid: ManagedSystem UUID.
+    :param cache: the host's ``cache.HostCache``.
     :param vif: nova ``VIF`` (network model dict).
     """
 
     vif_type = VIF_TYPE_PVM_SEA
 
-    def __init__(self, adapter, host_uuid, vif):
+    def __init__(self, adapter, cache, vif):
         self.adapter = adapter
-        self.host_uuid = host_uuid
+        self.cache = cache
         self.vif = vif
 
     @property
@@ -162,7 +157,7 @@ class SeaVif:
         if any(norm_mac(c.mac) == self.mac for c in existing or ()):
             return None
         name = self.vswitch_name()
-        href = find_vswitch(self.adapter, self.host_uuid, name)
+        href = find_vswitch(self.adapter, self.cache, name)
         if href is None:
             raise nova_exc.VirtualInterfacePlugException(
                 'virtual switch %s not found on the host'
@@ -187,11 +182,11 @@ class SeaVif:
 _VIF_CLASSES = {VIF_TYPE_PVM_SEA: SeaVif}
 
 
-def get_vif(adapter, host_uuid, vif):
+def get_vif(adapter, cache, vif):
     """The VIF object for a nova VIF, by its ``type``.
 
     :param adapter: pypowervm ``Adapter``.
-    :param host_uuid: ManagedSystem UUID.
+    :param cache: the host's ``cache.HostCache``.
     :param vif: nova ``VIF``.
     :raises VirtualInterfacePlugException: for an unsupported VIF type.
     """
@@ -200,20 +195,20 @@ def get_vif(adapter, host_uuid, vif):
         raise nova_exc.VirtualInterfacePlugException(
             'VIF type %s is not supported by the PowerVM driver (supported: '
             '%s)' % (vif.get('type'), ', '.join(sorted(_VIF_CLASSES))))
-    return cls(adapter, host_uuid, vif)
+    return cls(adapter, cache, vif)
 
 
-def plug_mgmt_vif(adapter, host_uuid, lpar_w, existing=None):
+def plug_mgmt_vif(adapter, cache, lpar_w, existing=None):
     """Give a partition its RMC management adapter on ``MGMTSWITCH``.
 
     :param adapter: pypowervm ``Adapter``.
-    :param host_uuid: ManagedSystem UUID.
+    :param cache: the host's ``cache.HostCache``.
     :param lpar_w: ``LPAR`` wrapper of the partition.
     :param existing: the partition's ``CNA`` wrappers (None: none).
     :returns: the new ``CNA`` wrapper, or None when the host has no
               management switch or the partition already has the adapter.
     """
-    href = vswitch_hrefs(adapter, host_uuid).get(MGMT_VSWITCH)
+    href = vswitch_hrefs(adapter, cache).get(MGMT_VSWITCH)
     if href is None:
         LOG.debug('No %s switch on the host; no management VIF.',
                   MGMT_VSWITCH)

@@ -197,6 +197,19 @@ def get_lpars(adapter):
     return [lpar for lpar in lpars if not lpar.is_mgmt_partition]
 
 
+def partition_states(adapter):
+    """``PartitionState`` of every partition of the host (1 GET).
+
+    One read of the LogicalPartition feed (no extended groups).
+
+    :param adapter: pypowervm ``Adapter``.
+    :returns: dict ``{PowerVM UUID: state}``.
+    """
+    with errors.translate('list partitions'):
+        lpars = pvm_lpar.LPAR.get(adapter)
+    return {lpar.uuid: lpar.state for lpar in lpars}
+
+
 def create_lpar(adapter, host_wrapper, instance, image_meta=None):
     """Create the partition of an instance (1 PUT; +1 GET for a named pool).
 

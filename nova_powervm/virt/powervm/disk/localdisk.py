@@ -73,6 +73,8 @@ class LocalStorage(base.DiskAdapter):
 
     def __init__(self, adapter, host_uuid, mgmt_uuid, vioses=None):
         super().__init__(adapter, host_uuid, mgmt_uuid)
+        # (vios_uuid, vg_uuid) of the media repository seen on the way.
+        self.media_repo = None
         self.vg_name = CONF.powervm.volume_group_name
         self.vios_uuid, self.vg_uuid = self._find_vg(vioses)
         self.capabilities = dict(
@@ -94,8 +96,7 @@ class LocalStorage(base.DiskAdapter):
                         self.adapter, parent_type=pvm_vios.VIOS,
                         parent_uuid=vios_w.uuid):
                     if vg_w.vmedia_repos:
-                        media.remember_repo(self.host_uuid, vios_w.uuid,
-                                            vg_w.uuid)
+                        self.media_repo = vios_w.uuid, vg_w.uuid
                     if vg_w.name == self.vg_name and found is None:
                         found = vios_w.uuid, vg_w.uuid
                 if found:

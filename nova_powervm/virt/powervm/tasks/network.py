@@ -78,7 +78,7 @@ class PlugVifs(base.PowerVMTask):
     def _plug_all(self, lpar_wrap):
         existing = (None if self.new_lpar else
                     pvm_vif.get_cnas(self.ctx.adapter, lpar_wrap.uuid))
-        vifs = [pvm_vif.get_vif(self.ctx.adapter, self.ctx.host_uuid, v)
+        vifs = [pvm_vif.get_vif(self.ctx.adapter, self.ctx.cache, v)
                 for v in self.network_info]
         for vif in vifs:
             try:
@@ -130,8 +130,8 @@ class PlugMgmtVif(base.PowerVMTask):
 
     def execute(self, lpar_wrap):
         with errors.translate('plug management VIF', instance=self.instance):
-            return pvm_vif.plug_mgmt_vif(self.ctx.adapter,
-                                         self.ctx.host_uuid, lpar_wrap)
+            return pvm_vif.plug_mgmt_vif(self.ctx.adapter, self.ctx.cache,
+                                         lpar_wrap)
 
     def revert(self, lpar_wrap, result, flow_failures, **kwargs):
         if result is not None and not isinstance(result, tf_failure.Failure):
@@ -156,7 +156,7 @@ class UnplugVifs(base.PowerVMTask):
         lpar_uuid = vm.get_pvm_uuid(self.instance)
         cnas = pvm_vif.get_cnas(self.ctx.adapter, lpar_uuid)
         for v in self.network_info:
-            vif = pvm_vif.get_vif(self.ctx.adapter, self.ctx.host_uuid, v)
+            vif = pvm_vif.get_vif(self.ctx.adapter, self.ctx.cache, v)
             with errors.translate('unplug VIF %s' % v['id']):
                 vif.unplug(cnas)
 

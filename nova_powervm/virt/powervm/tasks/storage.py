@@ -170,7 +170,7 @@ class CreateConfigDrive(base.PowerVMTask):
             mgmt_mac=mgmt_cna.mac if mgmt_cna is not None else None)
         with errors.translate('upload config drive'):
             vios_uuid, _vg = media.find_repo(self.ctx.adapter,
-                                             self.ctx.host_uuid)
+                                             self.ctx.cache)
             vopt = media.upload(self.ctx.adapter, vios_uuid,
                                 media.vopt_name(self.instance), data)
         return vios_uuid, vopt
@@ -178,7 +178,7 @@ class CreateConfigDrive(base.PowerVMTask):
     def revert(self, result, flow_failures, **kwargs):
         # Also after a failed upload: the media may exist half-written.
         self.best_effort('delete config drive', media.delete_media,
-                         self.ctx.adapter, self.ctx.host_uuid,
+                         self.ctx.adapter, self.ctx.cache,
                          [media.vopt_name(self.instance)])
 
 
@@ -266,7 +266,7 @@ class DeleteStorage(base.PowerVMTask):
                     names)
         with errors.translate('find media repository'):
             repo_vios, _vg = media.find_repo(self.ctx.adapter,
-                                             self.ctx.host_uuid)
+                                             self.ctx.cache)
         targets.setdefault(repo_vios, (set(), set()))[1].add(
             media.vopt_name(self.instance))
         return targets

@@ -14,9 +14,6 @@
 """Flow tasks about the partition itself."""
 
 import copy
-import threading
-import time
-import weakref
 
 from oslo_log import log as logging
 from pypowervm import const as pvm_const
@@ -38,111 +35,84 @@ _DOWN = frozenset((pvm_bp.LPARState.NOT_ACTIVATED,
                    pvm_bp.LPARState.MIGRATING_NOT_ACTIVE))
 
 
-# Seconds a ManagedSystem wrapper is reused for partition creation: what
-# creation reads from it (capabilities, compatibility modes, memory region
-# size) only changes with a firmware update.
-HOST_WRAPPER_TTL = 600
-_HOST_CACHE = {}
-_JOB_TEMPLATES = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
 def _job_timeout():
     return CONF.pypowervm_job_request_timeout
 
 
-def static_host_wrapper(ctx, clock=time.monotonic):
-    """The host's ManagedSystem wrapper, re-read every HOST_WRAPPER_TTL s.
+def static_host_wrapper(ctx):
+    """The host's ManagedSystem wrapper, kept in the host's cache.
 
-    Only for static properties (partition creation and flavor checks).
+    Re-read every ``cache.HOST_WRAPPER_TTL`` seconds.  Only for static
+    properties (partition creation and flavor checks).
 
     :param ctx: ``HostContext``.
-    :param clock: time source (tests).
     """
-    now = clock()
-    with _LOCK:
-        found = _HOST_CACHE.get(ctx.host_uuid)
-    if found and now - found[0] < HOST_WRAPPER_TTL:
-        return found[1]
-    host_w = ctx.host_wrapper()
-    with _LOCK:
-        _HOST_CACHE[ctx.host_uuid] = (now, host_w)
-    return host_w
+    return ctx.cache.host_wrapper(ctx.host_wrapper)
 
 
-def remember_host(host_uuid, host_w, clock=time.monotonic):
-    """Seed the cache with a ManagedSystem wrapper just read (init_host).
-
-    :param host_uuid: ManagedSystem UUID.
-    :param host_w: its ``System`` wrapper.
-    :param clock: time source (tests).
-    """
-    with _LOCK:
-        _HOST_CACHE[host_uuid] = (clock(), host_w)
-
-
-def forget_host(host_uuid):
-    """Drop the cached ManagedSystem wrapper of a host.
-
-    :param host_uuid: ManagedSystem UUID.
-    """
-    with _LOCK:
-        _HOST_CACHE.pop(host_uuid, None)
-
-
-def job_template(part, suffix):
+def job_template(cache, part, suffix):
     """A fresh copy of a partition job's request template.
 
     The template (``GET .../do/<suffix>``) is the same for every partition
-    of a type, so it is read once per adapter and copied afterwards.
+    of a type, so it is read once per host and copied afterwards.
 
+    :param cache: the host's ``cache.HostCache``.
     :param part: partition wrapper (its adapter and type are used).
     :param suffix: job name (``PowerOn``, ``PowerOff``).
     :returns: ``Job`` wrapper ready for ``run_job``.
     """
-    key = (part.schema_type, suffix)
-    with _LOCK:
-        entry = _JOB_TEMPLATES.get(part.adapter, {}).get(key)
-    if entry is None:
-        entry = part.adapter.read(
-            part.schema_type, part.uuid, suffix_type=pvm_const.SUFFIX_TYPE_DO,
-            suffix_parm=suffix).entry
-        with _LOCK:
-            _JOB_TEMPLATES.setdefault(part.adapter, {})[key] = entry
+    entry = cache.job_template(
+        (part.schema_type, suffix),
+        lambda: part.adapter.read(
+            part.schema_type, part.uuid,
+            suffix_type=pvm_const.SUFFIX_TYPE_DO, suffix_parm=suffix).entry)
     return pvm_job.Job.wrap(copy.deepcopy(entry))
 
 
 class PowerOp(pvm_power.PowerOp):
-    """pypowervm's power operations with cached job templates.
+    """pypowervm's power operations with the host's cached job templates.
 
-    Saves the template GET of each job: 2 round trips per job instead of 3.
+    Use ``PowerOp.on(cache).start(...)``.  Saves the template GET of each
+    job: 2 round trips per job instead of 3.
     """
+
+    host_cache = None
+
+    @classmethod
+    def on(cls, cache):
+        """The power operations bound to one host's cache.
+
+        :param cache: the host's ``cache.HostCache``.
+        """
+        return type(cls.__name__, (cls,), {'host_cache': cache})
 
     @classmethod
     def _run(cls, part, opts, timeout, synchronous=True):
-        jwrap = job_template(part, opts.JOB_SUFFIX)
+        jwrap = job_template(cls.host_cache, part, opts.JOB_SUFFIX)
         jwrap.run_job(part.uuid, job_parms=opts.bld_jparms(),
                       timeout=timeout, synchronous=synchronous)
 
 
-def hard_power_off(lpar_w, instance):
+def hard_power_off(cache, lpar_w, instance):
     """Power a partition off at once unless it is off (2 round trips).
 
+    :param cache: the host's ``cache.HostCache``.
     :param lpar_w: ``LPAR`` wrapper, recently read.
     :param instance: nova ``Instance``.
     """
     if lpar_w.state in _DOWN:
         return
     with errors.translate('power off', instance=instance):
-        PowerOp.stop(lpar_w, opts=pvm_popts.PowerOffOpts().vsp_hard(),
-                     timeout=_job_timeout())
+        PowerOp.on(cache).stop(
+            lpar_w, opts=pvm_popts.PowerOffOpts().vsp_hard(),
+            timeout=_job_timeout())
 
 
 class ValidateFlavor(base.PowerVMTask):
     """Check every ``powervm:*`` extra spec before anything is created.
 
     Hands the host's wrapper on (``host_wrapper``), read at most every
-    ``HOST_WRAPPER_TTL`` seconds.
+    ``cache.HOST_WRAPPER_TTL`` seconds.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
@@ -200,7 +170,8 @@ class PowerOn(base.PowerVMTask):
 
     def execute(self, lpar_wrap):
         with errors.translate('power on', instance=self.instance):
-            PowerOp.start(lpar_wrap, timeout=_job_timeout())
+            PowerOp.on(self.ctx.cache).start(lpar_wrap,
+                                             timeout=_job_timeout())
 
     def revert(self, lpar_wrap, result, flow_failures, **kwargs):
         self.best_effort('power off', vm.power_off, self.ctx.adapter,
@@ -219,7 +190,7 @@ class PowerOff(base.PowerVMTask):
         self.ctx = ctx
 
     def execute(self, lpar_wrap):
-        hard_power_off(lpar_wrap, self.instance)
+        hard_power_off(self.ctx.cache, lpar_wrap, self.instance)
 
     def revert(self, *args, **kwargs):
         """A powered-off partition is left off; destroy is retried."""

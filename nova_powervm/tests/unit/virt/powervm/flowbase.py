@@ -36,7 +36,6 @@ from nova_powervm.virt.powervm import disk
 from nova_powervm.virt.powervm import host
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import media
-from nova_powervm.virt.powervm.tasks import vm as tf_vm
 from nova_powervm.virt.powervm import vif as pvm_vif
 
 MAC = 'fa:16:3e:00:00:01'
@@ -98,10 +97,6 @@ class FlowTestCase(simbase.SimTestCase):
         super().setUp()
         self.flags(use_rmc_mgmt_vif=True, group='powervm')
         self.flags(vif_plugging_timeout=300, vif_plugging_is_fatal=True)
-        for cache in (pvm_vif._VSW_CACHE, media._REPO_CACHE,
-                      tf_vm._HOST_CACHE):
-            cache.clear()
-            self.addCleanup(cache.clear)
         self.glance = self.useFixture(nova_fixtures.GlanceFixture(self))
         self.stub_out(
             'nova.network.security_group_api.get_instance_security_groups',
@@ -114,7 +109,11 @@ class FlowTestCase(simbase.SimTestCase):
         self.image_meta = self.new_image(self.IMAGE_BYTES)
 
     def host_context(self):
-        """A HostContext on the simulator, as ``init_host`` builds it."""
+        """A HostContext on the simulator, as ``init_host`` builds it.
+
+        Its cache (``ctx.cache``) starts empty but for the media repository
+        the disk adapter found.
+        """
         host_w = self.host_wrapper()
         mgmt_w = pvm_par.get_mgmt_partition(self.adapter)
         flags = self.sim.driver_flags()
@@ -170,7 +169,7 @@ class FlowTestCase(simbase.SimTestCase):
         found = [m for m in self.sim.state()['optical_media']
                  if m['name'] == name]
         self.assertEqual(1, len(found), name)
-        _vios, vg_uuid = media.find_repo(self.adapter, self.hctx.host_uuid)
+        _vios, vg_uuid = media.find_repo(self.adapter, self.hctx.cache)
         path = self.sim.sim.files.media_path(
             types.SimpleNamespace(uuid=vg_uuid), name)
         with open(path, 'rb') as fil:

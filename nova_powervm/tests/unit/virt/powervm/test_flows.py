@@ -27,6 +27,7 @@ import testscenarios
 from nova_powervm import exception as pvm_exc
 from nova_powervm.tests.unit.virt.powervm import flowbase
 from nova_powervm.tests.unit.virt.powervm import test_media
+from nova_powervm.virt.powervm import cache as pvm_cache
 from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import media
 from nova_powervm.virt.powervm import vm
@@ -171,14 +172,15 @@ class TestSpawn(SpawnDestroyTestCase):
         self.assertLessEqual(calls, 12, self.sim.stats()['by_pattern'])
 
     def test_rest_budget_first_spawn_image_cached(self):
-        # Image cached, but nothing else known yet in this process except
-        # the host wrapper init_host read (remember_host).  The switch feed
-        # and the PowerOn job template cost one GET each, once.
+        # Image cached, but nothing else known yet by this host's cache
+        # except what init_host seeds it with: the host wrapper and the
+        # media repository.  The switch feed and the PowerOn job template
+        # cost one GET each, once.
         self.spawn(self.instance(), flowbase.sea_network_info())
-        flowbase.pvm_vif._VSW_CACHE.clear()
-        flowbase.tf_vm._JOB_TEMPLATES.clear()
-        flowbase.tf_vm.remember_host(self.hctx.host_uuid,
-                                     self.host_wrapper())
+        repo = self.hctx.cache.media_repo()
+        self.hctx.cache = pvm_cache.HostCache(self.hctx.host_uuid)
+        self.hctx.cache.remember_repo(*repo)
+        self.hctx.cache.remember_host(self.host_wrapper())
         _r, calls = self.count_rest(
             self.spawn, self.instance(),
             flowbase.sea_network_info(mac='fa:16:3e:00:00:02'))

@@ -99,22 +99,22 @@ class TestRepository(flowbase.FlowTestCase):
 
     def test_remembered_by_the_disk_adapter(self):
         found, calls = self.count_rest(media.find_repo, self.adapter,
-                                       self.hctx.host_uuid)
+                                       self.hctx.cache)
         self.assertEqual(0, calls)
         vios1 = [v for v in self.sim.state()['vioses']
                  if v['name'] == 'vios1'][0]
         self.assertEqual(vios1['uuid'].upper(), found[0].upper())
 
     def test_found_when_forgotten(self):
-        media.forget_repo(self.hctx.host_uuid)
+        self.hctx.cache.forget_repo()
         found, calls = self.count_rest(media.find_repo, self.adapter,
-                                       self.hctx.host_uuid)
+                                       self.hctx.cache)
         self.assertEqual(2, calls)  # VIOS feed, vios1's VG feed
         self.assertEqual(found, media.find_repo(self.adapter,
-                                                self.hctx.host_uuid))
+                                                self.hctx.cache))
 
     def test_upload_and_delete(self):
-        vios_uuid, _vg = media.find_repo(self.adapter, self.hctx.host_uuid)
+        vios_uuid, _vg = media.find_repo(self.adapter, self.hctx.cache)
         vopt, calls = self.count_rest(media.upload, self.adapter, vios_uuid,
                                       'cfg_test.iso', b'ISO' * 1000)
         self.assertEqual(3, calls)
@@ -122,10 +122,10 @@ class TestRepository(flowbase.FlowTestCase):
         names = [m['name'] for m in self.sim.state()['optical_media']]
         self.assertEqual(['cfg_test.iso'], names)
         self.assertEqual(['cfg_test.iso'], media.delete_media(
-            self.adapter, self.hctx.host_uuid, ['cfg_test.iso', 'other']))
+            self.adapter, self.hctx.cache, ['cfg_test.iso', 'other']))
         self.assertEqual([], self.sim.state()['optical_media'])
         self.assertEqual([], media.delete_media(
-            self.adapter, self.hctx.host_uuid, ['cfg_test.iso']))
+            self.adapter, self.hctx.cache, ['cfg_test.iso']))
 
 
 class TestNoRepository(flowbase.FlowTestCase):
@@ -135,7 +135,7 @@ class TestNoRepository(flowbase.FlowTestCase):
 
     def test_created_in_vopt_media_volume_group(self):
         vios_uuid, vg_uuid = media.find_repo(self.adapter,
-                                             self.hctx.host_uuid)
+                                             self.hctx.cache)
         media.upload(self.adapter, vios_uuid, 'cfg_x.iso', b'x' * 2048)
         self.assertEqual([('rootvg', 'cfg_x.iso')],
                          [(m['vg'], m['name'])

@@ -18,6 +18,7 @@ from nova import exception as nova_exc
 from nova_powervm.simulator import inventory as sim_inv
 from nova_powervm.tests.unit.virt.powervm import flowbase
 from nova_powervm.tests.unit.virt.powervm import simbase
+from nova_powervm.virt.powervm import cache as pvm_cache
 from nova_powervm.virt.powervm import vif as pvm_vif
 from nova_powervm.virt.powervm import vm
 
@@ -26,15 +27,13 @@ class VifTestCase(simbase.SimTestCase):
 
     def setUp(self):
         super().setUp()
-        pvm_vif._VSW_CACHE.clear()
-        self.addCleanup(pvm_vif._VSW_CACHE.clear)
-        self.host_uuid = self.host_wrapper().uuid
+        self.cache = pvm_cache.HostCache(self.host_wrapper().uuid)
         self.inst = self.instance()
         self.lpar_w = vm.create_lpar(self.adapter, self.host_wrapper(),
                                      self.inst)
 
     def sea(self, **kwargs):
-        return pvm_vif.get_vif(self.adapter, self.host_uuid,
+        return pvm_vif.get_vif(self.adapter, self.cache,
                                flowbase.sea_network_info(**kwargs)[0])
 
     def cnas(self):
@@ -64,13 +63,13 @@ class TestSeaVif(VifTestCase):
         nwi = flowbase.sea_network_info()
         nwi[0]['details'] = {}
         nwi[0]['network']['meta']['vlan'] = 77
-        vif = pvm_vif.get_vif(self.adapter, self.host_uuid, nwi[0])
+        vif = pvm_vif.get_vif(self.adapter, self.cache, nwi[0])
         self.assertEqual(77, vif.vlan())
 
     def test_no_vlan(self):
         nwi = flowbase.sea_network_info()
         nwi[0]['details'] = {}
-        vif = pvm_vif.get_vif(self.adapter, self.host_uuid, nwi[0])
+        vif = pvm_vif.get_vif(self.adapter, self.cache, nwi[0])
         self.assertRaises(nova_exc.VirtualInterfacePlugException,
                           vif.plug, self.lpar_w)
         self.assertEqual([], self.cnas())
@@ -78,14 +77,14 @@ class TestSeaVif(VifTestCase):
     def test_unknown_vswitch(self):
         nwi = flowbase.sea_network_info()
         nwi[0]['details']['vswitch'] = 'NOPE'
-        vif = pvm_vif.get_vif(self.adapter, self.host_uuid, nwi[0])
+        vif = pvm_vif.get_vif(self.adapter, self.cache, nwi[0])
         self.assertRaises(nova_exc.VirtualInterfacePlugException,
                           vif.plug, self.lpar_w)
 
     def test_named_vswitch(self):
         nwi = flowbase.sea_network_info()
         nwi[0]['details']['vswitch'] = 'NovaLinkVEABridge'
-        pvm_vif.get_vif(self.adapter, self.host_uuid, nwi[0]).plug(
+        pvm_vif.get_vif(self.adapter, self.cache, nwi[0]).plug(
             self.lpar_w)
         self.assertEqual([('FA163E000001', 100, 'NovaLinkVEABridge')],
                          self.cnas())
@@ -102,7 +101,7 @@ class TestSeaVif(VifTestCase):
         nwi = flowbase.sea_network_info()
         nwi[0]['type'] = 'ovs'
         self.assertRaises(nova_exc.VirtualInterfacePlugException,
-                          pvm_vif.get_vif, self.adapter, self.host_uuid,
+                          pvm_vif.get_vif, self.adapter, self.cache,
                           nwi[0])
 
     def test_get_cnas_of_missing_lpar(self):
@@ -116,13 +115,13 @@ class TestSeaVif(VifTestCase):
 class TestMgmtVif(VifTestCase):
 
     def test_created_once(self):
-        cna = pvm_vif.plug_mgmt_vif(self.adapter, self.host_uuid,
+        cna = pvm_vif.plug_mgmt_vif(self.adapter, self.cache,
                                     self.lpar_w)
         self.assertEqual(4094, cna.pvid)
         self.assertEqual([(cna.mac, 4094, 'MGMTSWITCH')], self.cnas())
         existing = pvm_vif.get_cnas(self.adapter, self.lpar_w.uuid)
         self.assertIsNone(pvm_vif.plug_mgmt_vif(
-            self.adapter, self.host_uuid, self.lpar_w, existing))
+            self.adapter, self.cache, self.lpar_w, existing))
         self.assertEqual(1, len(self.cnas()))
 
 
@@ -132,5 +131,5 @@ class TestNoMgmtSwitch(VifTestCase):
 
     def test_no_switch_no_adapter(self):
         self.assertIsNone(pvm_vif.plug_mgmt_vif(
-            self.adapter, self.host_uuid, self.lpar_w))
+            self.adapter, self.cache, self.lpar_w))
         self.assertEqual([], self.cnas())

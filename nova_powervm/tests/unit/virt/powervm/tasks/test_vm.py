@@ -14,33 +14,28 @@
 """Partition tasks: cached host wrapper and job templates."""
 
 from nova_powervm.tests.unit.virt.powervm import flowbase
+from nova_powervm.virt.powervm import cache as pvm_cache
 from nova_powervm.virt.powervm.tasks import vm as tf_vm
 from nova_powervm.virt.powervm import vm
 
 
 class TestCaches(flowbase.FlowTestCase):
 
-    def setUp(self):
-        super().setUp()
-        tf_vm._JOB_TEMPLATES.clear()
-
     def test_host_wrapper_reread_after_ttl(self):
         now = [1000.0]
-        clock = lambda: now[0]  # noqa: E731
-        _w, calls = self.count_rest(tf_vm.static_host_wrapper, self.hctx,
-                                    clock)
+        cache = pvm_cache.HostCache(self.hctx.host_uuid,
+                                    clock=lambda: now[0])
+        self.hctx.cache = cache
+        _w, calls = self.count_rest(tf_vm.static_host_wrapper, self.hctx)
         self.assertEqual(1, calls)
-        _w, calls = self.count_rest(tf_vm.static_host_wrapper, self.hctx,
-                                    clock)
+        _w, calls = self.count_rest(tf_vm.static_host_wrapper, self.hctx)
         self.assertEqual(0, calls)
-        now[0] += tf_vm.HOST_WRAPPER_TTL
-        _w, calls = self.count_rest(tf_vm.static_host_wrapper, self.hctx,
-                                    clock)
+        now[0] += pvm_cache.HOST_WRAPPER_TTL
+        _w, calls = self.count_rest(tf_vm.static_host_wrapper, self.hctx)
         self.assertEqual(1, calls)
-        tf_vm.forget_host(self.hctx.host_uuid)
-        tf_vm.remember_host(self.hctx.host_uuid, _w, clock)
-        _w2, calls = self.count_rest(tf_vm.static_host_wrapper, self.hctx,
-                                     clock)
+        cache.forget_host()
+        cache.remember_host(_w)
+        _w2, calls = self.count_rest(tf_vm.static_host_wrapper, self.hctx)
         self.assertEqual(0, calls)
         self.assertIs(_w, _w2)
 
@@ -48,15 +43,29 @@ class TestCaches(flowbase.FlowTestCase):
         insts = [self.instance() for _i in range(2)]
         lpars = [vm.create_lpar(self.adapter, self.host_wrapper(), i)
                  for i in insts]
-        _r, first = self.count_rest(tf_vm.PowerOp.start, lpars[0])
-        _r, second = self.count_rest(tf_vm.PowerOp.start, lpars[1])
+        power = tf_vm.PowerOp.on(self.hctx.cache)
+        _r, first = self.count_rest(power.start, lpars[0])
+        _r, second = self.count_rest(power.start, lpars[1])
         self.assertEqual((3, 2), (first, second))
         self.assertEqual(['running', 'running'],
                          [self.lpar(i)['state'] for i in insts])
+        cache = self.hctx.cache
         lpar_w = vm.get_instance_wrapper(self.adapter, insts[0])
-        _r, calls = self.count_rest(tf_vm.hard_power_off, lpar_w, insts[0])
+        _r, calls = self.count_rest(tf_vm.hard_power_off, cache, lpar_w,
+                                    insts[0])
         self.assertEqual(3, calls)
         self.assertEqual('not activated', self.lpar(insts[0])['state'])
         lpar_w = vm.get_instance_wrapper(self.adapter, insts[0])
-        _r, calls = self.count_rest(tf_vm.hard_power_off, lpar_w, insts[0])
+        _r, calls = self.count_rest(tf_vm.hard_power_off, cache, lpar_w,
+                                    insts[0])
         self.assertEqual(0, calls)
+
+    def test_templates_are_per_host(self):
+        inst = self.instance()
+        lpar_w = vm.create_lpar(self.adapter, self.host_wrapper(), inst)
+        tf_vm.PowerOp.on(self.hctx.cache).start(lpar_w)
+        other = pvm_cache.HostCache(self.hctx.host_uuid)
+        lpar_w = vm.get_instance_wrapper(self.adapter, inst)
+        _r, calls = self.count_rest(tf_vm.hard_power_off, other, lpar_w,
+                                    inst)
+        self.assertEqual(3, calls)  # another host's cache reads its own
