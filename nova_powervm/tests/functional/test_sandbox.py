@@ -241,3 +241,34 @@ class TestServedSandbox(testtools.TestCase):
 
         proc.send_signal(signal.SIGINT)
         self.assertEqual(0, proc.wait(60))
+
+    def _openstack(self, state_dir, *args):
+        """Run the stock ``openstack`` CLI against the sandbox."""
+        cli = os.path.join(os.path.dirname(sys.executable), 'openstack')
+        env = dict(os.environ, OS_CLIENT_CONFIG_FILE=os.path.join(
+            state_dir, 'clouds.yaml'), OS_CLOUD='sandbox')
+        proc = subprocess.run([cli] + list(args), env=env,
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=120,
+                              check=False)
+        out = proc.stdout.decode('utf8', 'replace')
+        self.assertEqual(0, proc.returncode, out)
+        return out
+
+    def test_openstack_cli_create_list_delete(self):
+        state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
+        self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
+        proc, _banner = self.start_sandbox(state_dir)
+        out = self._openstack(
+            state_dir, 'server', 'create', '--image', 'powervm-raw',
+            '--flavor', 'm1.tiny', '--network', 'private', '--wait',
+            '-f', 'value', '-c', 'status', 'cli1')
+        self.assertEqual('ACTIVE', out.strip().splitlines()[-1])
+        out = self._openstack(state_dir, 'server', 'list', '-f', 'value',
+                              '-c', 'Name', '-c', 'Status')
+        self.assertEqual(['cli1 ACTIVE'], out.strip().splitlines())
+        self._openstack(state_dir, 'server', 'delete', '--wait', 'cli1')
+        out = self._openstack(state_dir, 'server', 'list', '-f', 'value')
+        self.assertEqual('', out.strip())
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(0, proc.wait(60))
