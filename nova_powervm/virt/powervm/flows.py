@@ -22,6 +22,7 @@ REST cost of each step is listed in ``doc/source/devref/flows.rst``.
 """
 
 from nova import exception as nova_exc
+from nova.virt import driver as nova_driver
 from oslo_log import log as logging
 from taskflow import engines as tf_eng
 from taskflow.patterns import linear_flow as tf_lf
@@ -54,11 +55,15 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     :param injected_files: list of ``(path, contents)``.
     :param admin_password: admin password or None.
     :param network_info: nova ``NetworkInfo``.
-    :param block_device_info: nova block device info (volumes are not
-                              handled by this flow yet).
+    :param block_device_info: nova block device info; volumes, ephemeral
+                              and swap disks are refused (not supported
+                              yet) before anything is created.
     :param power_on: power the partition on at the end.
     :returns: a TaskFlow linear flow.
+    :raises nova.exception.InvalidInput: for block devices this driver
+                                         cannot create yet.
     """
+    check_block_devices(instance, block_device_info)
     flow = tf_lf.Flow('spawn_%s' % instance.uuid)
     flow.add(tf_vm.ValidateFlavor(ctx, instance),
              tf_vm.CreateLPAR(ctx, instance, image_meta))
@@ -77,6 +82,33 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     if power_on:
         flow.add(tf_vm.PowerOn(ctx, instance))
     return flow
+
+
+def check_block_devices(instance, block_device_info):
+    """Refuse what spawn cannot build yet, rather than ignore it.
+
+    Only the image-backed boot disk and the config drive are created:
+    Cinder volumes, ephemeral and swap disks fail the build with a message
+    the user can read, and nova does not reschedule it.
+
+    :param instance: nova ``Instance``.
+    :param block_device_info: nova block device info (or None).
+    :raises nova.exception.InvalidInput: naming what is unsupported.
+    """
+    unsupported = []
+    if nova_driver.block_device_info_get_mapping(block_device_info):
+        unsupported.append('volumes (boot from volume, volumes at boot)')
+    if (instance.flavor.ephemeral_gb
+            or nova_driver.block_device_info_get_ephemerals(
+                block_device_info)):
+        unsupported.append('ephemeral disks')
+    swap = nova_driver.block_device_info_get_swap(block_device_info)
+    if instance.flavor.swap or (swap and swap.get('swap_size')):
+        unsupported.append('swap disks')
+    if unsupported:
+        raise nova_exc.InvalidInput(
+            reason='The PowerVM driver does not support %s yet.'
+            % ', '.join(unsupported))
 
 
 def build_destroy(ctx, instance, destroy_disks=True):

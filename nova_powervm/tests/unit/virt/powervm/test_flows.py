@@ -267,6 +267,37 @@ class TestSpawnRevertsUncached(SpawnDestroyTestCase):
         self._check(kind='job_fail', job='PowerOn')
 
 
+class TestUnsupportedBlockDevices(SpawnDestroyTestCase):
+    """Volumes, ephemeral and swap disks are refused, not ignored."""
+
+    def _refused(self, inst, bdi, fragment):
+        before = flowbase.normalise(self.sim.state())
+        self.sim.reset_stats()
+        exc = self.assertRaises(
+            nova_exc.InvalidInput, flows.spawn, self.hctx, self.ctx, inst,
+            self.image_meta, [], None, [], bdi, True)
+        self.assertIn(fragment, str(exc))
+        self.assertEqual(0, self.sim.stats()['total'])
+        self.assertEqual(before, flowbase.normalise(self.sim.state()))
+
+    def test_volume_at_boot(self):
+        bdi = {'block_device_mapping': [
+            {'connection_info': {'driver_volume_type': 'fibre_channel'},
+             'mount_device': '/dev/sda', 'boot_index': 0}]}
+        self._refused(self.instance(), bdi, 'volumes')
+
+    def test_ephemeral_disk(self):
+        inst = self.instance()
+        inst.flavor.ephemeral_gb = 1
+        self._refused(inst, None, 'ephemeral disks')
+
+    def test_swap_disk(self):
+        inst = self.instance()
+        inst.flavor.swap = 512
+        self._refused(inst, {'swap': {'device_name': '/dev/sdb',
+                                      'swap_size': 512}}, 'swap disks')
+
+
 class TestDestroy(SpawnDestroyTestCase):
 
     def setUp(self):
