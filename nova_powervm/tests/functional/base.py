@@ -34,6 +34,7 @@ from nova_powervm.sandbox import cloud
 from nova_powervm.sandbox import hosts
 from nova_powervm.sandbox import images
 from nova_powervm.sandbox import network
+from nova_powervm.tests import base as tests_base
 
 # wsgi-intercept ports of the simulators: compute N gets BASE_PORT + N.
 BASE_PORT = 12080
@@ -60,6 +61,8 @@ class PowerVMFunctionalTestCase(
     IMAGE_SIZE = 1024 * 1024
 
     def setUp(self):
+        # Outlives nova's own capture: services log while cleaning up.
+        tests_base.capture_logging(self)
         self.flags(compute_driver=cloud.DRIVERS[self.DRIVER])
         self.flags(api_paste_config=cloud.api_paste_config(), group='wsgi')
         super().setUp()

@@ -23,7 +23,6 @@ import time
 
 from nova import test
 import openstack
-import testtools
 import webob
 
 from nova_powervm.sandbox import auth
@@ -32,9 +31,10 @@ from nova_powervm.sandbox import demo
 from nova_powervm.sandbox import images
 from nova_powervm.sandbox import network
 from nova_powervm.sandbox import wsgi_server
+from nova_powervm.tests import base as tests_base
 
 
-class TestTokenFilter(testtools.TestCase):
+class TestTokenFilter(tests_base.TestCase):
 
     def call(self, headers):
         seen = {}
@@ -139,7 +139,7 @@ class TestCatalog(test.NoDBTestCase):
         self.assertEqual(['/v2.1/servers', '/images'], self.compute_calls)
 
 
-class TestDemoClient(testtools.TestCase):
+class TestDemoClient(tests_base.TestCase):
     """The demo's waits end as soon as the outcome is known."""
 
     def setUp(self):
@@ -165,7 +165,7 @@ class TestDemoClient(testtools.TestCase):
         self.assertIsNone(self.client.wait('x', None, timeout=20))
 
 
-class TestSandboxDemo(testtools.TestCase):
+class TestSandboxDemo(tests_base.TestCase):
     """The README's main-job command, end to end, in a subprocess."""
 
     def test_demo_passes_and_leaves_nothing(self):
@@ -188,7 +188,7 @@ class TestSandboxDemo(testtools.TestCase):
                                                     'clouds.yaml')))
 
 
-class TestServedSandbox(testtools.TestCase):
+class TestServedSandbox(tests_base.TestCase):
     """The served sandbox through its clouds.yaml and openstacksdk."""
 
     def start_sandbox(self, state_dir):
@@ -202,11 +202,22 @@ class TestServedSandbox(testtools.TestCase):
         for raw in proc.stdout:
             lines.append(raw.decode('utf8', 'replace'))
             if lines[-1].startswith('Serving;'):
-                # Keep draining so that late output never blocks the pipe.
-                threading.Thread(target=proc.stdout.read,
+                # Keep draining so that late output never blocks the pipe,
+                # and keep it: assertions on the process show it.
+                self._output = lines
+                threading.Thread(target=self._drain, args=(proc, lines),
                                  daemon=True).start()
                 return proc, ''.join(lines)
         self.fail('sandbox did not start:\n%s' % ''.join(lines))
+
+    @staticmethod
+    def _drain(proc, lines):
+        for raw in proc.stdout:
+            lines.append(raw.decode('utf8', 'replace'))
+
+    def output(self):
+        """What the sandbox printed so far (for assertion messages)."""
+        return ''.join(getattr(self, '_output', []))
 
     @staticmethod
     def _stop(proc):
@@ -240,7 +251,7 @@ class TestServedSandbox(testtools.TestCase):
         self.assertEqual([], list(conn.compute.servers()))
 
         proc.send_signal(signal.SIGINT)
-        self.assertEqual(0, proc.wait(60))
+        self.assertEqual(0, proc.wait(60), self.output())
 
     def _openstack(self, state_dir, *args):
         """Run the stock ``openstack`` CLI against the sandbox."""
@@ -271,4 +282,4 @@ class TestServedSandbox(testtools.TestCase):
         out = self._openstack(state_dir, 'server', 'list', '-f', 'value')
         self.assertEqual('', out.strip())
         proc.send_signal(signal.SIGINT)
-        self.assertEqual(0, proc.wait(60))
+        self.assertEqual(0, proc.wait(60), self.output())

@@ -15,6 +15,16 @@
 
 from nova import test
 
+from nova_powervm.tests import base
+
 
 class NoDBTestCase(test.NoDBTestCase):
-    """nova's NoDBTestCase (config fixtures, ``flags``, clean state)."""
+    """nova's NoDBTestCase (config fixtures, ``flags``, clean state).
+
+    Logging is captured from before nova's own capture starts until after
+    it ends (what cleanups log included); see ``tests.base``.
+    """
+
+    def setUp(self):
+        base.capture_logging(self)
+        super().setUp()

@@ -26,7 +26,8 @@ import os
 import sys
 
 import fixtures
-import testtools
+
+from nova_powervm.tests import base as tests_base
 
 _TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))), 'tools')
@@ -44,7 +45,7 @@ def _load(name):
     return module
 
 
-class TestBenchSmoke(testtools.TestCase):
+class TestBenchSmoke(tests_base.TestCase):
     """One run of the whole benchmark, no latency, tiny sizes.
 
     A single test: the run takes a few seconds and is made once.
@@ -125,7 +126,7 @@ class TestBenchSmoke(testtools.TestCase):
         self.assertIn('Over budget: nothing', text)
 
 
-class TestBenchCommandLine(testtools.TestCase):
+class TestBenchCommandLine(tests_base.TestCase):
     """The options reach ``run`` and the files go to ``--output``."""
 
     def test_command_line_options(self):

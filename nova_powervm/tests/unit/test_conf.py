@@ -18,13 +18,13 @@ import tempfile
 
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
-import testtools
 
 from nova_powervm import conf as pvm_conf
 from nova_powervm.conf import powervm as pvm_opts
+from nova_powervm.tests import base as tests_base
 
 
-class ConfTestBase(testtools.TestCase):
+class ConfTestBase(tests_base.TestCase):
 
     def setUp(self):
         super().setUp()

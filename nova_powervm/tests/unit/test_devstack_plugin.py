@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-import testtools
+from nova_powervm.tests import base as tests_base
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
@@ -65,7 +65,7 @@ source "$DEVSTACK/plugin.sh" "$@"
 '''
 
 
-class TestDevstackPlugin(testtools.TestCase):
+class TestDevstackPlugin(tests_base.TestCase):
 
     def setUp(self):
         super().setUp()

@@ -16,9 +16,8 @@
 import configparser
 import os
 
-import testtools
-
 from nova_powervm.hacking import checks
+from nova_powervm.tests import base as tests_base
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
@@ -33,7 +32,7 @@ def _codes(check, line, filename):
     return [msg.split(':')[0] for _pos, msg in check(line, filename)]
 
 
-class TestNoEventlet(testtools.TestCase):
+class TestNoEventlet(tests_base.TestCase):
     """N901: no eventlet import outside the tests."""
 
     def test_flags_imports_of_eventlet(self):
@@ -71,7 +70,7 @@ class TestNoEventlet(testtools.TestCase):
             [], _codes(checks.check_no_eventlet, 'import eventlet', _TEST))
 
 
-class TestNoConfHost(testtools.TestCase):
+class TestNoConfHost(tests_base.TestCase):
     """N902: no CONF.host in nova_powervm/virt/."""
 
     def test_flags_conf_host_in_virt(self):
@@ -111,7 +110,7 @@ class TestNoConfHost(testtools.TestCase):
                    'nova_powervm\\virt\\powervm\\vm.py'))
 
 
-class TestWiring(testtools.TestCase):
+class TestWiring(tests_base.TestCase):
     """tox.ini's local plugins name the checks that exist here."""
 
     def test_local_plugins_resolve(self):

@@ -142,7 +142,8 @@ class PowerVMDriver(driver.ComputeDriver):
                 disk_dvr.capabilities.get('has_imagecache'))
             shim = host_shim.get_shim(
                 CONF.powervm.host_shim, self._conn.dest,
-                CONF.vnc.server_proxyclient_address)
+                CONF.vnc.server_proxyclient_address,
+                certpath=self._conn.certpath)
             self._ctx = pvm_context.HostContext(
                 host=host, adapter=adapter, host_uuid=found.host_w.uuid,
                 mgmt_uuid=found.mgmt_w.uuid, disk_dvr=disk_dvr, shim=shim,

@@ -22,12 +22,15 @@ current ``PartitionState`` (1 GET) and emits the matching nova
 ``LifecycleEvent`` through the driver.  Every state change, deletion or
 lost event also marks the partition (or all of them) stale at once in the
 driver's partition state snapshot (``cache.LparStates``), which serves
-``get_info(use_cache=True)``.  ``EventMonitor.stop`` cancels pending
-checks and waits for the poll thread to end.
+``get_info(use_cache=True)``.  The delayed checks of one handler share a
+single scheduler thread (a host-wide burst over hundreds of partitions
+must not start a thread each).  ``EventMonitor.stop`` drops pending checks
+and waits for the scheduler and poll threads to end.
 """
 
 import re
 import threading
+import time
 
 from nova import context as nova_context
 from nova import exception as nova_exc
@@ -137,8 +140,12 @@ class LifecycleHandler(pvm_adpt.WrapperEventHandler):
         self.resolver = resolver
         self.delay = delay
         self.states = states
-        self._lock = threading.Lock()
-        self._pending = {}
+        self._cond = threading.Condition()
+        # Partition UUID -> monotonic due time.  The delay is constant and
+        # a rescheduled partition is re-inserted at the end, so insertion
+        # order is due order and the first entry is always the next due.
+        self._due = {}
+        self._thread = None
         self._stopped = False
 
     def process(self, events):
@@ -167,33 +174,52 @@ class LifecycleHandler(pvm_adpt.WrapperEventHandler):
             self.states.invalidate(lpar_uuid)
 
     def _schedule(self, lpar_uuid):
-        with self._lock:
+        """Due a check ``delay`` s from now, replacing a pending one."""
+        with self._cond:
             if self._stopped:
                 return
-            old = self._pending.pop(lpar_uuid, None)
-            if old:
-                old.cancel()
-            timer = threading.Timer(self.delay, self._check, (lpar_uuid,))
-            timer.daemon = True
-            self._pending[lpar_uuid] = timer
-            timer.start()
+            self._due.pop(lpar_uuid, None)
+            self._due[lpar_uuid] = time.monotonic() + self.delay
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name='powervm-lifecycle-checks',
+                    daemon=True)
+                self._thread.start()
+            self._cond.notify()
 
     def _cancel(self, lpar_uuid):
-        with self._lock:
-            timer = self._pending.pop(lpar_uuid, None)
-        if timer:
-            timer.cancel()
+        with self._cond:
+            self._due.pop(lpar_uuid, None)
 
-    def _check(self, lpar_uuid):
-        with self._lock:
-            self._pending.pop(lpar_uuid, None)
-            if self._stopped:
+    def _next_due(self):
+        """Wait for the earliest due partition (lock held).
+
+        :returns: its UUID, or None once stopped.
+        """
+        while not self._stopped:
+            if not self._due:
+                self._cond.wait()
+                continue
+            lpar_uuid, due = next(iter(self._due.items()))
+            left = due - time.monotonic()
+            if left <= 0:
+                del self._due[lpar_uuid]
+                return lpar_uuid
+            self._cond.wait(left)
+        return None
+
+    def _run(self):
+        """The scheduler thread: run each check when it falls due."""
+        while True:
+            with self._cond:
+                lpar_uuid = self._next_due()
+            if lpar_uuid is None:
                 return
-        try:
-            self.check_now(lpar_uuid)
-        except Exception:
-            LOG.exception('Lifecycle check of partition %s failed.',
-                          lpar_uuid)
+            try:
+                self.check_now(lpar_uuid)
+            except Exception:
+                LOG.exception('Lifecycle check of partition %s failed.',
+                              lpar_uuid)
 
     def check_now(self, lpar_uuid):
         """Read a partition's state and emit its lifecycle event.
@@ -218,14 +244,23 @@ class LifecycleHandler(pvm_adpt.WrapperEventHandler):
         self.emit(event)
         return event
 
-    def stop(self):
-        """Cancel every pending check; later events are ignored."""
-        with self._lock:
+    def stop(self, timeout=30.0):
+        """Drop every pending check and end the scheduler thread.
+
+        Later events are ignored.  A check already running finishes first.
+
+        :param timeout: seconds to wait for the scheduler thread.
+        :returns: True if the scheduler thread ended in time.
+        """
+        with self._cond:
             self._stopped = True
-            timers = list(self._pending.values())
-            self._pending.clear()
-        for timer in timers:
-            timer.cancel()
+            self._due.clear()
+            thread = self._thread
+            self._cond.notify_all()
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
 
 
 class EventMonitor:
@@ -250,14 +285,15 @@ class EventMonitor:
 
         :returns: True if the poll thread ended in time.
         """
-        self.handler.stop()
+        deadline = time.monotonic() + timeout
+        checks_ended = self.handler.stop(timeout)
         listener, self._listener = self._listener, None
         if listener is None:
-            return True
+            return checks_ended
         thread = listener._pthread
         for handler in list(listener.handlers):
             listener.unsubscribe(handler)
         if thread is None:
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
+            return checks_ended
+        thread.join(max(0.0, deadline - time.monotonic()))
+        return checks_ended and not thread.is_alive()

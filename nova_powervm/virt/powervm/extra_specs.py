@@ -145,7 +145,14 @@ def _spec(key, attr, parse, value, description):
 
 
 _BOOL = {'type': bool}
-_FLOAT = {'type': str, 'description': 'a decimal number, e.g. 0.5'}
+# Fewest processing units PowerVM gives a partition, and the lowest
+# value pypowervm's LPARBuilder accepts (lpar_builder.PROC_UNITS_LOW_BOUND).
+PROC_UNITS_MIN = 0.05
+# Processing units: nova's validator has no decimal type, so the bound is
+# only stated here and enforced by ``_float_rule``.
+_PROC_UNITS = {'type': str,
+               'description': 'a decimal number of at least %s, e.g. 0.5'
+                              % PROC_UNITS_MIN}
 
 SPECS = {s.key: s for s in (
     _spec('min_mem', 'min_mem', _int_rule(128), {'type': int, 'min': 128},
@@ -158,13 +165,17 @@ SPECS = {s.key: s for s in (
           'Minimum virtual processors. Defaults to the flavor vCPUs.'),
     _spec('max_vcpu', 'max_vcpu', _int_rule(1), {'type': int, 'min': 1},
           'Maximum virtual processors. Defaults to the flavor vCPUs.'),
-    _spec('proc_units', 'proc_units', _float_rule(0.05), _FLOAT,
+    _spec('proc_units', 'proc_units', _float_rule(PROC_UNITS_MIN),
+          _PROC_UNITS,
           'Processing units (physical core entitlement) of a shared-'
           'processor partition. Defaults to vCPUs times '
-          '[powervm] proc_units_factor.'),
-    _spec('min_proc_units', 'min_proc_units', _float_rule(0.05), _FLOAT,
+          '[powervm] proc_units_factor. Must lie between min_proc_units '
+          'and max_proc_units.'),
+    _spec('min_proc_units', 'min_proc_units', _float_rule(PROC_UNITS_MIN),
+          _PROC_UNITS,
           'Minimum processing units. Defaults to proc_units.'),
-    _spec('max_proc_units', 'max_proc_units', _float_rule(0.05), _FLOAT,
+    _spec('max_proc_units', 'max_proc_units', _float_rule(PROC_UNITS_MIN),
+          _PROC_UNITS,
           'Maximum processing units. Defaults to proc_units.'),
     _spec('dedicated_proc', 'dedicated_proc', parse_bool, _BOOL,
           'Give the partition whole dedicated processors instead of '

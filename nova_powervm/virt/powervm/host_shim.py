@@ -103,17 +103,24 @@ class SimulatorShim(HostShim):
     """Asks the NovaLink REST simulator's host endpoints.
 
     :param base_url: ``protocol://host:port`` of the simulator.
+    :param certpath: CA bundle to verify an https simulator with
+                     (``[powervm] pvm_certpath``), or None for the system
+                     trust store.
     """
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, certpath=None):
         self.base_url = base_url.rstrip('/')
+        # As the REST session does: the bundle applies to https only.
+        https = self.base_url.lower().startswith('https:')
+        self._verify = certpath if certpath and https else True
 
     def _url(self, lpar_uuid):
         return '%s/sim/host/vterm/%s' % (self.base_url, lpar_uuid)
 
     def open_vnc_console(self, adapter, lpar_uuid, instance=None):
         try:
-            resp = requests.post(self._url(lpar_uuid), timeout=SIM_TIMEOUT)
+            resp = requests.post(self._url(lpar_uuid), timeout=SIM_TIMEOUT,
+                                 verify=self._verify)
         except requests.RequestException as error:
             raise exc.VNCConsoleFailed(instance=lpar_uuid,
                                        reason=errors.safe_text(error))
@@ -129,21 +136,23 @@ class SimulatorShim(HostShim):
 
     def close_vnc_console(self, adapter, lpar_uuid):
         try:
-            requests.delete(self._url(lpar_uuid), timeout=SIM_TIMEOUT)
+            requests.delete(self._url(lpar_uuid), timeout=SIM_TIMEOUT,
+                            verify=self._verify)
         except requests.RequestException as error:
             LOG.warning('Could not close the simulated terminal of '
                         '%(lpar)s: %(err)s',
                         {'lpar': lpar_uuid, 'err': errors.safe_text(error)})
 
 
-def get_shim(kind, dest, local_ip):
+def get_shim(kind, dest, local_ip, certpath=None):
     """Build the host shim chosen by ``[powervm] host_shim``.
 
     :param kind: ``local`` or ``simulator``.
     :param dest: ``protocol://host:port`` of the REST server.
     :param local_ip: VNC address of this host (local shim).
+    :param certpath: CA bundle verifying an https REST server, or None.
     :returns: a ``HostShim``.
     """
     if kind == 'simulator':
-        return SimulatorShim(dest)
+        return SimulatorShim(dest, certpath=certpath)
     return LocalShim(local_ip)

@@ -17,12 +17,12 @@ from pypowervm.tasks import partition as pvm_part
 from pypowervm.utils import lpar_builder as lpar_bldr
 from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import managed_system as pvm_ms
-import testtools
 
+from nova_powervm.tests import base as tests_base
 from nova_powervm.tests import fixtures as pvm_fx
 
 
-class SimTestCase(testtools.TestCase):
+class SimTestCase(tests_base.TestCase):
     """A test with an in-process simulator and a logged-on adapter."""
 
     mode = 'intercept'

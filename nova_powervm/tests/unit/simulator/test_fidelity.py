@@ -37,6 +37,7 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 from nova_powervm.simulator import inventory
 from nova_powervm.simulator import templates
 from nova_powervm.simulator import xmlutil as xu
+from nova_powervm.tests import base as tests_base
 from nova_powervm.tests import fixtures as pvm_fx
 from nova_powervm.tests.unit.simulator import base
 
@@ -230,7 +231,7 @@ class TestFidelity(ShapeAssertions, base.SimTestCase):
 class TestFidelitySSP(ShapeAssertions, base.SimTestCase):
 
     def setUp(self):
-        base.testtools.TestCase.setUp(self)
+        tests_base.TestCase.setUp(self)
         self.fx = self.useFixture(pvm_fx.SimulatorFixture(
             inventory=inventory.Inventory(ssp=True)))
         self.adpt = self.fx.adapter

@@ -18,13 +18,13 @@ import json
 from pypowervm.tasks import partition as pvm_part
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
-import testtools
 
 from nova_powervm.simulator import inventory
+from nova_powervm.tests import base as tests_base
 from nova_powervm.tests import fixtures as pvm_fx
 
 
-class TestInventory(testtools.TestCase):
+class TestInventory(tests_base.TestCase):
 
     def _fixture(self, **knobs):
         return self.useFixture(pvm_fx.SimulatorFixture(

@@ -25,8 +25,8 @@ from pypowervm.tasks import scsi_mapper as tsk_map
 from pypowervm.tasks import vfc_mapper
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
-import testtools
 
+from nova_powervm.tests import base as tests_base
 from nova_powervm.tests.unit.simulator import base
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -77,7 +77,7 @@ class TestNPIV(base.SimTestCase):
                               for m in v['fc_mappings']])
 
 
-class TestWWPNsAcrossRestart(testtools.TestCase):
+class TestWWPNsAcrossRestart(tests_base.TestCase):
 
     @staticmethod
     def _wwpns_in_new_process(state_dir):

@@ -16,15 +16,15 @@
 import io
 
 from lxml import etree
-import testtools
 
 from nova_powervm.simulator import faults
 from nova_powervm.simulator import http
 from nova_powervm.simulator import registry
 from nova_powervm.simulator import xmlutil as xu
+from nova_powervm.tests import base as tests_base
 
 
-class TestPlumbing(testtools.TestCase):
+class TestPlumbing(tests_base.TestCase):
 
     def test_chunked_reader(self):
         raw = io.BytesIO(b'5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n'

@@ -41,6 +41,7 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm.simulator import core
 from nova_powervm.simulator import server as sim_server
+from nova_powervm.tests import base as tests_base
 from nova_powervm.tests import fixtures as pvm_fx
 from nova_powervm.tests.unit.simulator import base
 
@@ -127,7 +128,7 @@ class TestServerMode(base.SimTestCase):
             self.assertEqual(data, fil.read(len(data)))
 
 
-class TestRestartAndPassword(base.testtools.TestCase):
+class TestRestartAndPassword(tests_base.TestCase):
 
     def test_state_survives_restart(self):
         state_dir = self.useFixture(fixtures.TempDir()).path
@@ -209,7 +210,7 @@ class TestRestartAndPassword(base.testtools.TestCase):
         self.assertNotIn('sécret', str(exc))
 
 
-class TestCLI(base.testtools.TestCase):
+class TestCLI(tests_base.TestCase):
 
     def _start(self, state_dir, port):
         proc = subprocess.Popen(
@@ -280,7 +281,7 @@ def _self_signed(folder):
     return cpath, kpath
 
 
-class TestTLS(base.testtools.TestCase):
+class TestTLS(tests_base.TestCase):
 
     def test_https_password_session(self):
         folder = self.useFixture(fixtures.TempDir()).path

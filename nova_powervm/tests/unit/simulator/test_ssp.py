@@ -23,6 +23,7 @@ from pypowervm.wrappers import cluster as pvm_clust
 from pypowervm.wrappers import storage as pvm_stg
 
 from nova_powervm.simulator import inventory
+from nova_powervm.tests import base as tests_base
 from nova_powervm.tests import fixtures as pvm_fx
 from nova_powervm.tests.unit.simulator import base
 
@@ -30,7 +31,7 @@ from nova_powervm.tests.unit.simulator import base
 class TestSSP(base.SimTestCase):
 
     def setUp(self):
-        base.testtools.TestCase.setUp(self)
+        tests_base.TestCase.setUp(self)
         self.fx = self.useFixture(pvm_fx.SimulatorFixture(
             inventory=inventory.Inventory(ssp=True)))
         self.sim = self.fx.sim

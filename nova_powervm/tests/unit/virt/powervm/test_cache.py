@@ -15,8 +15,7 @@
 
 import threading
 
-import testtools
-
+from nova_powervm.tests import base as tests_base
 from nova_powervm.virt.powervm import cache as pvm_cache
 
 
@@ -30,7 +29,7 @@ class Clock:
         return self.now
 
 
-class TestHostCache(testtools.TestCase):
+class TestHostCache(tests_base.TestCase):
 
     def setUp(self):
         super().setUp()
@@ -112,7 +111,7 @@ class TestHostCache(testtools.TestCase):
         self.assertEqual(pvm_cache.MISS, other.lpar_states.lookup('A')[0])
 
 
-class TestLparStates(testtools.TestCase):
+class TestLparStates(tests_base.TestCase):
 
     def setUp(self):
         super().setUp()

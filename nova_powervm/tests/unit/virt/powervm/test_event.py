@@ -21,10 +21,15 @@ from nova import context as nova_context
 from nova import objects
 from nova import test
 from nova.virt import event as virtevent
+from oslo_utils import uuidutils
+from pypowervm.wrappers import event as pvm_evt
 
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.virt.powervm import event
 from nova_powervm.virt.powervm import vm
+
+# Stats pattern of a lifecycle check's state read.
+QP_READ = 'GET /rest/api/uom/LogicalPartition/{uuid}/quick/{prop}'
 
 
 class Collector:
@@ -148,3 +153,61 @@ class TestLifecycle(simbase.SimTestCase):
         self.assertEqual([], [e for e in self.got.events
                               if e.get_transition() ==
                               virtevent.EVENT_LIFECYCLE_STOPPED])
+
+
+class TestScheduler(simbase.SimTestCase):
+    """Delayed checks share one scheduler thread and stop promptly."""
+
+    def handler(self, delay):
+        handler = event.LifecycleHandler(self.adapter, lambda evt: None,
+                                         event.UUIDResolver(), delay=delay)
+        self.addCleanup(handler.stop)
+        return handler
+
+    def state_event(self, lpar_uuid):
+        """A MODIFY_URI event of a partition's PartitionState."""
+        uri = ('https://localhost:12443/rest/api/uom/LogicalPartition/'
+               + lpar_uuid)
+        evt = pvm_evt.Event.bld(self.adapter, uri, 'PartitionState')
+        evt.set_parm_value('EventType', pvm_evt.EventType.MODIFY_URI)
+        return evt
+
+    def wait_for_reads(self, count, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            reads = self.sim.stats()['by_pattern'].get(QP_READ, 0)
+            if reads >= count:
+                return reads
+            time.sleep(0.05)
+        return self.sim.stats()['by_pattern'].get(QP_READ, 0)
+
+    def test_burst_uses_one_thread_and_coalesces(self):
+        handler = self.handler(delay=0.5)
+        uuids = [uuidutils.generate_uuid().upper() for _ in range(100)]
+        self.sim.reset_stats()
+        before = threading.active_count()
+        # 200 state changes: two per partition.
+        handler.process([self.state_event(u) for u in uuids + uuids])
+        self.assertLessEqual(threading.active_count(), before + 1)
+        self.assertEqual(100, self.wait_for_reads(100))
+        time.sleep(0.2)
+        # The second change of each partition replaced the first.
+        self.assertEqual(
+            100, self.sim.stats()['by_pattern'].get(QP_READ, 0))
+        self.assertLessEqual(threading.active_count(), before + 1)
+        self.assertTrue(handler.stop(timeout=5))
+        self.assertLessEqual(threading.active_count(), before)
+
+    def test_stop_is_prompt(self):
+        handler = self.handler(delay=event.DEFAULT_DELAY)
+        self.sim.reset_stats()
+        handler.process([self.state_event(uuidutils.generate_uuid())])
+        thread = handler._thread
+        self.assertTrue(thread.is_alive())
+        start = time.monotonic()
+        self.assertTrue(handler.stop(timeout=10))
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.assertFalse(thread.is_alive())
+        # The pending check was dropped, and later changes are ignored.
+        handler.process([self.state_event(uuidutils.generate_uuid())])
+        self.assertEqual(0, self.sim.stats()['by_pattern'].get(QP_READ, 0))

@@ -18,9 +18,9 @@ from nova import exception as nova_exc
 from nova import objects
 from pypowervm.utils import lpar_builder as pvm_lb
 from pypowervm.wrappers import base_partition as pvm_bp
-import testtools
 
 from nova_powervm import exception as pvm_exc
+from nova_powervm.tests import base as tests_base
 from nova_powervm.virt.powervm import extra_specs
 from nova_powervm.virt.powervm import lpar_builder
 
@@ -55,7 +55,7 @@ def _flavor(specs):
     return objects.Flavor(extra_specs=specs)
 
 
-class TestTable(testtools.TestCase):
+class TestTable(tests_base.TestCase):
 
     def test_choices_match_pypowervm(self):
         self.assertEqual(set(pvm_bp.DedicatedSharingMode.ALL_VALUES),
@@ -64,6 +64,15 @@ class TestTable(testtools.TestCase):
                          set(extra_specs.PROC_COMPAT_MODES))
         self.assertEqual(set(pvm_lb.ALLOWED_PPT_RATIOS),
                          set(extra_specs.PPT_RATIOS))
+
+    def test_proc_units_bound_matches_pypowervm(self):
+        self.assertEqual(pvm_lb.PROC_UNITS_LOW_BOUND,
+                         extra_specs.PROC_UNITS_MIN)
+        for key in ('proc_units', 'min_proc_units', 'max_proc_units'):
+            spec = extra_specs.SPECS[key]
+            self.assertIn('at least 0.05', spec.value['description'])
+            self.assertEqual(0.05, spec.parse('0.05'))
+            self.assertRaises(ValueError, spec.parse, '0.04')
 
     def test_every_spec_feeds_a_builder_attribute(self):
         attrs = {v for k, v in vars(pvm_lb).items()
@@ -108,7 +117,7 @@ class TestTable(testtools.TestCase):
             _flavor({'hw:cpu_policy': 'dedicated', 'quota:x': 'y'})))
 
 
-class TestNovaValidator(testtools.TestCase):
+class TestNovaValidator(tests_base.TestCase):
     """What nova-api does at ``openstack flavor set``."""
 
     def test_registered_through_the_entry_point(self):

@@ -24,6 +24,9 @@ import stat
 import fixtures
 
 from nova_powervm import exception as pvm_exc
+from nova_powervm.simulator import core
+from nova_powervm.simulator import server as sim_server
+from nova_powervm.tests.unit.simulator import test_server
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import vm
@@ -93,3 +96,40 @@ class TestShims(simbase.SimTestCase):
         with open(log) as fil:
             self.assertIn('mkvterm --id %d --vnc --local'
                           % self.lpar(self.inst)['id'], fil.read())
+
+
+class TestSimulatorShimTLS(simbase.base.NoDBTestCase):
+    """The simulator shim verifies an https simulator with pvm_certpath."""
+
+    def setUp(self):
+        super().setUp()
+        folder = self.useFixture(fixtures.TempDir()).path
+        self.cert, key = test_server._self_signed(folder)
+        sim = core.Simulator()
+        self.addCleanup(sim.close)
+        srv = sim_server.SimServer(sim, '127.0.0.1', 0, tls_cert=self.cert,
+                                   tls_key=key).start()
+        self.addCleanup(srv.stop)
+        self.dest = sim.base_url
+        self.lpar_uuid = sim.store.all('LogicalPartition')[0].uuid
+        # Only the option may make the self-signed certificate trusted.
+        for var in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+            self.useFixture(fixtures.EnvironmentVariable(var))
+
+    def test_certpath_verifies_the_simulator(self):
+        self.assertTrue(self.dest.startswith('https://'))
+        shim = host_shim.get_shim('simulator', self.dest, '10.0.0.1',
+                                  certpath=self.cert)
+        console = shim.open_vnc_console(None, self.lpar_uuid)
+        with socket.create_connection((console.host, console.port),
+                                      timeout=5) as sock:
+            self.assertTrue(sock.recv(12).startswith(b'RFB '))
+        shim.close_vnc_console(None, self.lpar_uuid)
+        self.assertRaises(OSError, socket.create_connection,
+                          (console.host, console.port), 2)
+
+    def test_untrusted_certificate_is_refused(self):
+        shim = host_shim.get_shim('simulator', self.dest, '10.0.0.1')
+        exc = self.assertRaises(pvm_exc.VNCConsoleFailed,
+                                shim.open_vnc_console, None, self.lpar_uuid)
+        self.assertIn('CERTIFICATE_VERIFY_FAILED', exc.format_message())
