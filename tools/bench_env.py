@@ -168,18 +168,8 @@ class BenchEnv(fixtures.Fixture):
         :param image_meta: the ImageMeta it boots from.
         :param config_drive: whether it has a config drive.
         """
-        inst = simbase.make_instance(
-            self.ctx, config_drive='True' if config_drive else '',
-            expected_attrs=['system_metadata', 'info_cache'], **kwargs)
-        inst.image_ref = image_meta.id
-        inst.ec2_ids = objects.EC2Ids(instance_id='i-1', ami_id='ami-1',
-                                      kernel_id=None, ramdisk_id=None)
-        inst.device_metadata = None
-        inst.numa_topology = None
-        inst.metadata = {}
-        inst.user_data = None
-        inst.hostname = 'vm-%d' % inst.id
-        return inst
+        return flowbase.spawnable_instance(self.ctx, image_meta,
+                                           config_drive, **kwargs)
 
     def network_info(self):
         """One SEA VIF with a MAC of its own."""

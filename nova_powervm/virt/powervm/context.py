@@ -15,7 +15,8 @@
 
 Built once by ``PowerVMDriver.init_host`` and handed to flows, tasks and
 helpers, so that nothing reads host identity from module globals or
-``CONF.host`` (several computes can run in one process).
+nova's process-wide host option (several computes can run in one
+process).
 """
 
 import dataclasses

@@ -88,6 +88,28 @@ def normalise(state):
     return state
 
 
+def spawnable_instance(ctx, image_meta, config_drive=True, **kwargs):
+    """A nova Instance ready for spawn (config drive data included).
+
+    :param ctx: nova ``RequestContext``.
+    :param image_meta: the ImageMeta it boots from.
+    :param config_drive: whether it has a config drive.
+    :param kwargs: flavor and instance fields (see ``make_instance``).
+    """
+    inst = simbase.make_instance(
+        ctx, config_drive='True' if config_drive else '',
+        expected_attrs=['system_metadata', 'info_cache'], **kwargs)
+    inst.image_ref = image_meta.id
+    inst.ec2_ids = objects.EC2Ids(instance_id='i-1', ami_id='ami-1',
+                                  kernel_id=None, ramdisk_id=None)
+    inst.device_metadata = None
+    inst.numa_topology = None
+    inst.metadata = {}
+    inst.user_data = None
+    inst.hostname = 'vm-%d' % inst.id
+    return inst
+
+
 class FlowTestCase(simbase.SimTestCase):
     """Flows on the in-process simulator with a real disk adapter."""
 
@@ -140,19 +162,8 @@ class FlowTestCase(simbase.SimTestCase):
 
     def instance(self, config_drive=True, **kwargs):
         """An instance ready for InstanceMetadata (config drive)."""
-        inst = super().instance(config_drive='True' if config_drive else '',
-                                expected_attrs=['system_metadata',
-                                                'info_cache'],
-                                **kwargs)
-        inst.image_ref = self.image_meta.id
-        inst.ec2_ids = objects.EC2Ids(instance_id='i-1', ami_id='ami-1',
-                                      kernel_id=None, ramdisk_id=None)
-        inst.device_metadata = None
-        inst.numa_topology = None
-        inst.metadata = {}
-        inst.user_data = None
-        inst.hostname = 'vm-%d' % inst.id
-        return inst
+        return spawnable_instance(self.ctx, self.image_meta, config_drive,
+                                  **kwargs)
 
     def disk_bytes(self, name, length):
         """The first ``length`` bytes of a VDisk's backing file."""
