@@ -17,6 +17,8 @@ from pypowervm.tasks import partition as pvm_part
 from pypowervm.utils import lpar_builder as lpar_bldr
 from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import managed_system as pvm_ms
+from pypowervm.wrappers import storage as pvm_stg
+from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm.tests import base as tests_base
 from nova_powervm.tests import fixtures as pvm_fx
@@ -75,6 +77,16 @@ class SimTestCase(tests_base.TestCase):
             if vios['name'] == name:
                 return vios['uuid']
         raise KeyError(name)
+
+    def vg(self, name='datavg', vios='vios1'):
+        """The wrapper of a seeded volume group.
+
+        :param name: the volume group's name.
+        :param vios: name of the VIOS that holds it.
+        """
+        vgs = pvm_stg.VG.get(self.adpt, parent_type=pvm_vios.VIOS,
+                             parent_uuid=self.vios(vios))
+        return [v for v in vgs if v.name == name][0]
 
 
 __all__ = ['SimTestCase', 'pvm_lpar', 'pvm_part']

@@ -18,7 +18,6 @@ import threading
 from pypowervm.tasks import scsi_mapper as tsk_map
 from pypowervm.tasks import storage as tsk_stg
 from pypowervm.wrappers import logical_partition as pvm_lpar
-from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm.tests.unit.simulator import base
@@ -30,9 +29,7 @@ class TestConcurrency(base.SimTestCase):
 
     def test_many_writers_one_vios(self):
         vios_uuid = self.vios('vios1')
-        vg = [v for v in pvm_stg.VG.get(self.adpt, parent_type=pvm_vios.VIOS,
-                                        parent_uuid=vios_uuid)
-              if v.name == 'datavg'][0]
+        vg = self.vg()
         host_uuid = self.host().uuid
         work = []
         for idx in range(WRITERS):

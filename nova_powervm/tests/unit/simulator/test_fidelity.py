@@ -122,9 +122,7 @@ class TestFidelity(ShapeAssertions, base.SimTestCase):
     def test_scsi_mapping_and_vdisk(self):
         lpar = self.make_lpar()
         vios_uuid = self.vios('vios1')
-        vg = [v for v in pvm_stg.VG.get(self.adpt, parent_type=pvm_vios.VIOS,
-                                        parent_uuid=vios_uuid)
-              if v.name == 'datavg'][0]
+        vg = self.vg()
         vdisk = tsk_stg.crt_vdisk(self.adpt, vios_uuid, vg.uuid, 'd1', 1)
         tsk_map.add_vscsi_mapping(self.host().uuid, vios_uuid, lpar.uuid,
                                   vdisk)
@@ -186,9 +184,7 @@ class TestFidelity(ShapeAssertions, base.SimTestCase):
         self.assertSameShape('PhysicalVolume',
                              vios_w.phys_vols[0].element.element, real_pv)
         tsk_stg.upload_vopt(self.adpt, vios_uuid, io.BytesIO(b'x'), 'm1', 1)
-        vg = [v for v in pvm_stg.VG.get(self.adpt, parent_type=pvm_vios.VIOS,
-                                        parent_uuid=vios_uuid)
-              if v.name == 'rootvg'][0]
+        vg = self.vg('rootvg')
         self.assertSameShape(
             'VirtualOpticalMedia',
             vg.vmedia_repos[0].optical_media[0].element.element,

@@ -29,11 +29,6 @@ from nova_powervm.tests.unit.simulator import base
 
 class TestFlows(base.SimTestCase):
 
-    def _vg(self, name):
-        vgs = pvm_stg.VG.get(self.adpt, parent_type=pvm_vios.VIOS,
-                             parent_uuid=self.vios('vios1'))
-        return [v for v in vgs if v.name == name][0]
-
     def test_config_drive_create_and_cleanup_by_equality(self):
         lpar = self.make_lpar()
         iso = b'ISO' * 100
@@ -44,7 +39,7 @@ class TestFlows(base.SimTestCase):
         tsk_map.add_vscsi_mapping(self.host().uuid, self.vios('vios1'),
                                   lpar.uuid, vopt)
         # Loaded media cannot be deleted.
-        vg = self._vg('rootvg')
+        vg = self.vg('rootvg')
         self.assertRaises(pvm_exc.HttpError, tsk_stg.rm_vg_storage, vg,
                           vopts=list(vg.vmedia_repos[0].optical_media))
         vios_w = pvm_vios.VIOS.get(self.adpt, uuid=self.vios('vios1'),
@@ -55,14 +50,14 @@ class TestFlows(base.SimTestCase):
         vios_w.update()
         # The media element taken from the mapping must equal the one in
         # the volume group, or pypowervm silently leaks it.
-        tsk_stg.rm_vg_storage(self._vg('rootvg'),
+        tsk_stg.rm_vg_storage(self.vg('rootvg'),
                               vopts=[m.backing_storage for m in removed])
         self.assertEqual([], self.fx.state()['optical_media'])
 
     def test_comprehensive_scrub_removes_stale_mappings(self):
         lpar = self.make_lpar()
         vdisk = tsk_stg.crt_vdisk(self.adpt, self.vios('vios1'),
-                                  self._vg('datavg').uuid, 'b_stale', 1)
+                                  self.vg('datavg').uuid, 'b_stale', 1)
         tsk_map.add_vscsi_mapping(self.host().uuid, self.vios('vios1'),
                                   lpar.uuid, vdisk)
         lpar.delete()

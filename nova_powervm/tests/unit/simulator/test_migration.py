@@ -134,9 +134,7 @@ class TestMigrationStorage(base.SimTestCase):
 
     def test_local_disk_cannot_move(self):
         lpar = self.make_lpar()
-        vg = [v for v in pvm_stg.VG.get(self.adpt, parent_type=pvm_vios.VIOS,
-                                        parent_uuid=self.vios('vios1'))
-              if v.name == 'datavg'][0]
+        vg = self.vg()
         vdisk = tsk_stg.crt_vdisk(self.adpt, self.vios('vios1'), vg.uuid,
                                   'b_local', 1)
         tsk_map.add_vscsi_mapping(self.host().uuid, self.vios('vios1'),

@@ -26,7 +26,6 @@ from pypowervm.tasks import scsi_mapper as tsk_map
 from pypowervm.tasks import storage as tsk_stg
 from pypowervm.wrappers import job as pvm_job
 from pypowervm.wrappers import logical_partition as pvm_lpar
-from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm.simulator import jobs
@@ -73,9 +72,7 @@ class TestProtocol(base.SimTestCase):
     def test_etag_conflict_storm_is_retried(self):
         lpar = self.make_lpar()
         vios_uuid = self.vios('vios1')
-        vg = [v for v in pvm_stg.VG.get(self.adpt, parent_type=pvm_vios.VIOS,
-                                        parent_uuid=vios_uuid)
-              if v.name == 'datavg'][0]
+        vg = self.vg()
         vdisk = tsk_stg.crt_vdisk(self.adpt, vios_uuid, vg.uuid, 'd1', 1)
         self.fx.add_fault(method='POST', path='VirtualIOServer/',
                           kind='etag_conflict', count=3)

@@ -117,9 +117,7 @@ class TestServerMode(base.SimTestCase):
 
     def test_chunked_upload_over_http(self):
         vios_uuid = self.vios('vios1')
-        vg = [v for v in pvm_stg.VG.get(self.adpt, parent_type=pvm_vios.VIOS,
-                                        parent_uuid=vios_uuid)
-              if v.name == 'datavg'][0]
+        vg = self.vg()
         data = os.urandom(200000)
         img, _f = tsk_stg.upload_new_vdisk(
             self.adpt, vios_uuid, vg.uuid, io.BytesIO(data), 'i_img',
