@@ -41,8 +41,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog='nova-powervm-sandbox',
         description='Run real nova services with the PowerVM driver '
-                    'against simulated NovaLink hosts, in one process. '
-                    'For local use only.')
+                    'against simulated NovaLink hosts, with keystone, '
+                    'placement, Glance and Neutron in processes of their '
+                    'own. For local use only.')
     parser.add_argument('--computes', type=int, default=2,
                         help='number of nova-compute services, each with '
                              'its own simulated host (default 2)')
@@ -67,6 +68,12 @@ def parse_args(argv):
                              "'none'")
     parser.add_argument('--image-mb', type=int, default=4,
                         help='size of the default raw image in MiB')
+    parser.add_argument('--lite', action='store_true',
+                        help='quick start without keystone, Glance and '
+                             'Neutron: nova\'s in-process test fixtures '
+                             'for placement, image and network, and a '
+                             'token filter trusting any "user:project" '
+                             'token (read-only image and network views)')
     parser.add_argument('--debug', action='store_true',
                         help='log at DEBUG (to the log file)')
     args = parser.parse_args(argv)
@@ -83,7 +90,9 @@ def setup_logging(state_dir, debug):
     :returns: the log file path.
     """
     path = os.path.join(state_dir, 'sandbox.log')
-    handler = logging.FileHandler(path, mode='w')
+    # Appended: the log of an earlier run on the same state directory
+    # is kept.
+    handler = logging.FileHandler(path, mode='a')
     handler.setFormatter(logging.Formatter(
         '%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s'))
     root = logging.getLogger()
@@ -94,8 +103,41 @@ def setup_logging(state_dir, debug):
     return path
 
 
-def write_clouds_yaml(state_dir, base_url):
+def write_clouds_yaml(state_dir, cloud):
     """Write a ``clouds.yaml`` for openstacksdk and the openstack CLI.
+
+    Password auth against the sandbox's keystone for ``sandbox`` (user
+    ``demo``) and ``sandbox-admin`` (user ``admin``); with ``--lite``,
+    static tokens.
+
+    :returns: its path.
+    """
+    if cloud.services is None:
+        return write_lite_clouds_yaml(state_dir, cloud.api_server.url)
+    from nova_powervm.sandbox import services
+
+    path = os.path.join(state_dir, 'clouds.yaml')
+    entry = ('  %(name)s:\n    auth:\n      auth_url: %(auth_url)s\n'
+             '      username: %(user)s\n      password: "%(password)s"\n'
+             '      project_name: %(user)s\n'
+             '      user_domain_name: Default\n'
+             '      project_domain_name: Default\n'
+             '    region_name: %(region)s\n    interface: public\n'
+             '    identity_api_version: 3\n')
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write('# nova-powervm-sandbox: local use only.\nclouds:\n')
+        for name, user in (('sandbox', services.DEMO),
+                           ('sandbox-admin', services.ADMIN)):
+            f.write(entry % {'name': name, 'user': user,
+                             'password': cloud.services.secrets[user],
+                             'auth_url': cloud.services.auth_url,
+                             'region': services.REGION})
+    return path
+
+
+def write_lite_clouds_yaml(state_dir, base_url):
+    """Write the ``--lite`` sandbox's ``clouds.yaml`` (static tokens).
 
     :param base_url: ``http://127.0.0.1:PORT`` of the sandbox API server.
     :returns: its path.
@@ -126,8 +168,19 @@ def print_endpoints(cloud, clouds_yaml, log_path, out):
     from nova_powervm.sandbox import images
 
     print('Compute API:   %s' % cloud.compute_url, file=out)
-    print('Tokens:        X-Auth-Token: %s (member), %s (admin)'
-          % (DEMO_TOKEN, ADMIN_TOKEN), file=out)
+    if cloud.services is None:
+        print('Tokens:        X-Auth-Token: %s (member), %s (admin)'
+              % (DEMO_TOKEN, ADMIN_TOKEN), file=out)
+    else:
+        for name in ('keystone', 'placement', 'glance', 'neutron'):
+            proc = cloud.services.procs[name]
+            print('%-14s %s  (pid %d, log %s)'
+                  % (name.capitalize() + ':', proc.url, proc.proc.pid,
+                     os.path.join(proc.conf_dir, name + '.log')), file=out)
+        print('VNC proxy:     %s  (in this process)'
+              % cloud.console_proxy.base_url, file=out)
+        print('Users:         demo (project demo), admin (project admin);'
+              ' passwords in clouds.yaml', file=out)
     for host, sim in sorted(cloud.simulators.items()):
         flags = sim.driver_flags()
         print('NovaLink sim:  %s -> http://%s:%s/rest/api  (/sim/state)'
@@ -144,13 +197,34 @@ def print_endpoints(cloud, clouds_yaml, log_path, out):
     print('Log:           %s' % log_path, file=out)
 
 
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived."""
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def catch_signals():
+    """Turn SIGINT and SIGTERM into ``Interrupted`` (clean stop)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _raise_interrupted)
+
+
+def ignore_signals():
+    """Let a second Ctrl-C not interrupt the stopping itself."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def wait_for_interrupt():
     """Block until SIGINT or SIGTERM."""
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *a: stop.set())
-    while not stop.wait(1.0):
-        pass
+    try:
+        while not stop.wait(1.0):
+            pass
+    except Interrupted:
+        return
 
 
 def select_threading():
@@ -177,22 +251,37 @@ def main(argv=None):
     from nova_powervm.sandbox import auth
     from nova_powervm.sandbox import cloud as sandbox_cloud
 
-    print(auth.WARNING, file=sys.stderr)
+    if args.lite:
+        print(auth.WARNING, file=sys.stderr)
     cloud = sandbox_cloud.Cloud(
         computes=args.computes, driver=args.driver, api_port=args.api_port,
-        state_dir=state_dir, image_size=args.image_mb * 1024 * 1024)
+        state_dir=state_dir, image_size=args.image_mb * 1024 * 1024,
+        lite=args.lite, out=out)
+    catch_signals()
     try:
         cloud.setUp()
     except Exception as exc:
+        # fixtures stopped whatever had started before raising.
+        ignore_signals()
+        first = _first_error(exc)
+        if isinstance(first, Interrupted):
+            print('Interrupted (%s) during start; stopped.' % first,
+                  file=sys.stderr)
+            return 130
         logging.getLogger(__name__).exception('sandbox start failed')
         print('Sandbox failed to start: %s; see %s'
               % (_reason(exc), log_path), file=sys.stderr)
         return 1
+    status = 1
     try:
-        clouds_yaml = write_clouds_yaml(state_dir, cloud.api_server.url)
-        print('Sandbox started in %.1f s (%d compute(s), driver %s).'
-              % (time.monotonic() - t0, args.computes, args.driver),
-              file=out)
+        clouds_yaml = write_clouds_yaml(state_dir, cloud)
+        if cloud.services is not None:
+            from nova_powervm.sandbox import describe
+
+            describe.write(cloud, state_dir)
+        print('Sandbox started in %.1f s (%d compute(s), driver %s%s).'
+              % (time.monotonic() - t0, args.computes, args.driver,
+                 ', lite' if args.lite else ''), file=out)
         print_endpoints(cloud, clouds_yaml, log_path, out)
         if args.demo:
             status = run_demo(cloud, args, out, t0)
@@ -201,9 +290,18 @@ def main(argv=None):
             out.flush()
             wait_for_interrupt()
             status = 0
+    except Interrupted as exc:
+        print('Interrupted (%s).' % exc, file=out)
+        status = 130
     finally:
+        ignore_signals()
+        print('Stopping the sandbox (nova services, simulators%s)...'
+              % ('' if args.lite else ', then keystone, placement, Glance '
+                 'and Neutron'), file=out)
         out.flush()
         cloud.cleanUp()
+        print('Stopped.', file=out)
+        out.flush()
     if status == 0 and not args.state_dir:
         # A passed demo or a stopped server in a directory of its own
         # leaves nothing behind (a new run cannot find that directory);
@@ -212,11 +310,17 @@ def main(argv=None):
     return status
 
 
-def _reason(exc):
+def _first_error(exc):
     """The first real error of a (possibly multiple) setUp failure."""
     while (type(exc).__name__ == 'MultipleExceptions' and exc.args
            and isinstance(exc.args[0], tuple)):
         exc = exc.args[0][1]
+    return exc
+
+
+def _reason(exc):
+    """``Type: message`` of the first real error of a setUp failure."""
+    exc = _first_error(exc)
     return '%s: %s' % (type(exc).__name__, exc)
 
 
@@ -229,8 +333,13 @@ def run_demo(cloud, args, out, t0):
 
     out.flush()
     t1 = time.monotonic()
+    if cloud.services is None:
+        tokens = DEMO_TOKEN, ADMIN_TOKEN
+    else:
+        tokens = cloud.services.user_tokens()
     client = demo.ComputeClient(
-        cloud.compute_url, DEMO_TOKEN, admin_token=ADMIN_TOKEN)
+        cloud.compute_url, tokens[0], admin_token=tokens[1],
+        image_url=cloud.image_url)
     ok = demo.run_demo(cloud, client, out, network=args.network,
                        snapshot=_snapshot_supported(cloud))
     print('Demo %s in %.1f s (total %.1f s).'

@@ -11,9 +11,17 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""The all-in-one cloud: nova's functional fixtures outside a test runner.
+"""The all-in-one cloud: nova's services outside a test runner.
 
 ``Cloud`` is a fixture: ``setUp`` starts everything, ``cleanUp`` stops it.
+By default keystone, placement, Glance and Neutron run as processes of
+their own (``services``) and nova's API, conductor, scheduler and computes
+run here, checking tokens with keystonemiddleware and reaching the other
+services through keystone's catalog with the ``nova`` service user, as in
+a real deployment.  ``lite=True`` keeps the quick-start shape instead:
+nova's in-process test fixtures for placement, image and network, behind
+a token filter that trusts any ``user:project`` token.
+
 The process must select native threading before this module is imported
 (``nova_powervm.sandbox.cli`` does).
 """
@@ -23,10 +31,12 @@ import sys
 
 import fixtures
 from keystoneauth1 import loading as ks_loading
+from keystoneauth1 import session as ks_session
 from nova.api.openstack import wsgi_app
 from nova.api import wsgi as nova_wsgi
 from nova.compute import rpcapi as compute_rpcapi
 from nova import context
+from nova import exception as nova_exc
 from nova import objects
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.functional import fixtures as func_fixtures
@@ -35,9 +45,11 @@ from oslo_config import cfg
 from nova_powervm import conf as pvm_conf
 from nova_powervm.sandbox import auth
 from nova_powervm.sandbox import catalog
+from nova_powervm.sandbox import console
 from nova_powervm.sandbox import hosts
 from nova_powervm.sandbox import images
 from nova_powervm.sandbox import network
+from nova_powervm.sandbox import services as sandbox_services
 from nova_powervm.sandbox import wsgi_server
 
 CONF = cfg.CONF
@@ -45,7 +57,15 @@ DRIVERS = {'powervm': 'powervm_ext.driver.PowerVMDriver',
            'fake': 'fake.MediumFakeDriver'}
 # What the default image asks of a host: Power for the PowerVM driver,
 # nothing for nova's fake driver (which reports x86_64).
-IMAGE_PROPERTIES = {'powervm': {'architecture': 'ppc64le'}, 'fake': {}}
+IMAGE_PROPERTIES = {'powervm': {'architecture': 'ppc64le',
+                                'hypervisor_type': 'phyp'},
+                    'fake': {}}
+# How Neutron binds ports, per driver: the PowerVM driver plugs
+# ``pvm_sea`` VIFs, nova's fake driver takes anything.
+VIF_TYPES = {'powervm': 'pvm_sea', 'fake': 'ovs'}
+# Groups of the services nova calls with its own (service) credentials
+# (cinder stays nova's in-process fixture until the volumes issue).
+SERVICE_GROUPS = ('placement', 'neutron')
 SHUTDOWN_TIMEOUT = 10
 CONTROLLER_HOST = 'sandbox-controller'
 CELL1 = 'cell1'
@@ -69,11 +89,20 @@ class Cloud(fixtures.Fixture):
     :param api_port: TCP port of the compute API (0: any free port).
     :param state_dir: directory for locks, logs and simulator state.
     :param image_size: bytes of the default raw image.
+    :param lite: nova's in-process fixtures for placement, image and
+                 network and a trust-anything token filter, instead of
+                 keystone, placement, Glance and Neutron processes.
+    :param out: stream for progress lines (stopping services), or None.
     """
 
     def __init__(self, computes=2, driver='powervm', api_port=0,
-                 state_dir=None, image_size=4 * 1024 * 1024):
+                 state_dir=None, image_size=4 * 1024 * 1024, lite=False,
+                 out=None):
         super().__init__()
+        self.lite = lite
+        self.out = out
+        self.services = None
+        self.console_proxy = None
         if driver not in DRIVERS:
             raise ValueError('driver must be one of %s' % sorted(DRIVERS))
         self.n_computes = computes
@@ -106,23 +135,42 @@ class Cloud(fixtures.Fixture):
         if self.state_dir is None:
             self.state_dir = self.useFixture(fixtures.TempDir()).path
         os.makedirs(self.state_dir, exist_ok=True)
+        if not self.lite:
+            self.services = self.useFixture(sandbox_services.Services(
+                self.state_dir, self.host_names(),
+                vif_type=VIF_TYPES[self.driver],
+                image_properties=IMAGE_PROPERTIES[self.driver],
+                image_data=images.make_image_bytes(self.image_size),
+                out=self.out))
         self._configure()
-        self._databases()
-        self.placement = self.useFixture(func_fixtures.PlacementFixture())
-        self._placement_auth()
-        self.glance = self.useFixture(images.ImageServiceFixture(
-            self, image_size=self.image_size,
-            properties=IMAGE_PROPERTIES[self.driver]))
-        self.neutron = self.useFixture(network.SandboxNeutronFixture(
-            self, **network.VIF_BINDING[self.driver]))
+        if self.lite:
+            self._databases()
+        else:
+            self._file_databases()
+        if self.lite:
+            self.placement = self.useFixture(
+                func_fixtures.PlacementFixture())
+            self._placement_auth()
+            self.glance = self.useFixture(images.ImageServiceFixture(
+                self, image_size=self.image_size,
+                properties=IMAGE_PROPERTIES[self.driver]))
+            self.neutron = self.useFixture(network.SandboxNeutronFixture(
+                self, **network.VIF_BINDING[self.driver]))
+        else:
+            self._service_auth()
+            self.placement = PlacementReader(self._nova_session())
         self.cinder = self.useFixture(nova_fixtures.CinderFixture(self))
         self.policy = self.useFixture(nova_fixtures.RealPolicyFixture())
         self.flags(host=CONTROLLER_HOST)
         self.conductor = self._service('conductor')
         self.scheduler = self._service('scheduler')
-        for index in range(self.n_computes):
-            self.start_compute('pvm-host%d' % (index + 1))
+        for host in self.host_names():
+            self.start_compute(host)
         self._serve_api()
+
+    def host_names(self):
+        """The compute host names, ``pvm-host1`` ... ``pvm-hostN``."""
+        return ['pvm-host%d' % (i + 1) for i in range(self.n_computes)]
 
     def _configure(self):
         self.useFixture(nova_fixtures.ConfFixture(CONF))
@@ -158,6 +206,41 @@ class Cloud(fixtures.Fixture):
         self.flags(auth_type='admin_token', endpoint=self.placement.endpoint,
                    token=self.placement.token, group=group)
 
+    def _register_auth(self, group, plugin='password'):
+        """Register a keystoneauth plugin's options in ``group``."""
+        opts = ks_loading.get_auth_plugin_conf_options(plugin)
+        CONF.register_opts([o for o in opts
+                            if o.dest not in CONF[group]], group=group)
+
+    def _service_auth(self):
+        # Nova calls placement, Neutron (admin calls) and Cinder as the
+        # 'nova' service user; user requests carry the user's token and
+        # find Glance and Neutron in its catalog.
+        auth = self.services.service_auth('nova')
+        for group in SERVICE_GROUPS:
+            self._register_auth(group)
+            self.flags(group=group, region_name=sandbox_services.REGION,
+                       **auth)
+        # With the user's token nova sends its own as a service token:
+        # Neutron lets only that pair delete a server's ports.
+        self._register_auth('service_user')
+        self.flags(group='service_user', send_service_user_token=True,
+                   **auth)
+        # Nova's API checks tokens with keystonemiddleware (its options
+        # register on import).
+        from keystonemiddleware import auth_token  # noqa: F401
+
+        group = 'keystone_authtoken'
+        self._register_auth(group)
+        self.flags(group=group, **self.services.authtoken('nova'))
+
+    def _nova_session(self):
+        """A keystoneauth session of the ``nova`` service user."""
+        loader = ks_loading.get_plugin_loader('password')
+        auth = dict(self.services.service_auth('nova'))
+        auth.pop('auth_type')
+        return ks_session.Session(auth=loader.load_from_options(**auth))
+
     def _databases(self):
         self.useFixture(nova_fixtures.Database(database='api'))
         celldbs = nova_fixtures.CellDatabases()
@@ -174,6 +257,66 @@ class Cloud(fixtures.Fixture):
             celldbs.add_cell_database(cell_uuid, default=(name == CELL1))
         self.useFixture(celldbs)
         self.useFixture(nova_fixtures.DefaultFlavorsFixture())
+
+    def _file_databases(self):
+        """Nova's API, cell0 and cell1 databases as sqlite files.
+
+        They live in ``<state_dir>/nova/`` so that a sandbox started again
+        on the same state directory serves the servers it had; the schema
+        is migrated (a no-op when current) and the cells, flavors and
+        mappings are created only when missing.
+        """
+        import sqlite3
+
+        from nova.db.api import api as api_db_api
+        from nova.db.main import api as main_db_api
+        from nova.db import migration
+
+        d = os.path.join(self.state_dir, 'nova')
+        os.makedirs(d, exist_ok=True)
+        urls = {}
+        for name in ('api', 'cell0', CELL1):
+            path = os.path.join(d, 'nova_%s.sqlite' % name)
+            if not os.path.exists(path):
+                with sqlite3.connect(path) as conn:
+                    conn.execute('PRAGMA journal_mode=WAL')
+            urls[name] = 'sqlite:///%s' % path
+        self.flags(connection=urls['api'], group='api_database')
+        self.flags(connection=urls[CELL1], group='database')
+        api_db_api.configure(CONF)
+        main_db_api.configure(CONF)
+        # sqlite takes one writer at a time: serialize nova's writers.
+        self.useFixture(nova_fixtures.DatabaseWriteLock())
+        migration.db_sync(database='api')
+        ctxt = context.get_admin_context()
+        for name, cell_uuid in (
+                ('cell0', objects.CellMapping.CELL0_UUID),
+                (CELL1, CELL1_UUID)):
+            try:
+                cell = objects.CellMapping.get_by_uuid(ctxt, cell_uuid)
+            except nova_exc.CellMappingNotFound:
+                cell = objects.CellMapping(
+                    context=ctxt, uuid=cell_uuid, name=name,
+                    transport_url='fake://nowhere/',
+                    database_connection=urls[name])
+                cell.create()
+            self.cell_mappings[name] = cell
+            with context.target_cell(ctxt, cell) as cctxt:
+                migration.db_sync(database='main', context=cctxt)
+        if not objects.FlavorList.get_all(ctxt):
+            self.useFixture(nova_fixtures.DefaultFlavorsFixture())
+        self.console_proxy = self.useFixture(console.ConsoleProxy(
+            os.path.join(self.state_dir, 'nova')))
+        self.flags(group='vnc', enabled=True, server_listen='127.0.0.1',
+                   server_proxyclient_address='127.0.0.1',
+                   novncproxy_base_url=self.console_proxy.base_url)
+        # nova's service fixture deletes the service record when it stops
+        # a service (Service.kill); a sandbox that keeps its databases
+        # stops its services the way nova does, keeping their records.
+        from nova import service as nova_service
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.service.Service.kill', nova_service.Service.stop))
 
     def _service(self, name, **kwargs):
         return self.useFixture(nova_fixtures.ServiceFixture(
@@ -214,30 +357,44 @@ class Cloud(fixtures.Fixture):
     @staticmethod
     def _map_host(host, cell, svc):
         ctxt = context.get_admin_context()
-        objects.HostMapping(context=ctxt, host=host,
-                            cell_mapping=cell).create()
+        try:
+            objects.HostMapping.get_by_host(ctxt, host)
+        except nova_exc.HostMappingNotFound:
+            objects.HostMapping(context=ctxt, host=host,
+                                cell_mapping=cell).create()
         with context.target_cell(ctxt, cell) as cctxt:
             for node in objects.ComputeNodeList.get_all_by_host(cctxt, host):
                 node.mapped = 1
                 node.save()
 
     def _serve_api(self):
-        # nova's api-paste.ini, with keystonemiddleware's authtoken replaced
-        # by the loopback-only token filter.
-        self.useFixture(fixtures.MonkeyPatch(
-            'keystonemiddleware.auth_token.filter_factory',
-            auth.filter_factory))
+        if self.lite:
+            # nova's api-paste.ini, with keystonemiddleware's authtoken
+            # replaced by the loopback-only token filter.
+            self.useFixture(fixtures.MonkeyPatch(
+                'keystonemiddleware.auth_token.filter_factory',
+                auth.filter_factory))
         app = nova_wsgi.Loader().load_app('osapi_compute')
         wsgi_app._setup_service(CONTROLLER_HOST, 'osapi_compute')
-        # /image and /network: read-only views for the openstack CLI.
-        app = catalog.CatalogApp(app, self.glance, self.neutron)
+        if self.lite:
+            # /image and /network: read-only views for the openstack CLI.
+            app = catalog.CatalogApp(app, self.glance, self.neutron)
         self.api_server = self.useFixture(wsgi_server.WSGIServerFixture(
             app, port=self.api_port, name='osapi_compute'))
+        if self.services is not None:
+            self.services.register_compute(self.api_server.url)
 
     @property
     def compute_url(self):
         """The compute API's v2.1 endpoint."""
         return self.api_server.url + '/v2.1'
+
+    @property
+    def image_url(self):
+        """Base URL of the image API (Glance, or the lite view)."""
+        if self.services is not None:
+            return self.services.url('glance')
+        return self.api_server.url + catalog.IMAGE_PREFIX
 
     def round_trips(self):
         """NovaLink REST requests so far, summed over every simulator.
@@ -284,3 +441,32 @@ class Cloud(fixtures.Fixture):
             if busy:
                 used[rp['name']] = busy
         return used
+
+
+class PlacementReader(object):
+    """Reads of the placement API over HTTP, as the ``nova`` user.
+
+    Offers the ``get(path, version)`` of the placement fixture's client.
+
+    :param session: keystoneauth session finding placement in the catalog.
+    """
+
+    class Response(object):
+        def __init__(self, body):
+            self.body = body
+
+    def __init__(self, session):
+        self.session = session
+
+    @property
+    def api(self):
+        """The client (itself), as ``PlacementFixture.api`` is."""
+        return self
+
+    def get(self, path, version=None):
+        headers = ({'OpenStack-API-Version': 'placement %s' % version}
+                   if version else {})
+        resp = self.session.get(path, headers=headers, endpoint_filter={
+            'service_type': 'placement', 'interface': 'public',
+            'region_name': sandbox_services.REGION})
+        return self.Response(resp.json())

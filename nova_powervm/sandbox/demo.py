@@ -42,10 +42,14 @@ class ComputeClient(object):
     :param token: ``user:project`` for every action.
     :param admin_token: optional admin token for reads, which then show
                         the host a server landed on.
+    :param image_url: base URL of the image API (default: the ``--lite``
+                      view beside the compute API).
     """
 
-    def __init__(self, url, token, admin_token=None):
+    def __init__(self, url, token, admin_token=None, image_url=None):
         self.url = url.rstrip('/')
+        self.image_url = image_url or (
+            self.url.rsplit('/', 1)[0] + catalog.IMAGE_PREFIX)
         self.session = self._session(token)
         self.reader = self._session(admin_token or token)
 
@@ -81,10 +85,9 @@ class ComputeClient(object):
         return resp.json()['server']
 
     def image(self, image_id):
-        """GET an image from the sandbox's read-only image API."""
-        base = self.url.rsplit('/', 1)[0]
-        resp = self.reader.get('%s%s/v2/images/%s' % (
-            base, catalog.IMAGE_PREFIX, image_id), timeout=30)
+        """GET an image from the sandbox's image API."""
+        resp = self.reader.get('%s/v2/images/%s' % (
+            self.image_url, image_id), timeout=30)
         if resp.status_code != 200:
             raise StepFailed('GET image -> %d' % resp.status_code)
         return resp.json()

@@ -59,13 +59,25 @@ def pin_node_identity(svc, host):
     drv.get_nodenames_by_uuid = lambda refresh=False: {node_id: nodename}
 
 
-def node_identity(host):
-    """Fixture making ``get_local_node_uuid`` answer for ``host``.
+class node_identity(fixtures.Fixture):
+    """Fixture making nova's node identity answer for ``host``.
+
+    Both ``get_local_node_uuid`` and ``read_local_node_uuid`` (which a
+    compute restarted on kept databases checks) answer the host's stable
+    node UUID.
 
     :param host: nova host name of the compute being started.
     """
-    return fixtures.MonkeyPatch('nova.virt.node.get_local_node_uuid',
-                                lambda: node_uuid_for(host))
+
+    def __init__(self, host):
+        super().__init__()
+        self.host = host
+
+    def _setUp(self):
+        node_id = node_uuid_for(self.host)
+        for name in ('get_local_node_uuid', 'read_local_node_uuid'):
+            self.useFixture(fixtures.MonkeyPatch(
+                'nova.virt.node.%s' % name, lambda: node_id))
 
 
 def is_mgmt_lpar(lpar):

@@ -25,6 +25,9 @@ from nova.tests import fixtures as nova_fixtures
 # Stable id, so scripts and docs can name the default image.
 DEFAULT_IMAGE_ID = '8d3f2a6e-5b1c-4e0a-9c55-0b1e2d3c4f5a'
 DEFAULT_IMAGE_NAME = 'powervm-raw'
+# A second image (same bytes), for tempest's image_ref_alt.
+ALT_IMAGE_ID = '3c1e9b7a-0f4d-4d2b-8e6a-7a5b4c3d2e1f'
+ALT_IMAGE_NAME = 'powervm-raw-alt'
 CHUNK = 64 * 1024
 
 

@@ -11,10 +11,15 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""The sandbox command and its local-only token filter."""
+"""The sandbox command, its services and its ``--lite`` token filter."""
 
+import base64
+import io
+import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -30,6 +35,7 @@ from nova_powervm.sandbox import catalog
 from nova_powervm.sandbox import demo
 from nova_powervm.sandbox import images
 from nova_powervm.sandbox import network
+from nova_powervm.sandbox import serve
 from nova_powervm.sandbox import wsgi_server
 from nova_powervm.tests import base as tests_base
 
@@ -165,37 +171,187 @@ class TestDemoClient(tests_base.TestCase):
         self.assertIsNone(self.client.wait('x', None, timeout=20))
 
 
+class TestChunkedBodies(tests_base.TestCase):
+    """The services' server de-chunks request bodies (image uploads)."""
+
+    def test_chunked_body_spooled_whole(self):
+        payload = os.urandom(300000)
+        wire = b''
+        for i in range(0, len(payload), 70000):
+            part = payload[i:i + 70000]
+            wire += b'%x;ext=1\r\n%s\r\n' % (len(part), part)
+        wire += b'0\r\nTrailer: x\r\n\r\nNEXT'
+        rfile = io.BufferedReader(io.BytesIO(wire))
+        spool, size = serve.spool_chunked(rfile)
+        self.assertEqual(len(payload), size)
+        self.assertEqual(payload, spool.read())
+        # The connection is left just after the body.
+        self.assertEqual(b'NEXT', rfile.read())
+
+    def test_truncated_chunk_is_an_error(self):
+        rfile = io.BufferedReader(io.BytesIO(b'10\r\nshort'))
+        self.assertRaises(IOError, serve.spool_chunked, rfile)
+
+
+def run_sandbox(state_dir, *args, timeout=240):
+    """Run the sandbox command to its end; ``(status, output)``."""
+    env = dict(os.environ, OS_NOVA_DISABLE_EVENTLET_PATCHING='1')
+    proc = subprocess.run(
+        [sys.executable, '-m', 'nova_powervm.sandbox.cli',
+         '--api-port', '0', '--state-dir', state_dir] + list(args),
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        timeout=timeout, check=False)
+    return proc.returncode, proc.stdout.decode('utf8', 'replace')
+
+
+class WebSocket(object):
+    """The client side of RFC 6455, as much as a console check needs.
+
+    :param host: proxy host.
+    :param port: proxy port.
+    :param path: request path with its query (``/?token=...``).
+    """
+
+    def __init__(self, host, port, path):
+        self.sock = socket.create_connection((host, port), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((
+            'GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n'
+            'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n'
+            'Sec-WebSocket-Version: 13\r\n'
+            'Sec-WebSocket-Protocol: binary\r\n\r\n'
+            % (path, host, port, key)).encode())
+        head = b''
+        while b'\r\n\r\n' not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise AssertionError('proxy closed during the upgrade: %r'
+                                     % head)
+            head += chunk
+        status = head.split(b'\r\n', 1)[0]
+        if b' 101 ' not in status:
+            raise AssertionError('no websocket upgrade: %r' % head)
+        self.buf = b''
+
+    def _exact(self, size):
+        data = b''
+        while len(data) < size:
+            chunk = self.sock.recv(size - len(data))
+            if not chunk:
+                raise AssertionError('proxy closed the console')
+            data += chunk
+        return data
+
+    def send(self, payload):
+        """One masked binary frame."""
+        mask = os.urandom(4)
+        head = struct.pack('!BB', 0x82, 0x80 | len(payload))
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(head + mask + body)
+
+    def recv(self, size):
+        """Exactly ``size`` bytes of the binary stream."""
+        while len(self.buf) < size:
+            opcode, length = struct.unpack('!BB', self._exact(2))
+            length &= 0x7f
+            if length == 126:
+                length = struct.unpack('!H', self._exact(2))[0]
+            elif length == 127:
+                length = struct.unpack('!Q', self._exact(8))[0]
+            payload = self._exact(length)
+            if opcode & 0x0f == 0x8:
+                raise AssertionError('proxy closed the console: %r'
+                                     % payload)
+            self.buf += payload
+        data, self.buf = self.buf[:size], self.buf[size:]
+        return data
+
+    def close(self):
+        self.sock.close()
+
+
+def rfb_handshake(console_url):
+    """Open a console URL's websocket and complete the RFB handshake.
+
+    :returns: the RFB version the server announced.
+    """
+    from urllib import parse
+
+    parts = parse.urlsplit(console_url)
+    query = dict(parse.parse_qsl(parts.query))
+    # noVNC's page connects to ``path`` (``?token=...``) on the proxy.
+    path = '/' + query['path'].lstrip('/')
+    ws = WebSocket(parts.hostname, parts.port, path)
+    try:
+        version = ws.recv(12)
+        ws.send(version)
+        count = ws.recv(1)[0]
+        types = ws.recv(count)
+        assert 1 in types, 'no security type None in %r' % types
+        ws.send(b'\x01')
+        assert ws.recv(4) == b'\x00\x00\x00\x00', 'security result'
+        ws.send(b'\x01')     # ClientInit, shared
+        width, height = struct.unpack('!HH', ws.recv(4))
+        assert (width, height) == (640, 480), (width, height)
+    finally:
+        ws.close()
+    return version
+
+
 class TestSandboxDemo(tests_base.TestCase):
     """The README's main-job command, end to end, in a subprocess."""
 
-    def test_demo_passes_and_leaves_nothing(self):
-        state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
-        self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
-        env = dict(os.environ, OS_NOVA_DISABLE_EVENTLET_PATCHING='1')
-        proc = subprocess.run(
-            [sys.executable, '-m', 'nova_powervm.sandbox.cli', '--demo',
-             '--api-port', '0', '--state-dir', state_dir],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            timeout=180, check=False)
-        out = proc.stdout.decode('utf8', 'replace')
-        self.assertEqual(0, proc.returncode, out)
+    def assertDemoPassed(self, status, out):
+        self.assertEqual(0, status, out)
         self.assertIn('Demo PASSED', out)
         for step in ('boot', 'stop', 'start', 'soft reboot', 'hard reboot',
                      'delete'):
             self.assertRegex(out, r'(?m)^%s\s' % step)
         self.assertNotIn('FAILED', out)
-        self.assertTrue(os.path.exists(os.path.join(state_dir,
-                                                    'clouds.yaml')))
+
+    def test_demo_passes_and_leaves_nothing(self):
+        state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
+        self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
+        status, out = run_sandbox(state_dir, '--demo')
+        self.assertDemoPassed(status, out)
+        # Real services, each stopped on exit, their logs kept.
+        for name in ('keystone', 'placement', 'glance', 'neutron'):
+            self.assertRegex(out, r'(?m)^%s: +http://127\.0\.0\.1:\d+'
+                             % name.capitalize())
+            self.assertRegex(out, r'(?m)^Stopping %s \(pid \d+\)' % name)
+            self.assertTrue(os.path.getsize(os.path.join(
+                state_dir, name, name + '.log')))
+        # The server's address came from the shared network's subnet.
+        self.assertRegex(out, r"addresses \['192\.168\.1\.\d+'\]")
+        with open(os.path.join(state_dir, 'clouds.yaml')) as f:
+            clouds = f.read()
+        self.assertIn('auth_url: http://127.0.0.1:', clouds)
+        self.assertIn('username: demo', clouds)
+        self.assertNotIn('token', clouds)
+        # Neutron told nova the port was plugged.
+        with open(os.path.join(state_dir, 'sandbox.log')) as f:
+            self.assertIn('Creating event network-vif-plugged', f.read())
+
+    def test_lite_demo_passes(self):
+        state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
+        self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
+        status, out = run_sandbox(state_dir, '--demo', '--lite',
+                                  '--computes', '1')
+        self.assertDemoPassed(status, out)
+        self.assertNotIn('Keystone:', out)
+        self.assertFalse(os.path.exists(os.path.join(state_dir,
+                                                     'keystone')))
 
 
 class TestServedSandbox(tests_base.TestCase):
     """The served sandbox through its clouds.yaml and openstacksdk."""
 
-    def start_sandbox(self, state_dir):
+    def start_sandbox(self, state_dir, *args):
         env = dict(os.environ, OS_NOVA_DISABLE_EVENTLET_PATCHING='1')
         proc = subprocess.Popen(
             [sys.executable, '-u', '-m', 'nova_powervm.sandbox.cli',
-             '--api-port', '0', '--computes', '1', '--state-dir', state_dir],
+             '--api-port', '0', '--computes', '1', '--state-dir', state_dir]
+            + list(args),
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.addCleanup(self._stop, proc)
         lines = []
@@ -225,10 +381,10 @@ class TestServedSandbox(tests_base.TestCase):
             proc.kill()
             proc.wait(30)
 
-    def test_sdk_create_list_delete_then_ctrl_c(self):
+    def test_lite_sdk_create_list_delete_then_ctrl_c(self):
         state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
         self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
-        proc, banner = self.start_sandbox(state_dir)
+        proc, banner = self.start_sandbox(state_dir, '--lite')
         self.assertRegex(banner,
                          r'Compute API: +http://127\.0\.0\.1:\d+/v2\.1')
         config = openstack.config.OpenStackConfig(
@@ -253,33 +409,118 @@ class TestServedSandbox(tests_base.TestCase):
         proc.send_signal(signal.SIGINT)
         self.assertEqual(0, proc.wait(60), self.output())
 
-    def _openstack(self, state_dir, *args):
+    def _openstack(self, state_dir, *args, cloud='sandbox', status=0):
         """Run the stock ``openstack`` CLI against the sandbox."""
         cli = os.path.join(os.path.dirname(sys.executable), 'openstack')
         env = dict(os.environ, OS_CLIENT_CONFIG_FILE=os.path.join(
-            state_dir, 'clouds.yaml'), OS_CLOUD='sandbox')
+            state_dir, 'clouds.yaml'), OS_CLOUD=cloud)
         proc = subprocess.run([cli] + list(args), env=env,
                               stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, timeout=120,
                               check=False)
         out = proc.stdout.decode('utf8', 'replace')
-        self.assertEqual(0, proc.returncode, out)
+        self.assertEqual(status, proc.returncode, out)
         return out
 
     def test_openstack_cli_create_list_delete(self):
         state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
         self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
         proc, _banner = self.start_sandbox(state_dir)
+        # A new image from a file, as a user would upload one.
+        path = os.path.join(state_dir, 'mine.raw')
+        data = images.make_image_bytes(3 * 1024 * 1024 + 5)
+        with open(path, 'wb') as f:
+            f.write(data)
         out = self._openstack(
-            state_dir, 'server', 'create', '--image', 'powervm-raw',
+            state_dir, 'image', 'create', '--disk-format', 'raw',
+            '--container-format', 'bare', '--property',
+            'architecture=ppc64le', '--file', path, '-f', 'value', '-c',
+            'status', 'mine')
+        self.assertEqual('active', out.strip().splitlines()[-1])
+        saved = os.path.join(state_dir, 'saved.raw')
+        self._openstack(state_dir, 'image', 'save', '--file', saved, 'mine')
+        with open(saved, 'rb') as f:
+            self.assertEqual(data, f.read())
+        out = self._openstack(state_dir, 'network', 'list', '-f', 'value',
+                              '-c', 'Name')
+        self.assertEqual(['private'], out.split())
+        out = self._openstack(
+            state_dir, 'server', 'create', '--image', 'mine',
             '--flavor', 'm1.tiny', '--network', 'private', '--wait',
             '-f', 'value', '-c', 'status', 'cli1')
         self.assertEqual('ACTIVE', out.strip().splitlines()[-1])
         out = self._openstack(state_dir, 'server', 'list', '-f', 'value',
                               '-c', 'Name', '-c', 'Status')
         self.assertEqual(['cli1 ACTIVE'], out.strip().splitlines())
+        out = self._openstack(state_dir, 'port', 'list', '--server', 'cli1',
+                              '-f', 'value', '-c', 'Status')
+        self.assertEqual(['ACTIVE'], out.split())
+        # The console URL opens the simulated terminal through the proxy.
+        url = self._openstack(state_dir, 'console', 'url', 'show', '-f',
+                              'value', '-c', 'url', 'cli1').strip()
+        self.assertRegex(url, r'^http://127\.0\.0\.1:\d+/vnc_auto\.html')
+        self.assertEqual(b'RFB 003.008\n', rfb_handshake(url))
+        # Security groups are Neutron's: the project's default one exists.
+        out = self._openstack(state_dir, 'security', 'group', 'list',
+                              '-f', 'value', '-c', 'Name')
+        self.assertIn('default', out.split())
         self._openstack(state_dir, 'server', 'delete', '--wait', 'cli1')
+        out = self._openstack(state_dir, 'server', 'list', '-f', 'value')
+        self.assertEqual('', out.strip())
+        out = self._openstack(state_dir, 'port', 'list', '-f', 'value')
+        self.assertEqual('', out.strip())
+        # Admins set quotas (nova checks the project with keystone).
+        self._openstack(state_dir, 'quota', 'set', '--instances', '7',
+                        'demo', cloud='sandbox-admin')
+        out = self._openstack(state_dir, 'quota', 'show', '-f', 'json',
+                              'demo', cloud='sandbox-admin')
+        limits = {row['Resource']: row['Limit'] for row in json.loads(out)}
+        self.assertEqual(7, limits['instances'])
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(0, proc.wait(60), self.output())
+
+    def test_restart_serves_the_servers_it_had(self):
+        state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
+        self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
+        proc, _banner = self.start_sandbox(state_dir)
+        out = self._openstack(
+            state_dir, 'server', 'create', '--image', 'powervm-raw',
+            '--flavor', 'm1.tiny', '--network', 'private', '--wait',
+            '-f', 'value', '-c', 'status', 'kept')
+        self.assertEqual('ACTIVE', out.strip().splitlines()[-1])
+        # SIGTERM stops it as Ctrl-C does.
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(0, proc.wait(60), self.output())
+        first = self.output()
+        for name in ('keystone', 'placement', 'glance', 'neutron'):
+            self.assertIn('Stopping %s (pid' % name, first)
+
+        proc, _banner = self.start_sandbox(state_dir)
+        out = self._openstack(state_dir, 'server', 'list', '-f', 'value',
+                              '-c', 'Name', '-c', 'Status')
+        self.assertEqual(['kept ACTIVE'], out.strip().splitlines())
+        self._openstack(state_dir, 'server', 'stop', 'kept')
+        self._openstack(state_dir, 'server', 'delete', '--wait', 'kept')
         out = self._openstack(state_dir, 'server', 'list', '-f', 'value')
         self.assertEqual('', out.strip())
         proc.send_signal(signal.SIGINT)
         self.assertEqual(0, proc.wait(60), self.output())
+        # Both runs' logs are kept.
+        with open(os.path.join(state_dir, 'sandbox.log')) as f:
+            self.assertEqual(2, f.read().count('Services ready'))
+
+    def test_failed_start_says_why_and_stops_everything(self):
+        state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
+        self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
+        busy = socket.socket()
+        busy.bind(('127.0.0.1', 0))
+        busy.listen(1)
+        self.addCleanup(busy.close)
+        status, out = run_sandbox(
+            state_dir, '--computes', '1', '--api-port',
+            str(busy.getsockname()[1]), timeout=180)
+        self.assertEqual(1, status, out)
+        self.assertIn('Sandbox failed to start: OSError', out)
+        self.assertIn('Address already in use', out)
+        for name in ('keystone', 'placement', 'glance', 'neutron'):
+            self.assertIn('Stopping %s (pid' % name, out)
