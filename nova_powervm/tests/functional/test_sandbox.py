@@ -28,6 +28,7 @@ import time
 
 from nova import test
 import openstack
+import requests
 import webob
 
 from nova_powervm.sandbox import auth
@@ -443,7 +444,7 @@ class TestServedSandbox(tests_base.TestCase):
             self.assertEqual(data, f.read())
         out = self._openstack(state_dir, 'network', 'list', '-f', 'value',
                               '-c', 'Name')
-        self.assertEqual(['private'], out.split())
+        self.assertEqual(['private', 'public'], sorted(out.split()))
         out = self._openstack(
             state_dir, 'server', 'create', '--image', 'mine',
             '--flavor', 'm1.tiny', '--network', 'private', '--wait',
@@ -458,7 +459,10 @@ class TestServedSandbox(tests_base.TestCase):
         # The console URL opens the simulated terminal through the proxy.
         url = self._openstack(state_dir, 'console', 'url', 'show', '-f',
                               'value', '-c', 'url', 'cli1').strip()
-        self.assertRegex(url, r'^http://127\.0\.0\.1:\d+/vnc_auto\.html')
+        self.assertRegex(url, r'^http://127\.0\.0\.1:\d+/vnc\w*\.html\?path=')
+        page = requests.get(url, timeout=30)
+        self.assertEqual(200, page.status_code)
+        self.assertIn('<script', page.text)   # noVNC's client
         self.assertEqual(b'RFB 003.008\n', rfb_handshake(url))
         # Security groups are Neutron's: the project's default one exists.
         out = self._openstack(state_dir, 'security', 'group', 'list',

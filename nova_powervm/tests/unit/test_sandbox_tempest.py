@@ -1,0 +1,120 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""tox -e tempest's configuration: written from the driver, not by hand."""
+
+import configparser
+import os
+import shutil
+import tempfile
+
+from nova_powervm.sandbox import describe
+from nova_powervm.sandbox import tempest as sandbox_tempest
+from nova_powervm.tests import base as tests_base
+from nova_powervm.virt.powervm import driver
+
+
+class SnapshottingDriver(driver.PowerVMDriver):
+    """The PowerVM driver once it implements snapshot."""
+
+    def snapshot(self, context, instance, image_id, update_task_state):
+        pass
+
+
+class TestComputeFeatures(tests_base.TestCase):
+
+    def test_flags_follow_what_the_driver_implements(self):
+        features = describe.compute_features(driver.PowerVMDriver)
+        base = describe.virt_driver.ComputeDriver
+        for flag, method in (('vnc_console', 'get_vnc_console'),
+                             ('snapshot', 'snapshot'),
+                             ('pause', 'pause'),
+                             ('rescue', 'rescue'),
+                             ('console_output', 'get_console_output')):
+            implemented = (getattr(driver.PowerVMDriver, method)
+                           is not getattr(base, method))
+            self.assertEqual(implemented, features[flag], flag)
+        self.assertTrue(features['vnc_console'])
+        self.assertEqual(
+            bool(driver.PowerVMDriver.capabilities.get(
+                'supports_attach_interface')),
+            features['interface_attach'])
+
+    def test_a_new_feature_turns_its_tests_on(self):
+        before = describe.compute_features(driver.PowerVMDriver)
+        after = describe.compute_features(SnapshottingDriver)
+        self.assertFalse(before['snapshot'])
+        self.assertTrue(after['snapshot'])
+        self.assertTrue(after['shelve'])
+
+        def unshelve_excluded(drv):
+            return any('UnshelveToHostMultiNodesTest' in regex
+                       for regex, _why in
+                       describe.missing_feature_exclusions(drv))
+
+        self.assertTrue(unshelve_excluded(driver.PowerVMDriver))
+        self.assertFalse(unshelve_excluded(SnapshottingDriver))
+
+
+class TestTempestConf(tests_base.TestCase):
+
+    INFO = {
+        'auth_url': 'http://127.0.0.1:5000/v3', 'region': 'RegionOne',
+        'users': {'admin': {'username': 'admin', 'password': 'pw',
+                            'project': 'admin'}},
+        'images': ['img-1', 'img-2'], 'network': 'private',
+        'flavors': ['1', '2'], 'computes': ['h1', 'h2'],
+        'network_extensions': ['binding', 'security-group'],
+        'compute_features': {'snapshot': False, 'vnc_console': True},
+        'missing_feature_exclusions': [['^a\\.b\\.', 'why not']],
+    }
+
+    def test_conf_from_the_cloud(self):
+        workspace = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, workspace)
+        path = sandbox_tempest.write_conf(self.INFO, workspace)
+        self.assertEqual(0o600, os.stat(path).st_mode & 0o777)
+        conf = configparser.ConfigParser(interpolation=None)
+        conf.read(path)
+        self.assertEqual('http://127.0.0.1:5000/v3',
+                         conf['identity']['uri_v3'])
+        self.assertEqual('img-2', conf['compute']['image_ref_alt'])
+        self.assertEqual('2', conf['compute']['min_compute_nodes'])
+        self.assertEqual('private', conf['compute']['fixed_network_name'])
+        self.assertEqual('False', conf['compute-feature-enabled']['snapshot'])
+        self.assertEqual('True',
+                         conf['compute-feature-enabled']['vnc_console'])
+        self.assertEqual('binding,security-group',
+                         conf['network-feature-enabled']['api_extensions'])
+        self.assertEqual('True', conf['service_available']['neutron'])
+
+    def test_exclude_list_adds_missing_features(self):
+        workspace = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, workspace)
+        path = sandbox_tempest.write_exclude_list(self.INFO, workspace)
+        with open(path) as f:
+            lines = f.read().splitlines()
+        with open(sandbox_tempest.EXCLUDE_FILE) as f:
+            project = f.read().splitlines()
+        self.assertEqual(project, lines[:len(project)])
+        self.assertIn('^a\\.b\\.  # why not', lines)
+
+    def test_project_exclude_list_gives_a_reason_for_each_test(self):
+        with open(sandbox_tempest.EXCLUDE_FILE) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith('#'):
+                    regex, _sep, reason = line.partition('#')
+                    self.assertTrue(regex.strip().startswith('^tempest'),
+                                    line)
+                    self.assertTrue(reason.strip(), line)
