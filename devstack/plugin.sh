@@ -57,11 +57,9 @@ function _nova_powervm_check {
                     "volume group for NOVA_POWERVM_DISK_DRIVER=localdisk"
             fi
             ;;
-        ssp)
-            ;;
         *)
-            die $LINENO "NOVA_POWERVM_DISK_DRIVER must be localdisk or" \
-                "ssp, not '$NOVA_POWERVM_DISK_DRIVER'"
+            die $LINENO "NOVA_POWERVM_DISK_DRIVER must be localdisk (the" \
+                "only disk driver so far), not '$NOVA_POWERVM_DISK_DRIVER'"
             ;;
     esac
 }
@@ -72,12 +70,8 @@ function configure_nova_powervm {
     iniset "$NOVA_CONF" DEFAULT compute_driver \
         powervm_ext.driver.PowerVMDriver
     iniset "$NOVA_CONF" powervm disk_driver "$NOVA_POWERVM_DISK_DRIVER"
-    if [[ "$NOVA_POWERVM_DISK_DRIVER" == "localdisk" ]]; then
-        iniset "$NOVA_CONF" powervm volume_group_name \
-            "$NOVA_POWERVM_VOLUME_GROUP_NAME"
-    elif [[ -n "$NOVA_POWERVM_CLUSTER_NAME" ]]; then
-        iniset "$NOVA_CONF" powervm cluster_name "$NOVA_POWERVM_CLUSTER_NAME"
-    fi
+    iniset "$NOVA_CONF" powervm volume_group_name \
+        "$NOVA_POWERVM_VOLUME_GROUP_NAME"
     if [[ -n "$NOVA_POWERVM_PROC_UNITS_FACTOR" ]]; then
         iniset "$NOVA_CONF" powervm proc_units_factor \
             "$NOVA_POWERVM_PROC_UNITS_FACTOR"

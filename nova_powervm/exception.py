@@ -47,6 +47,72 @@ class PowerVMAPIFailed(exception.NovaException):
     msg_fmt = _("PowerVM API request %(operation)s failed: %(reason)s")
 
 
+class PowerVMNotFound(PowerVMAPIFailed):
+    """A NovaLink object the driver needed does not exist (HTTP 404)."""
+
+    msg_fmt = _("PowerVM API request %(operation)s failed: an object it "
+                "needs was not found (%(reason)s)")
+
+
+class PowerVMTimeout(PowerVMAPIFailed):
+    """A NovaLink REST request timed out (HTTP 408 or no reply in time)."""
+
+    msg_fmt = _("PowerVM API request %(operation)s timed out: %(reason)s")
+
+
+class PowerVMConflict(PowerVMAPIFailed):
+    """An object changed under a request more often than it was retried.
+
+    NovaLink refuses an update whose etag is stale (HTTP 412); pypowervm
+    re-reads and retries, and this is what is left when the retries ran
+    out.
+    """
+
+    msg_fmt = _("PowerVM API request %(operation)s failed: the object kept "
+                "changing under the request (HTTP 412); try again "
+                "(%(reason)s)")
+
+
+class VIOSBusy(PowerVMAPIFailed):
+    """A Virtual I/O Server stayed busy through pypowervm's retries."""
+
+    msg_fmt = _("PowerVM API request %(operation)s failed: the Virtual I/O "
+                "Server is busy with another operation; try again later "
+                "(%(reason)s)")
+
+
+class PowerVMJobFailed(PowerVMAPIFailed):
+    """A NovaLink job ended in error."""
+
+    msg_fmt = _("PowerVM job %(operation)s failed: %(reason)s")
+
+
+class PowerVMJobTimedOut(PowerVMJobFailed):
+    """A NovaLink job did not finish within its timeout."""
+
+    msg_fmt = _("PowerVM job %(operation)s did not finish in time: "
+                "%(reason)s")
+
+
+class NotSupportedYet(exception.NovaException, NotImplementedError):
+    """An operation this driver does not implement (yet).
+
+    Raised before the partition is touched, so the server keeps its
+    state and the instance action or fault names what is missing.  A
+    ``NotImplementedError`` too, which is what nova checks for where it
+    treats a missing driver feature gently.
+    """
+
+    msg_fmt = _("The PowerVM driver does not support %(operation)s yet.")
+
+
+class VolumeProtocolNotSupported(exception.VolumeDriverNotFound):
+    """A volume's ``driver_volume_type`` has no PowerVM connector."""
+
+    msg_fmt = _("Volume %(volume_id)s uses %(protocol)s, which the PowerVM "
+                "driver cannot attach (supported: %(supported)s).")
+
+
 class NovaLinkNotReachable(exception.HypervisorUnavailable):
     """The NovaLink REST server did not accept a logon in time."""
 

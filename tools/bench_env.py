@@ -25,11 +25,11 @@ import shutil
 import tempfile
 import uuid
 
+# nova-compute in 2026.2 runs on native threads: select them before
+# anything imports oslo.service or futurist (as nova-compute does).
 os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
-
-# Selects native threading before oslo.service / futurist are imported.
-import nova_powervm.tests  # noqa: E402,F401,I100
-
+from nova import monkey_patch  # noqa: E402,I100
+monkey_patch.patch(backend='threading')
 import fixtures  # noqa: E402,I100
 from nova import context as nova_context  # noqa: E402
 from nova import objects  # noqa: E402
@@ -37,9 +37,8 @@ from nova.virt import fake as nova_fake  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 
 from nova_powervm import conf as pvm_conf  # noqa: E402,F401
-from nova_powervm.tests import fixtures as pvm_fixtures  # noqa: E402
-from nova_powervm.tests.unit.virt.powervm import flowbase  # noqa: E402
-from nova_powervm.tests.unit.virt.powervm import simbase  # noqa: E402
+from nova_powervm.simulator import builders  # noqa: E402
+from nova_powervm.simulator import fixture as sim_fixture  # noqa: E402
 from nova_powervm.virt.powervm import driver as pvm_driver  # noqa: E402
 from nova_powervm.virt.powervm import image as pvm_image  # noqa: E402
 from nova_powervm.virt.powervm import vm  # noqa: E402
@@ -47,7 +46,7 @@ from nova_powervm.virt.powervm import vm  # noqa: E402
 CONF = cfg.CONF
 
 # Event-feed long polls run all the time; they are not an operation's cost.
-EVENT_POLL = simbase.EVENT_POLL
+EVENT_POLL = builders.EVENT_POLL
 
 # glanceclient's download chunk size.
 GLANCE_CHUNK = 64 * 1024
@@ -129,7 +128,7 @@ class BenchEnv(fixtures.Fixture):
         CONF([], project='nova', default_config_files=[],
              default_config_dirs=[])
         self.addCleanup(CONF.reset)
-        self.sim = self.useFixture(pvm_fixtures.SimulatorFixture(
+        self.sim = self.useFixture(sim_fixture.SimulatorFixture(
             mode='server', event_timeout=1.0,
             state_dir=os.path.join(self.workdir, 'sim')))
         self.sim.sim.latency = self.latency
@@ -168,7 +167,7 @@ class BenchEnv(fixtures.Fixture):
         :param image_meta: the ImageMeta it boots from.
         :param config_drive: whether it has a config drive.
         """
-        return flowbase.spawnable_instance(self.ctx, image_meta,
+        return builders.spawnable_instance(self.ctx, image_meta,
                                            config_drive, **kwargs)
 
     def network_info(self):
@@ -176,7 +175,7 @@ class BenchEnv(fixtures.Fixture):
         num = next(self._macs)
         mac = 'fa:16:3e:%02x:%02x:%02x' % (num >> 16, (num >> 8) & 255,
                                            num & 255)
-        return flowbase.sea_network_info(mac=mac)
+        return builders.sea_network_info(mac=mac)
 
     def add_lpars(self, count):
         """Create ``count`` instance partitions directly in the simulator.
@@ -186,29 +185,11 @@ class BenchEnv(fixtures.Fixture):
 
         :param count: how many.
         """
-        from nova_powervm.simulator import lpar as sim_lpar
-        from nova_powervm.simulator import model as sim_model
-        sim = self.sim.sim
-        insts = []
-        with sim.store.lock:
-            pid = sim_lpar.next_partition_id(sim)
-            used = {int(p.elem.findtext('.//{*}PartitionID') or 0)
-                    for p in sim_lpar.partitions(sim)}
-            for idx in range(count):
-                while pid in used:
-                    pid += 1
-                used.add(pid)
-                inst = simbase.make_instance(self.ctx)
-                state = 'running' if idx % 2 else 'not activated'
-                elem = sim_lpar.build_partition(
-                    sim, sim_lpar.lpar_template(), inst.name, pid,
-                    vm.get_pvm_uuid(inst), 'AIX/Linux', state)
-                obj = sim_model.Obj('LogicalPartition',
-                                    vm.get_pvm_uuid(inst), elem,
-                                    ('ManagedSystem', sim.sys_uuid))
-                sim_lpar.sync_partition(obj)
-                sim.store.add(obj)
-                insts.append(inst)
+        insts = [builders.make_instance(self.ctx) for _idx in range(count)]
+        self.sim.add_lpars([
+            (inst.name, vm.get_pvm_uuid(inst),
+             'running' if idx % 2 else 'not activated')
+            for idx, inst in enumerate(insts)])
         return insts
 
     def round_trips(self):

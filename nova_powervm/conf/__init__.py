@@ -14,7 +14,6 @@
 """Configuration of the PowerVM driver: the ``[powervm]`` group."""
 
 import os
-import re
 
 from oslo_config import cfg
 
@@ -22,8 +21,6 @@ from nova_powervm.conf import powervm
 
 CONF = cfg.CONF
 GROUP = powervm.powervm_group.name
-
-_WWPN_RE = re.compile(r'^[0-9a-f]{16}$')
 
 
 class InvalidOption(ValueError):
@@ -35,32 +32,14 @@ class InvalidOption(ValueError):
 
 
 def register_opts(conf=CONF):
-    """Register the static ``[powervm]`` options on ``conf``."""
+    """Register the ``[powervm]`` options on ``conf``."""
     conf.register_group(powervm.powervm_group)
     conf.register_opts(powervm.ALL_OPTS, group=powervm.powervm_group)
 
 
-def register_fabric_opts(conf=CONF):
-    """Register ``fabric_<X>_port_wwpns`` for every fabric in ``fabrics``.
-
-    Call after the configuration files have been parsed, since the set of
-    options depends on the value of ``fabrics``.
-    """
-    register_opts(conf)
-    opts = powervm.fabric_opts(conf.powervm.fabrics)
-    conf.register_opts(opts, group=powervm.powervm_group)
-    return opts
-
-
 def list_opts():
     """Options for oslo-config-generator (``--namespace nova_powervm``)."""
-    return [(powervm.powervm_group,
-             powervm.ALL_OPTS + powervm.fabric_opts(['A']))]
-
-
-def normalize_wwpn(value):
-    """Lower-case a WWPN and strip its colons."""
-    return value.replace(':', '').strip().lower()
+    return [(powervm.powervm_group, powervm.ALL_OPTS)]
 
 
 def _read_all(conf_group, opts):
@@ -91,7 +70,6 @@ def validate(conf=CONF):
     register_opts(conf)
     grp = conf.powervm
     _read_all(grp, powervm.ALL_OPTS)
-    _read_all(grp, register_fabric_opts(conf))
 
     if grp.pvm_password and not grp.pvm_user:
         raise InvalidOption('pvm_user', 'must be set when pvm_password is')
@@ -102,23 +80,6 @@ def validate(conf=CONF):
         raise InvalidOption('volume_group_name',
                             'must name a volume group when disk_driver is '
                             'localdisk')
-    if grp.fc_attach_strategy.lower() == 'npiv':
-        for fabric in grp.fabrics:
-            name = powervm.fabric_opt_name(fabric)
-            wwpns = getattr(grp, name)
-            if not wwpns:
-                raise InvalidOption(name, 'must list the WWPNs of fabric %s '
-                                          'when fc_attach_strategy is npiv'
-                                    % fabric)
-            for wwpn in wwpns:
-                if not _WWPN_RE.match(normalize_wwpn(wwpn)):
-                    raise InvalidOption(name, '%r is not a WWPN (16 hex '
-                                              'digits)' % wwpn)
-    if grp.nvram_store.lower() == 'swift':
-        for option in ('swift_auth_url', 'swift_password'):
-            if not getattr(grp, option):
-                raise InvalidOption(option,
-                                    'must be set when nvram_store is swift')
     if grp.vnc_use_x509_auth:
         for option in ('vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key'):
             _check_file(grp, option)

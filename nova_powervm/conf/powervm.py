@@ -14,14 +14,14 @@
 """The ``[powervm]`` configuration options.
 
 Nothing here reads configuration at import time.  ``register_opts`` adds the
-static options to a ``ConfigOpts``; ``register_fabric_opts`` adds the dynamic
-``fabric_<X>_port_wwpns`` options once ``fabrics`` has been read from the
-configuration files; ``validate`` checks values and combinations and raises
-:class:`nova_powervm.conf.InvalidOption` naming the offending option.
+options to a ``ConfigOpts``; ``validate`` checks values and combinations and
+raises :class:`nova_powervm.conf.InvalidOption` naming the offending option.
+
+Every option here is read by the driver.  An option comes with the feature
+that reads it: a value that is accepted must change what the driver does.
 """
 
 from oslo_config import cfg
-from oslo_config import types
 
 powervm_group = cfg.OptGroup(
     'powervm',
@@ -173,15 +173,16 @@ Possible values:
         default='localdisk',
         ignore_case=True,
         choices=[('localdisk', 'Logical volumes in a volume group of a '
-                               'Virtual I/O Server.'),
-                 ('ssp', 'Logical units in a Shared Storage Pool.')],
+                               'Virtual I/O Server.')],
         help="""
-Where the boot and ephemeral disks of instances are created.
+Where the boot disks of instances are created.
+
+``localdisk`` is the only disk driver so far; Shared Storage Pools will be
+added as another choice.
 
 Related options:
 
 * ``volume_group_name``: required with ``localdisk``.
-* ``cluster_name``: optional with ``ssp``.
 """),
     cfg.StrOpt(
         'volume_group_name',
@@ -197,15 +198,6 @@ unusable.
 Related options:
 
 * ``disk_driver``
-"""),
-    cfg.StrOpt(
-        'cluster_name',
-        default='',
-        help="""
-Name of the Shared Storage Pool cluster used with the ``ssp`` disk driver.
-
-When empty the driver uses the only cluster the host belongs to, and stops
-with an error if there is none or more than one.
 """),
     cfg.StrOpt(
         'vopt_media_volume_group',
@@ -228,25 +220,6 @@ Size in GB of the virtual optical media repository when the driver has to
 create it.  Ignored when a repository already exists.
 """),
     cfg.BoolOpt(
-        'remove_vopt_media_on_boot',
-        default=False,
-        help="""
-Ask PowerVM to remove the config drive's virtual optical media from the
-partition some time after it was powered on.
-
-Related options:
-
-* ``remove_vopt_media_time``
-"""),
-    cfg.IntOpt(
-        'remove_vopt_media_time',
-        default=60,
-        min=1,
-        help="""
-Minutes after power on after which the config drive media is removed, when
-``remove_vopt_media_on_boot`` is true.
-"""),
-    cfg.BoolOpt(
         'use_rmc_mgmt_vif',
         default=True,
         help="""
@@ -267,128 +240,6 @@ Related options:
 Configure the RMC management adapter with an IPv6 link-local address through
 the config drive.  Only used with ``use_rmc_mgmt_vif`` and a config drive.
 """),
-    cfg.StrOpt(
-        'pvm_vswitch_for_novalink_io',
-        default='NovaLinkVEABridge',
-        help="""
-Name of the PowerVM virtual switch that bridges Open vSwitch ports on the
-NovaLink partition to partitions' virtual Ethernet adapters.
-"""),
-]
-
-volume_opts = [
-    cfg.StrOpt(
-        'fc_attach_strategy',
-        default='vscsi',
-        ignore_case=True,
-        mutable=True,
-        choices=[('vscsi', 'Map the volume through the VIOS as a virtual '
-                           'SCSI disk.'),
-                 ('npiv', 'Give the partition virtual Fibre Channel '
-                          'adapters with their own WWPNs.')],
-        help="""
-How Fibre Channel volumes from Cinder are presented to partitions.
-
-Related options:
-
-* ``fabrics``, ``fabric_<X>_port_wwpns`` and ``ports_per_fabric`` for
-  ``npiv``.
-* ``vscsi_vios_connections_required`` for ``vscsi``.
-"""),
-    cfg.IntOpt(
-        'vscsi_vios_connections_required',
-        default=1,
-        min=1,
-        help="""
-Number of Virtual I/O Servers that must see a vSCSI volume for an attach to
-succeed.  Set it to 2 to insist on a redundant path through two VIOSes.
-"""),
-    cfg.BoolOpt(
-        'volume_use_multipath',
-        default=False,
-        help="""
-Tell Cinder that this host uses multipath for iSCSI and Fibre Channel
-volumes.
-"""),
-    cfg.StrOpt(
-        'iscsi_iface',
-        default='default',
-        help="""
-iSCSI transport interface on the VIOS used to log in to targets.  ``default``
-uses the software initiator; name an offload interface to use it instead.
-"""),
-    cfg.StrOpt(
-        'rbd_user',
-        default='',
-        help="""
-Ceph user the VIOS uses for RBD volumes.
-"""),
-    cfg.IntOpt(
-        'ports_per_fabric',
-        default=1,
-        min=1,
-        help="""
-Number of physical Fibre Channel ports of each fabric given to a partition
-with NPIV.  Ports are spread across the VIOSes for redundancy.
-
-Related options:
-
-* ``fabrics``, ``fabric_<X>_port_wwpns``
-"""),
-    cfg.ListOpt(
-        'fabrics',
-        default=['A'],
-        item_type=types.String(regex=r'^[A-Za-z0-9]+$'),
-        help="""
-Names of the Fibre Channel fabrics used with NPIV.
-
-For each name ``X`` an option ``fabric_X_port_wwpns`` lists the WWPNs of the
-physical ports on that fabric.  Names are letters and digits only.
-
-Related options:
-
-* ``fc_attach_strategy``, ``ports_per_fabric``
-"""),
-]
-
-nvram_opts = [
-    cfg.StrOpt(
-        'nvram_store',
-        default='none',
-        ignore_case=True,
-        choices=[('none', 'Do not keep partition NVRAM.'),
-                 ('swift', 'Keep it in an OpenStack Swift container.')],
-        help="""
-Where partition NVRAM is kept so that an instance can be rebuilt or evacuated
-on another host with its firmware settings.
-
-Related options:
-
-* the ``swift_*`` options for ``swift``.
-"""),
-    cfg.StrOpt('swift_container', default='powervm_nvram',
-               help='Swift container holding NVRAM. Use the same container '
-                    'on every host.'),
-    cfg.StrOpt('swift_username', default='powervm',
-               help='Keystone user for the NVRAM Swift store.'),
-    cfg.StrOpt('swift_user_domain_name', default='powervm',
-               help='Domain of ``swift_username``.'),
-    cfg.StrOpt('swift_password', secret=True,
-               help='Password of ``swift_username``. Never logged.'),
-    cfg.StrOpt('swift_project_name', default='powervm',
-               help='Keystone project for the NVRAM Swift store.'),
-    cfg.StrOpt('swift_project_domain_name', default='powervm',
-               help='Domain of ``swift_project_name``.'),
-    cfg.StrOpt('swift_auth_version', default='3',
-               help='Keystone API version used by the Swift client.'),
-    cfg.URIOpt('swift_auth_url',
-               help='Keystone URL used by the Swift client. Required with '
-                    '``nvram_store = swift``.'),
-    cfg.StrOpt('swift_cacert',
-               help='CA bundle the Swift client uses to verify TLS.'),
-    cfg.StrOpt('swift_endpoint_type',
-               choices=['public', 'internal', 'admin'],
-               help='Service catalog interface used to reach Swift.'),
 ]
 
 vnc_opts = [
@@ -411,21 +262,4 @@ Related options:
                help='Server private key file for VNC x509 authentication.'),
 ]
 
-ALL_OPTS = connection_opts + compute_opts + volume_opts + nvram_opts + vnc_opts
-
-_WWPN_HELP = """
-Comma separated WWPNs of the physical Fibre Channel ports on fabric {name}
-(16 hexadecimal digits each, colons allowed).  Used with NPIV.
-"""
-
-
-def fabric_opt_name(fabric):
-    """The name of the WWPN list option of a fabric."""
-    return 'fabric_%s_port_wwpns' % fabric
-
-
-def fabric_opts(fabrics):
-    """The dynamic ``fabric_<X>_port_wwpns`` options for the given fabrics."""
-    return [cfg.ListOpt(fabric_opt_name(name), default=[],
-                        help=_WWPN_HELP.format(name=name))
-            for name in fabrics]
+ALL_OPTS = connection_opts + compute_opts + vnc_opts

@@ -27,6 +27,12 @@ test environment, where only flake8's own environment has hacking.
 * N902: no ``CONF.host`` in ``nova_powervm/virt/``.  Several compute services
   can run in one process (tests, the sandbox), each with its own host name;
   the driver uses the name given to ``init_host`` instead.
+* N903: ``pypowervm.exceptions`` is imported only by the error boundary
+  (``virt/powervm/errors.py``, and ``virt/powervm/session.py``, which must
+  tell a refused logon from a server that is not up yet).  Everything else
+  gets nova exceptions from ``errors`` and treats a 404 on delete with
+  ``errors.ignore_missing()``.  Tests (the simulator's tests check
+  pypowervm's own behaviour) are exempt.
 """
 
 import os
@@ -36,6 +42,14 @@ _EVENTLET_IMPORT_RE = re.compile(
     r'^\s*(?:from\s+eventlet(?:\.|\s)'
     r'|import\s+(?:[\w.]+(?:\s+as\s+\w+)?\s*,\s*)*eventlet\b)')
 _CONF_HOST_RE = re.compile(r'\bCONF\.(?:DEFAULT\.)?host\b')
+_PVM_EXC_IMPORT_RE = re.compile(
+    r'^\s*(?:from\s+pypowervm\s+import\s+(?:[\w\s,()]*\b)?exceptions\b'
+    r'|from\s+pypowervm\.exceptions\s+import\b'
+    r'|import\s+pypowervm\.exceptions\b)')
+# The error boundary: the only modules that may import pypowervm's
+# exceptions (paths relative to the nova_powervm package).
+_BOUNDARY = (('virt', 'powervm', 'errors.py'),
+             ('virt', 'powervm', 'session.py'))
 
 
 def _parts(filename):
@@ -83,3 +97,27 @@ def check_no_conf_host(logical_line, filename):
         yield (match.start(), 'N902: do not read CONF.host in the driver; '
                               'use the host given to init_host '
                               '(HostContext.host)')
+
+
+def _package_path(filename):
+    """The path components below ``nova_powervm``, or None."""
+    parts = _parts(filename)
+    if 'nova_powervm' not in parts:
+        return None
+    return tuple(parts[len(parts) - parts[::-1].index('nova_powervm'):])
+
+
+def check_pypowervm_exceptions(logical_line, filename):
+    """N903: ``pypowervm.exceptions`` only in the error boundary modules.
+
+    :param logical_line: the logical line flake8 is checking.
+    :param filename: path of the file the line comes from.
+    """
+    if _in_tests(filename) or _package_path(filename) in _BOUNDARY:
+        return
+    if _package_path(filename) is None:
+        return
+    if _PVM_EXC_IMPORT_RE.match(logical_line):
+        yield (0, 'N903: do not import pypowervm.exceptions here; let '
+                  'nova_powervm.virt.powervm.errors translate (use '
+                  'errors.translate or errors.ignore_missing)')

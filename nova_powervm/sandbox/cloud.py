@@ -346,7 +346,7 @@ class Cloud(fixtures.Fixture):
         return svc
 
     def _start_simulator(self, host):
-        from nova_powervm.tests import fixtures as pvm_fixtures
+        from nova_powervm.simulator import fixture as pvm_fixtures
 
         sim_dir = os.path.join(self.state_dir, 'sim-%s' % host)
         os.makedirs(sim_dir, exist_ok=True)

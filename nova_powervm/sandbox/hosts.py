@@ -42,10 +42,13 @@ def node_uuid_for(host):
 def pin_node_identity(svc, host):
     """Give one compute driver its own node UUID after it started.
 
-    nova keeps one node UUID per process (``nova.virt.node``); drivers
-    using the base ``get_nodenames_by_uuid`` would then all report the
-    same node.  Start the service under ``node_identity(host)`` and call
-    this afterwards.
+    nova keeps one node UUID per process (``nova.virt.node``), as a real
+    deployment runs one compute per process; drivers using the base
+    ``get_nodenames_by_uuid`` (the PowerVM driver among them) would then
+    all report the same node, and the resource tracker would stamp that
+    UUID on every compute node it updates.  Start the service under
+    ``node_identity(host)`` and call this afterwards: the driver then
+    reports its host's own UUID in both places.
 
     :param svc: the started ``nova.service.Service``.
     :param host: its host name.
@@ -57,6 +60,13 @@ def pin_node_identity(svc, host):
     nodename = drv.get_available_nodes()[0]
     node_id = node_uuid_for(host)
     drv.get_nodenames_by_uuid = lambda refresh=False: {node_id: nodename}
+    resources = drv.get_available_resource
+
+    def get_available_resource(node):
+        res = resources(node)
+        res['uuid'] = node_id
+        return res
+    drv.get_available_resource = get_available_resource
 
 
 class node_identity(fixtures.Fixture):

@@ -16,24 +16,16 @@
 import os
 
 from nova_powervm.simulator import http
-from nova_powervm.simulator import jobs
-from nova_powervm.simulator import lpar as sim_lpar
-from nova_powervm.simulator import migration
 from nova_powervm.simulator import registry
 from nova_powervm.simulator import xmlutil as xu
-
-_STATES = ('not activated', 'starting', 'running', 'shutting down',
-           'open firmware', 'error', 'migrating running')
-# The transitional state a real host passes through (one event each) on
-# the way from the first state to the second.
-_VIA = {('running', 'not activated'): 'shutting down',
-        ('open firmware', 'not activated'): 'shutting down',
-        ('not activated', 'running'): 'starting',
-        ('not activated', 'open firmware'): 'starting'}
 
 
 def handle(sim, req):
     """Route an admin request.
+
+    Paths about one kind of resource (``/sim/lpar/...``,
+    ``/sim/migrate/in``...) are served by the resource modules through
+    the ``admin`` hook.
 
     :param sim: the Simulator.
     :param req: the request.
@@ -51,20 +43,17 @@ def handle(sim, req):
         return _faults(sim, req)
     if parts[:1] == ['latency']:
         return _latency(sim, req)
-    if parts[:1] == ['lpar'] and len(parts) == 3 and parts[2] == 'state':
-        return _lpar_state(sim, req, parts[1])
     if parts[:2] == ['host', 'vterm'] and len(parts) == 3:
         return _vterm(sim, req, parts[2])
-    if key == ('GET', 'host/lparcfg'):
-        return _lparcfg(sim)
     if parts[:2] == ['host', 'device'] and len(parts) == 3:
         return _device(sim, parts[2])
-    if key == ('POST', 'migrate/in'):
-        return _migrate_in(sim, req)
     if key == ('POST', 'save'):
         sim.save()
         return http.json_response({'saved': sim.state_dir})
-    raise registry.SimError(404, 'Unknown admin path %s' % req.path)
+    resp = sim.registry.run_hooks('admin', sim, req, parts)
+    if resp is None:
+        raise registry.SimError(404, 'Unknown admin path %s' % req.path)
+    return resp
 
 
 def _faults(sim, req):
@@ -88,52 +77,6 @@ def _latency(sim, req):
         except (ValueError, TypeError) as exc:
             raise registry.SimError(400, str(exc))
     return http.json_response({'seconds': sim.latency})
-
-
-def _lpar_state(sim, req, uuid):
-    if req.method != 'POST':
-        raise registry.SimError(405, 'POST only')
-    data = req.json()
-    state = data.get('state')
-    if state not in _STATES:
-        raise registry.SimError(400, 'state must be one of %s'
-                                % ', '.join(_STATES))
-    with sim.store.lock:
-        obj = sim.store.get(uuid, 'LogicalPartition')
-        if obj is None:
-            raise registry.SimError(404, 'LPAR %s not found' % uuid)
-        if 'rmc_state' in data:
-            obj.extra['rmc_override'] = data['rmc_state']
-        via = _VIA.get((xu.text(obj.elem, 'PartitionState'), state))
-        sim_lpar.set_state(sim, obj, *([via, state] if via else [state]))
-        return http.json_response({'uuid': obj.uuid, 'state': xu.text(
-            obj.elem, 'PartitionState'), 'rmc_state': xu.text(
-            obj.elem, 'ResourceMonitoringControlState')})
-
-
-def _migrate_in(sim, req):
-    pkg = req.json()
-    if pkg.get('target') != sim.inventory.system_name:
-        raise registry.SimError(404, 'This is not %s' % pkg.get('target'))
-    try:
-        obj = migration.accept(sim, pkg)
-    except jobs.JobFailed as exc:
-        raise registry.SimError(409, str(exc))
-    return http.json_response({'uuid': obj.uuid})
-
-
-def _lparcfg(sim):
-    with sim.store.lock:
-        for part in sim_lpar.partitions(sim):
-            if xu.text(part.elem, 'IsManagementPartition') == 'true':
-                pid = int(xu.text(part.elem, 'PartitionID'))
-                return http.json_response({
-                    'partition_id': pid, 'uuid': part.uuid,
-                    'partition_name': xu.text(part.elem, 'PartitionName'),
-                    'lparcfg': 'lparcfg 1.9\npartition_id=%d\n'
-                               'partition_name=%s\n' % (
-                                   pid, xu.text(part.elem, 'PartitionName'))})
-    raise registry.SimError(404, 'No management partition')
 
 
 def _device(sim, udid):

@@ -20,7 +20,6 @@ from lxml import etree
 
 from nova_powervm.simulator import admin
 from nova_powervm.simulator import auth
-from nova_powervm.simulator import files
 from nova_powervm.simulator import http
 from nova_powervm.simulator import registry
 from nova_powervm.simulator import render
@@ -97,10 +96,11 @@ class SimApp(object):
     def _file(self, req, rest_parts):
         sim = self.sim
         if rest_parts[:1] == ['contents'] and len(rest_parts) == 2:
+            handler = sim.registry.get('File')
             if req.method in ('PUT', 'POST'):
-                files.upload(sim, rest_parts[1], req.stream)
+                handler.upload(sim, rest_parts[1], req.stream)
                 return http.Response(204)
-            return rest.download(sim, rest_parts[1])
+            return handler.download(sim, rest_parts[1])
         return rest.dispatch(sim, req, ['File'] + rest_parts)
 
 
@@ -114,7 +114,7 @@ def error(req, status, message, reason='Unknown internal error.'):
     """
     ent = render.error_entry(status, req.path, message, reason,
                              _safe_headers(req))
-    return http.xml_response(ent, status)
+    return http.atom_response(ent, status)
 
 
 def _safe_headers(req):

@@ -59,6 +59,10 @@ def parse_args(argv=None):
     add('--fc-ports', type=int, default=2, help='FC ports per VIOS')
     add('--datavg-gb', type=int, default=500, help='datavg size (GB)')
     add('--ssp', action='store_true', help='create an SSP cluster')
+    add('--no-ame', action='store_true',
+        help='the host is not Active Memory Expansion capable')
+    add('--min-proc-units', type=float, default=0.05,
+        help='minimum processing units per virtual processor')
     add('--mgmt-vios', action='store_true',
         help='the NovaLink partition is an I/O host owning the VGs')
     add('--vswitches', default='ETHERNET0,MGMTSWITCH,NovaLinkVEABridge',
@@ -79,6 +83,8 @@ def build_inventory(args):
         cores=args.cores, memory_gb=args.memory_gb, lmb_mb=args.lmb_mb,
         vioses=args.vioses, fc_ports=args.fc_ports, ssp=args.ssp,
         system_name=args.system_name, mgmt_vios=args.mgmt_vios,
+        ame_capable=not args.no_ame,
+        min_proc_units_per_vcpu=args.min_proc_units,
         vswitches=[v for v in args.vswitches.split(',') if v],
         proc_pools=[p for p in args.proc_pools.split(',') if p],
         volume_groups=[('rootvg', 100, 10), ('datavg', args.datavg_gb,

@@ -20,24 +20,17 @@ import tempfile
 import threading
 import uuid as uuidlib
 
+from nova_powervm.simulator import app as sim_app
 from nova_powervm.simulator import events
 from nova_powervm.simulator import faults
 from nova_powervm.simulator import files
 from nova_powervm.simulator import hostshim
 from nova_powervm.simulator import inventory as sim_inv
 from nova_powervm.simulator import jobs
-from nova_powervm.simulator import migration  # noqa: F401 (jobs)
 from nova_powervm.simulator import model
-from nova_powervm.simulator import network
-from nova_powervm.simulator import npiv  # noqa: F401 (registers hooks)
-from nova_powervm.simulator import pcm  # noqa: F401 (registers hooks)
-from nova_powervm.simulator import pv  # noqa: F401 (registers jobs)
-from nova_powervm.simulator import registry
-from nova_powervm.simulator import ssp  # noqa: F401 (registers types)
+from nova_powervm.simulator import resources
 from nova_powervm.simulator import state as sim_state
-from nova_powervm.simulator import storage
-from nova_powervm.simulator import vnic  # noqa: F401 (registers types)
-from nova_powervm.simulator import xmlutil as xu
+from nova_powervm.simulator import stats
 
 STATE_FILE = 'state.xml'
 META_FILE = 'meta.json'
@@ -55,11 +48,15 @@ class Simulator(object):
     :param user: password-logon user (None: any user/password).
     :param password: password-logon password.
     :param base_url: scheme://host:port used in hrefs.
+    :param registry: the :class:`~nova_powervm.simulator.registry.Registry`
+        of resource types, jobs and hooks served (default: every resource
+        module's, see :mod:`nova_powervm.simulator.resources`).
     """
 
     def __init__(self, inventory=None, state_dir=None, event_timeout=10.0,
                  job_seconds=0.0, latency=0.0, user=None, password=None,
-                 base_url='http://localhost:12080'):
+                 base_url='http://localhost:12080', registry=None):
+        self.registry = registry or resources.registry()
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='pvm-sim-')
         os.makedirs(self.state_dir, exist_ok=True)
@@ -68,7 +65,7 @@ class Simulator(object):
         self.events = events.EventBus(event_timeout)
         self.jobs = jobs.JobManager(self)
         self.faults = faults.Faults()
-        self.stats = faults.Stats()
+        self.stats = stats.Stats()
         self.vterms = hostshim.Vterms()
         self.files = files.FileStore(self.state_dir)
         self.latency = latency
@@ -83,11 +80,10 @@ class Simulator(object):
         self._save_lock = threading.Lock()
         if not self._load():
             self.inventory = inventory or sim_inv.Inventory()
-            sim_inv.seed(self, self.inventory)
+            resources.seed(self, self.inventory)
         self.peer_port = 12080
-        from nova_powervm.simulator import app as sim_app
         self.app = sim_app.SimApp(self)
-        registry.run_hooks('started', self)
+        self.registry.run_hooks('started', self)
 
     def __call__(self, environ, start_response):
         return self.app(environ, start_response)
@@ -143,92 +139,6 @@ class Simulator(object):
         data = obj if isinstance(obj, str) else self.href(obj)
         self.events.emit(etype, data, detail)
 
-    def ms_view_value(self, name):
-        """A value from the rendered ManagedSystem (memory/proc config).
-
-        :param name: a leaf local name.
-        """
-        ms = self.store.first('ManagedSystem')
-        view = registry.get('ManagedSystem').view(self, ms)
-        node = next(view.iter(xu.qn(name)), None)
-        return None if node is None else node.text
-
-    # Cross-resource helpers -----------------------------------------
-    def cna_slots(self, part):
-        return network.cna_slots(self, part)
-
-    def adapter_slots(self, part):
-        """Slots of VSCSI/VFC adapters on a partition.
-
-        :param part: the partition :class:`Obj`.
-        """
-        from nova_powervm.simulator import vios as sim_vios
-        pid = xu.text(part.elem, 'PartitionID')
-        if part.kind == 'VirtualIOServer':
-            return sim_vios.server_slots(self, part, part.elem) - \
-                self.cna_slots(part)
-        used = set()
-        for vios in self.store.all('VirtualIOServer'):
-            for cla in vios.elem.iter(xu.qn('ClientAdapter')):
-                if xu.text(cla, 'LocalPartitionID') == pid:
-                    used.add(int(xu.text(cla, 'VirtualSlotNumber', 0)))
-        return used
-
-    def release_client_adapters(self, lpar):
-        """Hook for LPAR deletion (client adapters live in mappings).
-
-        :param lpar: the LPAR :class:`Obj`.
-        """
-        registry.run_hooks('lpar_delete', self, lpar)
-
-    def fc_seed(self, vios, ports):
-        registry.run_hooks('fc_seed', self, vios, ports)
-
-    def fc_hook(self, vios, new_elem):
-        registry.run_hooks('fc_update', self, vios, new_elem)
-
-    def ssp_seed(self, inv):
-        registry.run_hooks('ssp_seed', self, inv)
-
-    def resolve_storage_hook(self, kind, given):
-        return registry.run_hooks('resolve_storage', self, kind, given)
-
-    def start_media_upload(self, fobj):
-        """Path to write an uploaded ISO to (its VG must have a repository).
-
-        :param fobj: the web File :class:`Obj`.
-        """
-        vios_uuid = xu.text(fobj.elem, 'TargetVirtualIOServerUUID', ns=xu.WEB)
-        vios = self.store.get(vios_uuid or '', 'VirtualIOServer')
-        if vios is None:
-            raise registry.SimError(400, 'Unknown VIOS %s' % vios_uuid)
-        for vg in storage.vgs_of(self, vios):
-            if xu.find(vg.elem, 'MediaRepositories/'
-                       'VirtualMediaRepository') is not None:
-                fobj.extra['vg'] = vg.uuid
-                name = xu.text(fobj.elem, 'Filename', ns=xu.WEB)
-                return self.files.media_path(vg, name)
-        raise registry.SimError(400, 'VIOS %s has no media repository'
-                                % vios_uuid)
-
-    def finish_media_upload(self, fobj, size):
-        """Add the uploaded ISO to the repository as optical media.
-
-        :param fobj: the web File :class:`Obj`.
-        :param size: bytes written.
-        """
-        vg = self.store.get(fobj.extra['vg'], 'VolumeGroup')
-        name = xu.text(fobj.elem, 'Filename', ns=xu.WEB)
-        media = xu.find(vg.elem, 'MediaRepositories/VirtualMediaRepository/'
-                        'OpticalMedia')
-        for vopt in list(media):
-            if xu.text(vopt, 'MediaName') == name:
-                media.remove(vopt)
-        vopt = xu.sub(media, 'VirtualOpticalMedia', schemaVersion='V1_0')
-        xu.sub(xu.sub(vopt, 'Metadata'), 'Atom')
-        storage.fill_vopt(vopt, name, size)
-        self.store.touch(vg)
-
     # Admin -----------------------------------------------------------
     def state(self):
         """The ``/sim/state`` summary (see the fixture contract)."""
@@ -282,7 +192,7 @@ class Simulator(object):
         if save if save is not None else not self._own_dir:
             self.save()
         self.closed.set()
-        registry.run_hooks('closed', self)
+        self.registry.run_hooks('closed', self)
         self.faults.clear()
         self.events.close()
         self.vterms.close_all()

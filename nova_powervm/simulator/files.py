@@ -11,24 +11,16 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Backing files (sparse) and the web ``File`` upload resource."""
+"""Backing files of disks and media (sparse), streamed in and out."""
 
 import os
 import re
 import shutil
-import time
 
-from nova_powervm.simulator import model
 from nova_powervm.simulator import registry
-from nova_powervm.simulator import templates as tpl
-from nova_powervm.simulator import xmlutil as xu
 
 CHUNK = 1024 * 1024
 _SAFE = re.compile(r'[^A-Za-z0-9_.-]')
-_FILE_ORDER = ['Metadata', 'Filename', 'DateModified', 'InternetMediaType',
-               'FileUUID', 'SHA256', 'ExpectedFileSizeInBytes',
-               'CurrentFileSizeInBytes', 'FileEnumType',
-               'TargetVirtualIOServerUUID', 'TargetDeviceUniqueDeviceID']
 
 
 def sparse_copy(src, dst):
@@ -195,61 +187,3 @@ def read_chunks(path, size):
                 return
             left -= len(buf)
             yield buf
-
-
-@registry.register
-class File(registry.Resource):
-    kind = 'File'
-    service = 'web'
-    events = False
-
-    def create(self, sim, parent, body):
-        elem = xu.clean(body, xu.WEB)
-        uuid = sim.new_uuid()
-        tpl.set_atom_id(elem, uuid)
-        for name, val in (('DateModified', str(int(time.time() * 1000))),
-                          ('FileUUID', uuid),
-                          ('CurrentFileSizeInBytes', '0')):
-            node = xu.find(elem, name, ns=xu.WEB)
-            if node is None:
-                node = xu.insert_ordered(
-                    elem, elem.makeelement(xu.qn(name, xu.WEB)), _FILE_ORDER)
-            node.text = val
-        obj = model.Obj('File', uuid, elem, service='web')
-        return sim.store.add(obj)
-
-
-def upload(sim, file_uuid, reader):
-    """Handle ``PUT /rest/api/web/File/contents/{uuid}``.
-
-    :param sim: the Simulator.
-    :param file_uuid: the FileUUID.
-    :param reader: the body stream.
-    """
-    with sim.store.lock:
-        fobj = sim.store.get(file_uuid, 'File')
-        if fobj is None:
-            raise registry.SimError(404, 'File %s not found' % file_uuid)
-        ftype = xu.text(fobj.elem, 'FileEnumType', ns=xu.WEB)
-        target = _upload_target(sim, fobj, ftype)
-    written = write_stream(target, reader,
-                           truncate=ftype != 'BROKERED_DISK_IMAGE')
-    with sim.store.lock:
-        xu.set_text(fobj.elem, 'CurrentFileSizeInBytes', written, ns=xu.WEB)
-        sim.store.touch(fobj)
-        if ftype == 'BROKERED_MEDIA_ISO':
-            sim.finish_media_upload(fobj, written)
-    return written
-
-
-def _upload_target(sim, fobj, ftype):
-    if ftype == 'BROKERED_DISK_IMAGE':
-        udid = xu.text(fobj.elem, 'TargetDeviceUniqueDeviceID', ns=xu.WEB)
-        path = sim.files.disk_path(udid or '')
-        if not udid or not os.path.exists(path):
-            raise registry.SimError(
-                400, 'No disk with UDID %s for upload.' % udid)
-        return path
-    if ftype == 'BROKERED_MEDIA_ISO':
-        return sim.start_media_upload(fobj)
-    raise registry.SimError(400, 'Unsupported FileEnumType %s' % ftype)

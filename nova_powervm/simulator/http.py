@@ -212,6 +212,16 @@ def json_response(data, status=200):
                     'application/json')
 
 
+def atom_response(data, status=200, etag=None):
+    """An Atom response around a rendered document.
+
+    :param data: the entry or feed document (bytes, see ``render``).
+    :param status: status code.
+    :param etag: ETag header.
+    """
+    return Response(status, data, ATOM_TYPE, etag)
+
+
 def xml_response(elem, status=200, etag=None, ctype=ATOM_TYPE):
     """An XML response.
 

@@ -11,17 +11,16 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""What the simulated host holds at first start (the inventory knobs)."""
+"""What the simulated host holds at first start (the inventory knobs).
+
+The objects are created from these knobs by
+:func:`nova_powervm.simulator.resources.seed`.
+"""
 
 import uuid as uuidlib
 
-from nova_powervm.simulator import lpar as sim_lpar
-from nova_powervm.simulator import model
-from nova_powervm.simulator import registry
-from nova_powervm.simulator import storage
-from nova_powervm.simulator import system
-from nova_powervm.simulator import vios as sim_vios
-from nova_powervm.simulator import xmlutil as xu
+COMPAT_MODES = ('default', 'POWER6', 'POWER6_Plus', 'POWER7', 'POWER8',
+                'POWER9')
 
 
 class Inventory(object):
@@ -36,6 +35,11 @@ class Inventory(object):
     :param vswitches: list of vswitch names (the first is the default).
     :param fc_ports: physical FC ports per VIOS.
     :param srr_capable: simplified remote restart capability.
+    :param ame_capable: Active Memory Expansion capability (POWER8 and
+        later hosts have it; partitions with an expansion factor are
+        refused when False).
+    :param min_proc_units_per_vcpu: the host's minimum processing units
+        per virtual processor (0.05 on current firmware).
     :param compat_modes: supported processor compatibility modes.
     :param mgmt_memory_mb: memory of the NovaLink partition.
     :param ssp: create an SSP cluster (when the SSP module is present).
@@ -51,11 +55,12 @@ class Inventory(object):
 
     def __init__(self, cores=20, memory_gb=256, lmb_mb=256, vioses=2,
                  volume_groups=None, vswitches=None, fc_ports=2,
-                 srr_capable=True, compat_modes=system.COMPAT_MODES,
+                 srr_capable=True, compat_modes=COMPAT_MODES,
                  mgmt_memory_mb=4096, ssp=False, sriov_label='default',
                  mgmt_vios=False, proc_pools=('SharedPool01',),
                  system_name='Server-9009-42A-SN21F64EV',
-                 mtms='9009-42A*21F64EV'):
+                 mtms='9009-42A*21F64EV', ame_capable=True,
+                 min_proc_units_per_vcpu=0.05):
         self.cores = cores
         self.memory_gb = memory_gb
         self.lmb_mb = lmb_mb
@@ -67,6 +72,8 @@ class Inventory(object):
                           ['ETHERNET0', 'MGMTSWITCH', 'NovaLinkVEABridge'])
         self.fc_ports = fc_ports
         self.srr_capable = srr_capable
+        self.ame_capable = ame_capable
+        self.min_proc_units_per_vcpu = min_proc_units_per_vcpu
         self.compat_modes = tuple(compat_modes)
         self.mgmt_memory_mb = mgmt_memory_mb
         self.hypervisor_mb = 8192
@@ -112,52 +119,3 @@ class Inventory(object):
         for key, val in data.items():
             setattr(inv, key, tuple(val) if key == 'compat_modes' else val)
         return inv
-
-
-def _mgmt_partition(sim, inv):
-    mgmt_uuid = inv.partition_uuid('novalink')
-    if inv.mgmt_vios:
-        obj = sim_vios.build_vios(sim, 'novalink', 1, mgmt_uuid,
-                                  mem_mb=inv.mgmt_memory_mb, procs=0.5)
-        xu.set_text(obj.elem, 'PartitionType', 'AIX/Linux')
-        xu.set_text(obj.elem, 'IsManagementPartition', True)
-        return obj
-    elem = sim_lpar.build_partition(
-        sim, sim_lpar.lpar_template(), 'novalink', 1, mgmt_uuid,
-        'AIX/Linux', 'running', mgmt=True)
-    xu.set_text(elem, 'PartitionMemoryConfiguration/DesiredMemory',
-                inv.mgmt_memory_mb)
-    mgmt = model.Obj('LogicalPartition', mgmt_uuid, elem,
-                     ('ManagedSystem', inv.sys_uuid))
-    sim_lpar.sync_partition(mgmt)
-    return mgmt
-
-
-def seed(sim, inv):
-    """Create the initial objects of an inventory in ``sim``'s store.
-
-    :param sim: the Simulator.
-    :param inv: the :class:`Inventory`.
-    """
-    store = sim.store
-    store.add(system.build_managed_system(inv, sim.base_url))
-    store.add(system.build_management_console(inv))
-    mgmt = store.add(_mgmt_partition(sim, inv))
-    vioses = [mgmt] if inv.mgmt_vios else []
-    for idx in range(inv.vioses):
-        name = 'vios%d' % (idx + 1)
-        obj = sim_vios.build_vios(sim, name, idx + 2,
-                                  inv.partition_uuid(name))
-        store.add(obj)
-        sim.fc_seed(obj, inv.fc_ports)
-        vioses.append(obj)
-    if vioses:
-        for name, cap, repo in inv.volume_groups:
-            store.add(storage.build_vg(sim, vioses[0], name, cap, repo))
-    for pool in system.build_proc_pools(sim, inv.proc_pools):
-        store.add(pool)
-    for idx, name in enumerate(inv.vswitches):
-        mode = 'Vepa' if name == 'MGMTSWITCH' else 'Veb'
-        store.add(system.build_vswitch(sim, name, idx, mode))
-    sim.ssp_seed(inv)
-    registry.run_hooks('seed_done', sim, inv)

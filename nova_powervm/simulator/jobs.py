@@ -13,11 +13,13 @@
 #    under the License.
 """Job framework: templates, requests, polling, results and failures.
 
-Operations register with :func:`operation`; a handler receives the
-simulator, the target :class:`~nova_powervm.simulator.model.Obj` (or None
-for root-level jobs) and the parameters as a dict, runs under the store
-lock, and returns a dict of result parameters (or an :class:`Outside` for
-a step that must run without the lock) or raises :class:`JobFailed`.
+Operations are listed in :data:`nova_powervm.simulator.resources.JOBS`
+and looked up in the Simulator's registry.  An operation function receives
+the simulator, the target :class:`~nova_powervm.simulator.model.Obj` (or
+None for root-level jobs) and the parameters as a dict, runs under the
+store lock, and returns a dict of result parameters (or an
+:class:`Outside` for a step that must run without the lock) or raises
+:class:`JobFailed`.
 """
 
 import itertools
@@ -28,23 +30,9 @@ from nova_powervm.simulator import registry
 from nova_powervm.simulator import templates
 from nova_powervm.simulator import xmlutil as xu
 
-OPERATIONS = {}
-
 
 class JobFailed(Exception):
     """A job ends with ``FAILED_BEFORE_COMPLETION`` and this message."""
-
-
-def operation(group, name):
-    """Decorator registering a job handler for ``group``/``name``.
-
-    :param group: the root type (``LogicalPartition``, ``ManagedSystem``...).
-    :param name: the operation name (``PowerOn``...).
-    """
-    def deco(func):
-        OPERATIONS[(group, name)] = func
-        return func
-    return deco
 
 
 class Outside(object):
@@ -83,8 +71,7 @@ class JobManager(object):
         :param group: the root type.
         :param op: the operation name.
         """
-        if (group, op) not in OPERATIONS:
-            raise registry.SimError(404, 'Unknown job %s/%s' % (group, op))
+        self.sim.registry.operation(group, op)
         elem = templates.capture_kind('JobRequest')
         xu.set_text(elem, 'RequestedOperation/OperationName', op, ns=xu.WEB)
         xu.set_text(elem, 'RequestedOperation/GroupName', group, ns=xu.WEB)
@@ -102,8 +89,7 @@ class JobManager(object):
         :param request: the cleaned JobRequest element.
         :param url: the request path (for RequestURL).
         """
-        if (group, op) not in OPERATIONS:
-            raise registry.SimError(404, 'Unknown job %s/%s' % (group, op))
+        self.sim.registry.operation(group, op)
         params = {}
         for parm in xu.findall(request, 'JobParameters/JobParameter',
                                ns=xu.WEB):
@@ -158,7 +144,7 @@ class JobManager(object):
             target = self.sim.store.get(job['uuid'], job['group'])
             if target is None:
                 raise JobFailed('Target %s not found' % job['uuid'])
-        handler = OPERATIONS[(job['group'], job['op'])]
+        handler = self.sim.registry.operation(job['group'], job['op'])
         return handler(self.sim, target, job['params'])
 
     def _run(self, job, step):

@@ -11,18 +11,33 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Pluggable resource handlers.
+"""Pluggable resource handlers, job operations and hooks.
 
-Each REST type the simulator serves is a :class:`Resource` subclass
-registered with :func:`register`.  The WSGI layer resolves a path to a
-kind and an object, then calls the handler's ``create``, ``update``,
-``delete``, ``view`` or ``quick``.  See ``README`` in this package for how
-to add one.
+Each REST type the simulator serves is a :class:`Resource` subclass.  A
+:class:`Registry` holds one handler per type, the job operations and the
+hook functions of one Simulator; the Simulator builds it from the lists in
+:mod:`nova_powervm.simulator.resources` (nothing registers itself at
+import).  The WSGI layer resolves a path to a kind and an object, then
+calls the handler's ``create``, ``update``, ``delete``, ``view`` or
+``quick``.  See ``README`` in this package for how to add one.
 """
 
 from nova_powervm.simulator import xmlutil as xu
 
-RESOURCES = {}
+#: The hook names a Registry accepts, with their arguments.
+HOOK_NAMES = {
+    'fc_seed': '(sim, vios, ports): physical FC ports of a new VIOS',
+    'fc_update': '(sim, vios, new_elem): before a VIOS update is stored',
+    'ssp_seed': '(sim, inventory): at first start',
+    'seed_done': '(sim, inventory): after the first-start objects',
+    'resolve_storage': '(sim, kind, given): storage element or None',
+    'lpar_delete': '(sim, lpar): before an LPAR is removed',
+    'state': '(sim, out): add to the /sim/state dict',
+    'pcm': '(sim, req, parts): a /rest/api/pcm response or None',
+    'admin': '(sim, req, parts): a /sim response or None',
+    'started': '(sim): the Simulator is ready',
+    'closed': '(sim): the Simulator is closing',
+}
 
 
 class SimError(Exception):
@@ -40,24 +55,68 @@ class SimError(Exception):
         self.reason = reason
 
 
-def register(cls):
-    """Class decorator: register a resource handler by its ``kind``.
+class Registry(object):
+    """What one Simulator serves: resource types, jobs and hooks.
 
-    :param cls: a :class:`Resource` subclass.
+    :param resources: :class:`Resource` subclasses (one per ``kind``).
+    :param operations: ``(group, operation, function)`` triples; see
+        :mod:`nova_powervm.simulator.jobs` for the function's signature.
+    :param hooks: ``(hook name, function)`` pairs, run in this order (see
+        :data:`HOOK_NAMES`).
+    :raises ValueError: on a duplicate kind or operation, or an unknown
+        hook name.
     """
-    RESOURCES[cls.kind] = cls()
-    return cls
 
+    def __init__(self, resources=(), operations=(), hooks=()):
+        self.resources = {}
+        for cls in resources:
+            if cls.kind in self.resources:
+                raise ValueError('Resource type %s given twice' % cls.kind)
+            self.resources[cls.kind] = cls()
+        self.operations = {}
+        for group, name, func in operations:
+            if (group, name) in self.operations:
+                raise ValueError('Job %s/%s given twice' % (group, name))
+            self.operations[(group, name)] = func
+        self.hooks = {}
+        for name, func in hooks:
+            if name not in HOOK_NAMES:
+                raise ValueError('Unknown hook %s' % name)
+            self.hooks.setdefault(name, []).append(func)
 
-def get(kind):
-    """The handler for a kind, or raise a 404 SimError.
+    def get(self, kind):
+        """The handler for a kind, or raise a 404 SimError.
 
-    :param kind: the REST type name.
-    """
-    try:
-        return RESOURCES[kind]
-    except KeyError:
-        raise SimError(404, 'Unknown resource type %s' % kind)
+        :param kind: the REST type name.
+        """
+        try:
+            return self.resources[kind]
+        except KeyError:
+            raise SimError(404, 'Unknown resource type %s' % kind)
+
+    def operation(self, group, name):
+        """The function of a job operation, or raise a 404 SimError.
+
+        :param group: the root type (``LogicalPartition``...).
+        :param name: the operation name (``PowerOn``...).
+        """
+        try:
+            return self.operations[(group, name)]
+        except KeyError:
+            raise SimError(404, 'Unknown job %s/%s' % (group, name))
+
+    def run_hooks(self, name, *args):
+        """Call every function of a hook; return the first non-None result.
+
+        :param name: the hook name.
+        :param args: the arguments.
+        """
+        result = None
+        for func in self.hooks.get(name, ()):
+            out = func(*args)
+            if result is None:
+                result = out
+        return result
 
 
 class Resource(object):
@@ -177,37 +236,3 @@ def merge_fields(dst, src):
             dst.append(copy)
         last = copy
     return dst
-
-
-HOOKS = {}
-
-
-def hook(name):
-    """Decorator adding an extension function to a named hook.
-
-    Hooks let resource modules (NPIV, SSP, ...) extend shared flows:
-    ``fc_seed(sim, vios, ports)``, ``fc_update(sim, vios, new_elem)``,
-    ``ssp_seed(sim, inventory)``, ``resolve_storage(sim, kind, given)``
-    (return an element or None), ``state(sim, dict)``, ``started(sim)``,
-    ``closed(sim)``.
-
-    :param name: the hook name.
-    """
-    def deco(func):
-        HOOKS.setdefault(name, []).append(func)
-        return func
-    return deco
-
-
-def run_hooks(name, *args):
-    """Call every function of a hook; return the first non-None result.
-
-    :param name: the hook name.
-    :param args: the arguments.
-    """
-    result = None
-    for func in HOOKS.get(name, []):
-        out = func(*args)
-        if result is None:
-            result = out
-    return result

@@ -14,13 +14,10 @@
 """REST routing for ``/rest/api/{uom,web}``: feeds, entries, jobs, events."""
 
 import json
-import os
 import re
 import urllib.parse
 
 from nova_powervm.simulator import events as sim_events
-from nova_powervm.simulator import fastrender
-from nova_powervm.simulator import files
 from nova_powervm.simulator import http
 from nova_powervm.simulator import registry
 from nova_powervm.simulator import render
@@ -46,12 +43,11 @@ def entry_of(sim, req, obj, path, groups):
     :param path: the SELF path (no query).
     :param groups: parsed group filter.
     """
-    return fastrender.entry_bytes(sim, obj, _self_href(sim, req, path),
-                                  groups)
+    return render.object_entry(sim, obj, _self_href(sim, req, path), groups)
 
 
 def _entry_response(data, etag):
-    return http.Response(200, data, http.ATOM_TYPE, etag)
+    return http.atom_response(data, etag=etag)
 
 
 def _feed(sim, req, objs, path):
@@ -62,8 +58,7 @@ def _feed(sim, req, objs, path):
         tags = [(o.uuid, o.etag) for o in objs]
     if not ents:
         return http.Response(204)
-    data = fastrender.feed_bytes(ents, sim.new_uuid(),
-                                 _self_href(sim, req, path))
+    data = render.feed(ents, _self_href(sim, req, path), sim.new_uuid())
     return _entry_response(data, render.feed_etag(tags))
 
 
@@ -75,14 +70,14 @@ def _resolve(sim, parts):
     """
     if not parts or len(parts) > 4:
         raise registry.SimError(404, 'Unsupported path')
-    registry.get(parts[0])
+    sim.registry.get(parts[0])
     parent = obj = None
     if len(parts) >= 2:
         parent = sim.store.get(parts[1], parts[0])
         if parent is None:
             raise registry.SimError(404, '%s %s not found' % tuple(parts[:2]))
     if len(parts) >= 3:
-        registry.get(parts[2])
+        sim.registry.get(parts[2])
     if len(parts) == 4:
         obj = sim.store.get(parts[3], parts[2])
         if obj is None or not obj.parent or \
@@ -115,7 +110,7 @@ def dispatch(sim, req, parts):
         return _search(sim, req, parts)
     kind, parent, obj = _resolve(sim, parts)
     path = req.path.rstrip('/')
-    handler = registry.get(kind)
+    handler = sim.registry.get(kind)
     if req.method == 'GET':
         if obj is None:
             if parent is None and not handler.root:
@@ -205,7 +200,7 @@ def _delete(sim, req, handler, obj):
 
 
 def _search(sim, req, parts):
-    handler = registry.get(parts[0])
+    handler = sim.registry.get(parts[0])
     expr = parts[2]
     if '%' in expr:
         expr = urllib.parse.unquote(expr)
@@ -226,7 +221,7 @@ def _quick(sim, req, parts):
     if obj is None:
         raise registry.SimError(404, 'Quick properties need an object')
     with sim.store.lock:
-        props = registry.get(obj.kind).quick(sim, obj)
+        props = sim.registry.get(obj.kind).quick(sim, obj)
     if len(parts) > idx + 1:
         name = parts[idx + 1]
         if name not in props:
@@ -251,7 +246,7 @@ def _job_request(sim, req, parts):
         elem = sim.jobs.template(group, oper)
         ent = render.entry(elem, sim.new_uuid(), None, sim.base_url +
                            req.path, 'JobRequest')
-        return http.xml_response(ent)
+        return http.atom_response(ent)
     if req.method != 'PUT':
         raise registry.SimError(405, 'Jobs accept GET and PUT')
     elem = sim.jobs.submit(group, uuid, oper, req.xml(), req.path)
@@ -262,7 +257,7 @@ def _job_entry(sim, elem):
     job_id = xu.text(elem, 'JobID', ns=xu.WEB)
     ent = render.entry(elem, job_id, None, '%s/rest/api/uom/jobs/%s' % (
         sim.base_url, job_id), 'JobResponse')
-    return http.xml_response(ent)
+    return http.atom_response(ent)
 
 
 def _jobs(sim, req, parts):
@@ -289,7 +284,7 @@ def _event(sim, req):
                                               data, detail)
         ent = render.entry(elem, uuid, '0', '%s/rest/api/uom/Event/%s' % (
             sim.base_url, uuid), 'Event')
-        return http.xml_response(ent)
+        return http.atom_response(ent)
     if req.method != 'GET':
         raise registry.SimError(405, 'Event accepts GET and PUT')
     evts = sim.events.poll(req.query.get('QUEUE_APPLICATIONID'))
@@ -299,28 +294,7 @@ def _event(sim, req):
         ents.append(render.entry(elem, uuid, str(eid), '%s/rest/api/uom/'
                                  'Event/%s?group=None' % (sim.base_url, uuid),
                                  'Event'))
-    return http.xml_response(render.feed(ents, sim.base_url + req.path))
-
-
-def download(sim, file_uuid):
-    """``GET /rest/api/web/File/contents/{uuid}``: the uploaded bytes.
-
-    :param sim: the Simulator.
-    :param file_uuid: the FileUUID.
-    """
-    with sim.store.lock:
-        fobj = sim.store.get(file_uuid, 'File')
-        if fobj is None:
-            raise registry.SimError(404, 'File %s not found' % file_uuid)
-        udid = xu.text(fobj.elem, 'TargetDeviceUniqueDeviceID', ns=xu.WEB)
-        size = int(xu.text(fobj.elem, 'CurrentFileSizeInBytes', 0,
-                           ns=xu.WEB))
-    path = sim.files.disk_path(udid or '')
-    if not udid or not os.path.exists(path):
-        raise registry.SimError(404, 'No contents for %s' % file_uuid)
-    size = min(size, os.path.getsize(path))
-    return http.Response(200, files.read_chunks(path, size),
-                         'application/octet-stream', length=size)
+    return http.atom_response(render.feed(ents, sim.base_url + req.path))
 
 
 def pcm(sim, req, parts):
@@ -330,7 +304,7 @@ def pcm(sim, req, parts):
     :param req: the request.
     :param parts: path segments after ``pcm``.
     """
-    resp = registry.run_hooks('pcm', sim, req, parts)
+    resp = sim.registry.run_hooks('pcm', sim, req, parts)
     if resp is not None:
         return resp
     if req.method == 'GET':

@@ -13,7 +13,6 @@
 #    under the License.
 """The ``GET /sim/state`` summary."""
 
-from nova_powervm.simulator import registry
 from nova_powervm.simulator import xmlutil as xu
 
 _STG = ('VirtualDisk', 'VirtualOpticalMedia', 'PhysicalVolume',
@@ -138,5 +137,5 @@ def summary(sim):
         'files': [_file(o) for o in sim.store.all('File')],
         'jobs_running': sim.jobs.running(),
     }
-    registry.run_hooks('state', sim, out)
+    sim.registry.run_hooks('state', sim, out)
     return out

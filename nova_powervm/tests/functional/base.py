@@ -110,7 +110,7 @@ class PowerVMFunctionalTestCase(
         :returns: the compute service.
         """
         if self.DRIVER == 'powervm':
-            from nova_powervm.tests import fixtures as pvm_fixtures
+            from nova_powervm.simulator import fixture as pvm_fixtures
 
             index = len(self.simulators) + 1
             sim_kwargs.setdefault('inventory', hosts.host_inventory(index))

@@ -110,13 +110,16 @@ class TestDevstackPlugin(tests_base.TestCase):
                           'proc_units_factor': '0.2'},
                          dict(conf['powervm']))
 
-    def test_post_config_ssp(self):
+    def test_ssp_is_refused(self):
+        # Shared Storage Pools are not implemented yet: the plugin refuses
+        # them before writing what nova-compute would refuse at start.
         rc, out = self._run(['stack', 'post-config'],
                             NOVA_POWERVM_DISK_DRIVER='ssp',
-                            NOVA_POWERVM_CLUSTER_NAME='cluster1')
-        self.assertEqual(0, rc, out)
-        self.assertEqual({'disk_driver': 'ssp', 'cluster_name': 'cluster1'},
-                         dict(self._nova_conf()['powervm']))
+                            NOVA_POWERVM_VOLUME_GROUP_NAME='datavg')
+        self.assertEqual(3, rc, out)
+        self.assertIn("localdisk (the only disk driver so far), not 'ssp'",
+                      out)
+        self.assertEqual('', open(self.conf).read())
 
     def test_localdisk_needs_a_volume_group(self):
         rc, out = self._run(['stack', 'post-config'])

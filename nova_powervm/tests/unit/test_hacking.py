@@ -123,8 +123,60 @@ class TestWiring(tests_base.TestCase):
             code, target = (part.strip() for part in line.split('='))
             entries[code] = target
         self.assertEqual({'N901': 'checks:check_no_eventlet',
-                          'N902': 'checks:check_no_conf_host'}, entries)
+                          'N902': 'checks:check_no_conf_host',
+                          'N903': 'checks:check_pypowervm_exceptions'},
+                         entries)
         for target in entries.values():
             module, func = target.split(':')
             self.assertEqual('checks', module)
             self.assertTrue(callable(getattr(checks, func)))
+
+
+class TestPypowervmExceptions(tests_base.TestCase):
+    """N903: pypowervm's exceptions only in the error boundary."""
+
+    def test_flags_imports_outside_the_boundary(self):
+        for line in ('from pypowervm import exceptions as pvm_exc',
+                     'from pypowervm import exceptions',
+                     'from pypowervm import adapter, exceptions',
+                     'from pypowervm.exceptions import HttpError',
+                     'import pypowervm.exceptions as pvm_exc',
+                     'import pypowervm.exceptions'):
+            for filename in (_DRIVER, _SIM,
+                             'nova_powervm/virt/powervm/disk/localdisk.py',
+                             'nova_powervm/sandbox/cloud.py'):
+                self.assertEqual(
+                    ['N903'],
+                    _codes(checks.check_pypowervm_exceptions, line,
+                           filename), (line, filename))
+
+    def test_allows_the_boundary_and_tests(self):
+        line = 'from pypowervm import exceptions as pvm_exc'
+        for filename in ('./nova_powervm/virt/powervm/errors.py',
+                         'nova_powervm/virt/powervm/session.py', _TEST,
+                         'nova_powervm/tests/unit/simulator/test_storage.py'):
+            self.assertEqual(
+                [], _codes(checks.check_pypowervm_exceptions, line,
+                           filename), filename)
+
+    def test_ignores_other_imports(self):
+        for line in ('from pypowervm import adapter as pvm_adpt',
+                     'from nova_powervm import exception as exc',
+                     'from pypowervm.wrappers import http_error'):
+            self.assertEqual(
+                [], _codes(checks.check_pypowervm_exceptions, line, _DRIVER))
+
+    def test_tree_is_clean(self):
+        root = os.path.join(_ROOT, 'nova_powervm')
+        offenders = []
+        for dirpath, _dirs, files in os.walk(root):
+            for name in files:
+                if not name.endswith('.py'):
+                    continue
+                path = os.path.join(dirpath, name)
+                with open(path) as src:
+                    for line in src:
+                        if list(checks.check_pypowervm_exceptions(
+                                line, path)):
+                            offenders.append(path)
+        self.assertEqual([], offenders)

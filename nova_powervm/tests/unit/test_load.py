@@ -20,13 +20,33 @@ import os
 import nova.virt
 from nova.virt import driver as nova_driver
 from nova.virt import fake
+from packaging import requirements as pkg_req
+from packaging import utils as pkg_utils
 
 from nova_powervm.tests.unit import base
 from nova_powervm.virt.powervm import driver as pvm_driver
 
 
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+
+
 def _dist():
     return importlib.metadata.distribution('nova-powervm')
+
+
+def _requirement_key(text):
+    """A comparable form of one requirement (name, versions, marker)."""
+    req = pkg_req.Requirement(text)
+    return (pkg_utils.canonicalize_name(req.name), tuple(sorted(req.extras)),
+            str(req.specifier), str(req.marker or ''))
+
+
+def _requirements_txt():
+    """The requirements of requirements.txt, comments left out."""
+    with open(os.path.join(_ROOT, 'requirements.txt')) as handle:
+        lines = [line.split('#', 1)[0].strip() for line in handle]
+    return [line for line in lines if line]
 
 
 def _is_editable():
@@ -79,3 +99,13 @@ class TestLoad(base.NoDBTestCase):
         self.assertIn(('nova.api.extra_spec_validators', 'powervm'), groups)
         self.assertIn(('console_scripts', 'powervm-sim'), groups)
         self.assertIn(('console_scripts', 'nova-powervm-sandbox'), groups)
+
+    def test_metadata_declares_the_runtime_requirements(self):
+        # pip installs exactly what requirements.txt lists along with the
+        # package: a wheel installed alone into an empty environment
+        # brings nova, pypowervm and the rest with it.
+        wanted = {_requirement_key(r) for r in _requirements_txt()}
+        declared = {_requirement_key(r) for r in _dist().requires or []}
+        self.assertIn(('nova', (), '<35,>=34.0.0', ''), wanted)
+        self.assertIn(('pypowervm', (), '==1.1.27', ''), wanted)
+        self.assertEqual(wanted, declared)

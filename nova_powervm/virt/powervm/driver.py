@@ -20,42 +20,43 @@ The driver is thin: it validates, then delegates to the modules beside it
 
 import threading
 import time
-import uuid
 
+from nova.compute import task_states
 from nova import exception as nova_exc
 from nova.virt import driver
 from nova.virt import hardware
-from nova.virt import node as nova_node
 from oslo_log import log as logging
 from oslo_utils import excutils
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import cache as pvm_cache
 from nova_powervm.virt.powervm import context as pvm_context
 from nova_powervm.virt.powervm import disk
+from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import event
 from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
+from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import vm
 
 CONF = pvm_conf.CONF
 LOG = logging.getLogger(__name__)
 
-# Namespace of the derived compute node UUIDs (see _node_uuid)
-_NODE_NS = uuid.UUID('6d1f4a52-62a9-4a43-9c0e-2a4f3c1b7e21')
-# (host name, UUID) of the driver that uses nova's node identity.
-_LOCAL_NODE_OWNER = None
-_LOCAL_NODE_LOCK = threading.Lock()
-
 # Seconds a get_available_resource result is reused by update_provider_tree
 # (the resource tracker calls both in one periodic pass).
 _RESOURCE_REUSE_SECONDS = 30
 
 
+@errors.translating
 class PowerVMDriver(driver.ComputeDriver):
-    """PowerVM implementation of nova's ``ComputeDriver``."""
+    """PowerVM implementation of nova's ``ComputeDriver``.
+
+    Every public method runs inside ``errors.translate`` (the class
+    decorator), so no pypowervm exception reaches nova untranslated.
+    """
 
     # Every key nova knows is listed, so the dict states plainly what works.
     capabilities = {
@@ -115,10 +116,10 @@ class PowerVMDriver(driver.ComputeDriver):
         self._last_resources = (0.0, None, None)
 
     # ------------------------------------------------------------------
-    # Service lifecycle and node identity
+    # Service lifecycle (the node identity is nova's: one per process)
     # ------------------------------------------------------------------
     def init_host(self, host):
-        """Connect to NovaLink and get ready (about 6 REST round trips).
+        """Connect to NovaLink and get ready (about 8 REST round trips).
 
         :param host: the nova host name of this compute service.
         """
@@ -152,6 +153,7 @@ class PowerVMDriver(driver.ComputeDriver):
             # Spawns read the host's static properties from the cache: the
             # wrapper just read saves the first spawn a GET.
             self._ctx.cache.remember_host(found.host_w)
+            power.prime_templates(self._ctx, found.mgmt_w)
             self._nodename = host
             self._start_events(adapter, self._ctx.cache.lpar_states)
         except Exception:
@@ -199,31 +201,6 @@ class PowerVMDriver(driver.ComputeDriver):
         """The one node of this driver: the host name from ``init_host``."""
         return [self._nodename] if self._nodename else []
 
-    def _node_uuid(self):
-        """The compute node UUID of this driver.
-
-        The first PowerVM driver of a process uses nova's persistent node
-        identity (``compute_id`` in ``state_path``, which nova checks at
-        every restart).  Further drivers in the same process (the sandbox
-        runs several computes in one) derive a stable UUID from the
-        ManagedSystem and their host name, since nova keeps one identity
-        per process.
-        """
-        global _LOCAL_NODE_OWNER
-        host = self._host_ctx().host
-        local = nova_node.get_local_node_uuid()
-        with _LOCAL_NODE_LOCK:
-            if _LOCAL_NODE_OWNER is None or _LOCAL_NODE_OWNER[1] != local:
-                _LOCAL_NODE_OWNER = (host, local)
-            if _LOCAL_NODE_OWNER[0] == host:
-                return local
-        name = '%s/%s' % (self._host_ctx().host_uuid.lower(), host)
-        return str(uuid.uuid5(_NODE_NS, name))
-
-    def get_nodenames_by_uuid(self, refresh=False):
-        """``{node uuid: nodename}`` (see ``_node_uuid``)."""
-        return {self._node_uuid(): self._host_ctx().host}
-
     def get_host_ip_addr(self):
         """The IP nova uses for this host (``[DEFAULT] my_ip``)."""
         return CONF.my_ip
@@ -246,7 +223,6 @@ class PowerVMDriver(driver.ComputeDriver):
         total_gb, used_gb = ctx.disk_dvr.disk_usage()
         res = pvm_host.available_resources(host_w, ctx.host, total_gb,
                                            used_gb, host_ip=CONF.my_ip)
-        res['uuid'] = self._node_uuid()
         self._last_resources = (time.monotonic(), res, host_w)
         return res
 
@@ -412,11 +388,17 @@ class PowerVMDriver(driver.ComputeDriver):
         The guest has ``timeout`` seconds to shut down before the partition
         is powered off hard.  pypowervm's job polling replaces nova's
         ``retry_interval``.  At most 4 REST round trips when the first
-        attempt works.
+        attempt works (1 GET and the job's 2).
+
+        nova powers a server off itself before it calls ``rescue`` or
+        ``snapshot`` for a shelve; those operations are refused here,
+        before the partition is touched, until the driver has them.
         """
+        _refuse_unsupported(instance)
         try:
-            vm.power_off(self.adapter, instance, force_immediate=not timeout,
-                         timeout=timeout or None)
+            power.power_off(self._host_ctx(), instance,
+                            force_immediate=not timeout,
+                            timeout=timeout or None)
         finally:
             self._changed(instance)
 
@@ -425,7 +407,7 @@ class PowerVMDriver(driver.ComputeDriver):
         """Power on (at most 4 REST round trips)."""
         self._resolver.remember(instance)
         try:
-            vm.power_on(self.adapter, instance)
+            power.power_on(self._host_ctx(), instance)
         finally:
             self._changed(instance)
 
@@ -434,8 +416,9 @@ class PowerVMDriver(driver.ComputeDriver):
                accel_info=None, share_info=None):
         """Reboot: ``HARD`` restarts at once, ``SOFT`` asks the OS first."""
         try:
-            vm.reboot(self.adapter, instance, hard=(reboot_type == 'HARD'),
-                      timeout=CONF.shutdown_timeout)
+            power.reboot(self._host_ctx(), instance,
+                         hard=(reboot_type == 'HARD'),
+                         timeout=CONF.shutdown_timeout)
         finally:
             self._changed(instance)
 
@@ -445,6 +428,37 @@ class PowerVMDriver(driver.ComputeDriver):
         self.power_on(context, instance, network_info, block_device_info)
 
     # ------------------------------------------------------------------
+    # Not supported yet: refused before anything is touched
+    # ------------------------------------------------------------------
+    def rescue(self, context, instance, network_info, image_meta,
+               rescue_password, block_device_info, share_info):
+        """Not supported yet (``power_off`` refuses it first)."""
+        raise exc.NotSupportedYet(operation='rescue')
+
+    def get_volume_connector(self, instance):
+        """Cinder volumes are not supported yet: say so.
+
+        nova asks for the connector before it attaches or boots from a
+        volume; its message becomes the server's fault.
+        """
+        raise exc.NotSupportedYet(
+            operation='Cinder volumes (attach, boot from volume)')
+
+    def check_can_live_migrate_destination(self, context, instance,
+                                           src_compute_info,
+                                           dst_compute_info,
+                                           block_migration=False,
+                                           disk_over_commit=False):
+        """Live migration is not supported yet: a pre-check failure.
+
+        nova's conductor then leaves the server as it was and records the
+        reason in the instance action.
+        """
+        raise nova_exc.MigrationPreCheckError(
+            reason=exc.NotSupportedYet(
+                operation='live migration').format_message())
+
+    # ------------------------------------------------------------------
     # Console
     # ------------------------------------------------------------------
     def get_vnc_console(self, context, instance):
@@ -452,3 +466,22 @@ class PowerVMDriver(driver.ComputeDriver):
         ctx = self._host_ctx()
         return ctx.shim.open_vnc_console(ctx.adapter,
                                          vm.get_pvm_uuid(instance), instance)
+
+
+# Task states of operations that nova starts with a power off and that
+# this driver does not implement yet, with their names for the fault.
+_UNSUPPORTED_TASKS = {
+    task_states.RESCUING: 'rescue',
+    task_states.SHELVING: 'shelve',
+}
+
+
+def _refuse_unsupported(instance):
+    """Refuse, before the partition is touched, what cannot be done yet.
+
+    :param instance: nova ``Instance``.
+    :raises NotSupportedYet: naming the operation.
+    """
+    operation = _UNSUPPORTED_TASKS.get(instance.task_state)
+    if operation:
+        raise exc.NotSupportedYet(operation=operation)

@@ -40,6 +40,7 @@ from oslo_log import log as logging
 from pypowervm import adapter as pvm_adpt
 from pypowervm.wrappers import event as pvm_evt
 
+from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import vm
 
 LOG = logging.getLogger(__name__)
@@ -290,7 +291,7 @@ class EventMonitor:
         listener, self._listener = self._listener, None
         if listener is None:
             return checks_ended
-        thread = listener._pthread
+        thread = session.event_poll_thread(listener)
         for handler in list(listener.handlers):
             listener.unsubscribe(handler)
         if thread is None:

@@ -17,13 +17,21 @@
 ``LPARBuilder`` attribute it feeds.  ``lpar_builder`` uses it to validate a
 flavor and build a partition on the compute host; ``register`` exposes the
 same rules to nova's API through the ``nova.api.extra_spec_validators``
-entry point, so that ``openstack flavor set --property powervm:...``
-rejects a bad value up front.
+entry point, so that ``openstack --os-compute-api-version 2.86 flavor set
+--property powervm:...`` rejects a bad value up front.
+
+The rules here see one key and its value, nothing else: they hold on every
+host (ranges, formats, choices).  What depends on the flavor's other values
+or on the host (processing units per virtual processor, the host's
+minimum, its capacity and capabilities) is checked at spawn by
+``lpar_builder.validate_extra_specs``.  Every error names the key and the
+value.
 
 This module imports nothing of pypowervm: nova-api hosts load it.
 """
 
 import dataclasses
+import decimal
 import typing
 
 from nova.api.validation.extra_specs import base
@@ -33,6 +41,10 @@ PREFIX = 'powervm:'
 
 _TRUE = ('true', 't', 'yes', 'y', '1', 'on')
 _FALSE = ('false', 'f', 'no', 'n', '0', 'off')
+
+# Decimal values (processing units, memory expansion factor) are counted in
+# hundredths by PowerVM.
+_HUNDREDTH = decimal.Decimal('0.01')
 
 # Friendly names of dedicated sharing modes -> pypowervm's REST values
 # (pypowervm.wrappers.base_partition.DedicatedSharingMode).
@@ -59,14 +71,15 @@ def parse_bool(value):
 
     :param value: the string value.
     :returns: True or False.
-    :raises ValueError: if the value is not boolean-like.
+    :raises ValueError: if the value is not boolean-like (the reason does
+        not repeat the value: callers name the key and the value).
     """
     low = str(value).strip().lower()
     if low in _TRUE:
         return True
     if low in _FALSE:
         return False
-    raise ValueError('%r is not a boolean (true/false, yes/no)' % value)
+    raise ValueError('not a boolean (true/false, yes/no, on/off, 1/0)')
 
 
 def _int_rule(low=None, high=None):
@@ -74,25 +87,52 @@ def _int_rule(low=None, high=None):
         try:
             num = int(str(value).strip())
         except ValueError:
-            raise ValueError('%r is not an integer' % value)
+            raise ValueError('not an integer')
         if low is not None and num < low:
-            raise ValueError('%d is less than the minimum %d' % (num, low))
+            raise ValueError('less than the minimum %d' % low)
         if high is not None and num > high:
-            raise ValueError('%d is more than the maximum %d' % (num, high))
+            raise ValueError('more than the maximum %d' % high)
         return num
     return parse
+
+
+def _decimal(value):
+    """A finite decimal number in hundredths at most.
+
+    PowerVM counts processing units and the memory expansion factor in
+    hundredths; pypowervm would silently round a finer value.
+    """
+    try:
+        dec = decimal.Decimal(str(value).strip())
+    except decimal.InvalidOperation:
+        raise ValueError('not a number')
+    if not dec.is_finite():
+        raise ValueError('not a finite number')
+    try:
+        exact = dec == dec.quantize(_HUNDREDTH)
+    except decimal.InvalidOperation:
+        raise ValueError('too large')
+    if not exact:
+        raise ValueError('more than two decimal places (PowerVM counts in '
+                         'hundredths)')
+    return float(dec)
 
 
 def _float_rule(low):
     def parse(value):
-        try:
-            num = float(str(value).strip())
-        except ValueError:
-            raise ValueError('%r is not a number' % value)
+        num = _decimal(value)
         if num < low:
-            raise ValueError('%s is less than the minimum %s' % (num, low))
+            raise ValueError('less than the minimum %s' % low)
         return num
     return parse
+
+
+def _parse_ame(value):
+    num = _decimal(value)
+    if num != 0 and not AME_FACTOR_MIN <= num <= AME_FACTOR_MAX:
+        raise ValueError('must be 0 (off) or from %s to %s'
+                         % (AME_FACTOR_MIN, AME_FACTOR_MAX))
+    return num
 
 
 def _choice_rule(choices, mapping=None):
@@ -100,7 +140,7 @@ def _choice_rule(choices, mapping=None):
         for choice in choices:
             if str(value).strip().lower() == choice.lower():
                 return mapping[choice] if mapping else choice
-        raise ValueError('%r is not one of: %s' % (value, ', '.join(choices)))
+        raise ValueError('not one of: %s' % ', '.join(choices))
     return parse
 
 
@@ -145,14 +185,28 @@ def _spec(key, attr, parse, value, description):
 
 
 _BOOL = {'type': bool}
-# Fewest processing units PowerVM gives a partition, and the lowest
-# value pypowervm's LPARBuilder accepts (lpar_builder.PROC_UNITS_LOW_BOUND).
+# Fewest processing units PowerVM gives a virtual processor on any
+# firmware, and the lowest value pypowervm's LPARBuilder accepts
+# (lpar_builder.PROC_UNITS_LOW_BOUND).  A host may ask for more (its
+# ManagedSystem's MinimumProcessorUnitsPerVirtualProcessor): checked at
+# spawn.
 PROC_UNITS_MIN = 0.05
+# Most processing units a virtual processor can be entitled to: a whole
+# core.
+PROC_UNITS_PER_VP_MAX = 1.0
 # Processing units: nova's validator has no decimal type, so the bound is
 # only stated here and enforced by ``_float_rule``.
 _PROC_UNITS = {'type': str,
-               'description': 'a decimal number of at least %s, e.g. 0.5'
-                              % PROC_UNITS_MIN}
+               'description': 'a decimal number of at least %s, in '
+                              'hundredths, e.g. 0.5' % PROC_UNITS_MIN}
+# Active Memory Expansion factor (pypowervm lpar_builder.Memory): 0 is
+# off, otherwise from 1.0 to 10.0.
+AME_FACTOR_MIN = 1.0
+AME_FACTOR_MAX = 10.0
+_AME = {'type': str,
+        'description': '0 (off) or a decimal number from %s to %s, in '
+                       'hundredths, e.g. 1.5'
+                       % (AME_FACTOR_MIN, AME_FACTOR_MAX)}
 
 SPECS = {s.key: s for s in (
     _spec('min_mem', 'min_mem', _int_rule(128), {'type': int, 'min': 128},
@@ -170,13 +224,21 @@ SPECS = {s.key: s for s in (
           'Processing units (physical core entitlement) of a shared-'
           'processor partition. Defaults to vCPUs times '
           '[powervm] proc_units_factor. Must lie between min_proc_units '
-          'and max_proc_units.'),
+          'and max_proc_units, and between the host\'s minimum per '
+          'virtual processor (0.05 on current firmware) and 1.0 per vCPU.'),
     _spec('min_proc_units', 'min_proc_units', _float_rule(PROC_UNITS_MIN),
           _PROC_UNITS,
-          'Minimum processing units. Defaults to proc_units.'),
+          'Minimum processing units, between the host\'s minimum and '
+          '1.0 per min_vcpu virtual processor. Defaults to proc_units.'),
     _spec('max_proc_units', 'max_proc_units', _float_rule(PROC_UNITS_MIN),
           _PROC_UNITS,
-          'Maximum processing units. Defaults to proc_units.'),
+          'Maximum processing units, between the host\'s minimum and '
+          '1.0 per max_vcpu virtual processor, and at most the host\'s '
+          'configurable processing units. Defaults to proc_units.'),
+    _spec('ame_expansion_factor', 'ame_factor', _parse_ame, _AME,
+          'Active Memory Expansion factor: the partition\'s operating '
+          'system sees its memory times this factor (AIX only; the host '
+          'must be AME capable). 0 turns expansion off.'),
     _spec('dedicated_proc', 'dedicated_proc', parse_bool, _BOOL,
           'Give the partition whole dedicated processors instead of '
           'shared processing units.'),
@@ -257,20 +319,37 @@ def _fix_value_for_nova(value):
     return out
 
 
-class _Validator(base.ExtraSpecValidator):
-    """nova validator that also applies the rule from ``SPECS``.
+def describe_error(key, value, reason):
+    """The text of an extra spec error: names the key and the value.
 
-    nova's base class only knows ints, bools, enums and regexes; the table's
-    parser adds bounds on decimals and case-insensitive choices.
+    :param key: the full key.
+    :param value: the value as given.
+    :param reason: why it is refused.
+    """
+    return 'invalid flavor extra spec %s=%s: %s' % (key, value, reason)
+
+
+class _Validator(base.ExtraSpecValidator):
+    """nova validator that applies the rule from ``SPECS``.
+
+    nova's base class only knows ints, bools, enums and regexes and its
+    messages do not name the key; the table's parser checks first (adding
+    bounds on decimals and case-insensitive choices) and every message
+    names the key and the value.
     """
 
     def validate(self, name, value):
-        super().validate(name, value)
         try:
             parse(name, value)
         except ValueError as exc:
             raise exception.ValidationError(
-                "Validation failed; %s: %s" % (name, exc))
+                'Validation failed; %s.' % describe_error(name, value, exc))
+        try:
+            super().validate(name, value)
+        except exception.ValidationError as exc:
+            raise exception.ValidationError(
+                'Validation failed; %s.' % describe_error(
+                    name, value, exc.format_message()))
 
 
 def register():

@@ -112,13 +112,14 @@ def check_block_devices(instance, block_device_info):
 
 
 def build_destroy(ctx, instance, destroy_disks=True):
-    """The destroy graph, for a partition known to exist.
+    """The destroy graph.
 
-    Power off at once, close the console, remove every VSCSI mapping of
-    the partition, delete its config drive and (unless ``destroy_disks``
-    is false) its boot disk, and delete the partition, which takes its
-    network adapters with it.  The ``lpar_wrap`` input is the partition's
-    wrapper.
+    Power off at once, close the console, remove the mappings of the
+    instance's disks and config drive, delete the config drive and (unless
+    ``destroy_disks`` is false) the disks, and delete the partition, which
+    takes its network adapters with it.  The ``lpar_wrap`` input is the
+    partition's wrapper, or None when the partition is gone: the storage
+    that belongs to the instance is still found by name and removed.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
@@ -154,7 +155,10 @@ def spawn(ctx, context, instance, image_meta, injected_files,
 
 def destroy(ctx, context, instance, network_info, block_device_info=None,
             destroy_disks=True):
-    """Destroy an instance's partition; a missing partition is success.
+    """Destroy an instance: its partition and what belongs to it.
+
+    A partition that vanished behind nova's back is no error: its disks,
+    config drive and their mappings are removed all the same.
 
     :param ctx: ``HostContext``.
     :param context: nova ``RequestContext``.
@@ -167,9 +171,9 @@ def destroy(ctx, context, instance, network_info, block_device_info=None,
     try:
         lpar_w = vm.get_instance_wrapper(ctx.adapter, instance)
     except nova_exc.InstanceNotFound:
-        LOG.info('Partition not found; nothing to destroy.',
-                 instance=instance)
-        return
+        LOG.info('Partition not found; removing what is left of the '
+                 'instance.', instance=instance)
+        lpar_w = None
     run(build_destroy(ctx, instance, destroy_disks),
         store={'lpar_wrap': lpar_w})
 
@@ -205,8 +209,8 @@ def cleanup(ctx, context, instance, network_info, block_device_info=None,
             destroy_disks=True, migrate_data=None, destroy_vifs=True):
     """Remove what is left of an instance (nova's ``cleanup``).
 
-    Our destroy leaves nothing behind, so this is a destroy when the
-    partition still exists and nothing otherwise (1 GET).
+    Our destroy leaves nothing behind and copes with a partition that is
+    gone, so this is a destroy.
 
     :param ctx: ``HostContext``.
     :param context: nova ``RequestContext``.

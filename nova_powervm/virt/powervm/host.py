@@ -40,6 +40,7 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import errors
+from nova_powervm.virt.powervm import session
 
 LOG = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def get_host_wrapper(adapter):
             operation='read managed system',
             reason='expected one managed system, found %d' % len(systems))
     # pypowervm caches this lazily with one more GET; we have it already.
-    adapter._sys_uuid = systems[0].uuid
+    session.prime_sys_uuid(adapter, systems[0].uuid)
     return systems[0]
 
 

@@ -34,13 +34,15 @@ from nova.network import model as network_model
 from nova.virt import configdrive
 from oslo_log import log as logging
 import pycdlib
-from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import storage as pvm_stg_tasks
-from pypowervm.utils import retry as pvm_retry
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm import exception as exc
+from nova_powervm.virt.powervm import errors
+from nova_powervm.virt.powervm import mapping
+from nova_powervm.virt.powervm import volume_group as vg
 
 LOG = logging.getLogger(__name__)
 CONF = pvm_conf.CONF
@@ -164,7 +166,8 @@ def _create_repo(adapter, vioses, vgs_by_vios):
             if vg_w.name == name:
                 vg_w.vmedia_repos = [pvm_stg.VMediaRepos.bld(
                     adapter, 'vopt', CONF.powervm.vopt_media_rep_size)]
-                vg_w.update()
+                with errors.translate('create media repository'):
+                    vg_w.update()
                 return vios_w.uuid, vg_w.uuid
     raise nova_exc.NovaException(
         'No media repository on the host, and volume group %s '
@@ -185,11 +188,11 @@ def find_repo(adapter, cache):
     found = cache.media_repo()
     if found:
         return found
-    vioses = pvm_vios.VIOS.get(adapter)
+    with errors.translate('find media repository'):
+        vioses = pvm_vios.VIOS.get(adapter)
     vgs_by_vios = {}
     for vios_w in vioses:
-        vgs_by_vios[vios_w.uuid] = pvm_stg.VG.get(
-            adapter, parent_type=pvm_vios.VIOS, parent_uuid=vios_w.uuid)
+        vgs_by_vios[vios_w.uuid] = vg.list_on(adapter, vios_w.uuid)
         for vg_w in vgs_by_vios[vios_w.uuid]:
             if vg_w.vmedia_repos:
                 cache.remember_repo(vios_w.uuid, vg_w.uuid)
@@ -208,11 +211,52 @@ def upload(adapter, vios_uuid, name, data):
     :param data: the ISO as bytes.
     :returns: ``VOptMedia`` reference for a mapping.
     """
-    vopt, leftover = pvm_stg_tasks.upload_vopt(
-        adapter, vios_uuid, io.BytesIO(data), name, f_size=len(data))
+    with errors.translate('upload config drive %s' % name):
+        vopt, leftover = pvm_stg_tasks.upload_vopt(
+            adapter, vios_uuid, io.BytesIO(data), name, f_size=len(data))
     if leftover is not None:
         LOG.warning('The upload descriptor of %s could not be deleted.', name)
     return vopt
+
+
+def create(adapter, cache, instance, data):
+    """Upload an instance's config drive into the media repository.
+
+    4 round trips (3 for the upload; the repository's place is cached).
+
+    :param adapter: pypowervm ``Adapter``.
+    :param cache: the host's ``cache.HostCache``.
+    :param instance: nova ``Instance``.
+    :param data: the ISO as bytes.
+    :returns: ``(vios_uuid, VOptMedia reference)``.
+    """
+    vios_uuid, _vg = find_repo(adapter, cache)
+    return vios_uuid, upload(adapter, vios_uuid, vopt_name(instance), data)
+
+
+def connect(mappings, lpar_uuid, vopt):
+    """Map config drive media to a partition (in the operation's update).
+
+    :param mappings: the operation's ``mapping.VIOSMappings``.
+    :param lpar_uuid: PowerVM UUID of the partition.
+    :param vopt: ``(vios_uuid, VOptMedia)`` from :func:`create`.
+    """
+    vios_uuid, media = vopt
+    mappings.add_vscsi(vios_uuid, lpar_uuid, media)
+
+
+def disconnect(mappings, instance, lpar_uuid=None):
+    """Remove the mapping of an instance's config drive media.
+
+    :param mappings: the operation's ``mapping.VIOSMappings``.
+    :param instance: nova ``Instance``.
+    :param lpar_uuid: only the mapping to this partition (None: any
+                      client, for a partition that vanished).
+    """
+    names = mapping.storage_named([vopt_name(instance)])
+    mappings.remove_vscsi(
+        lambda stg: isinstance(stg, pvm_stg.VOptMedia) and names(stg),
+        lpar_uuid=lpar_uuid)
 
 
 def delete_media(adapter, cache, names):
@@ -225,39 +269,19 @@ def delete_media(adapter, cache, names):
     """
     vios_uuid, vg_uuid = find_repo(adapter, cache)
     try:
-        vg_w = pvm_stg.VG.get(adapter, uuid=vg_uuid,
-                              parent_type=pvm_vios.VIOS,
-                              parent_uuid=vios_uuid)
-    except pvm_exc.HttpNotFound:
+        vg_w = vg.get(adapter, vios_uuid, vg_uuid, 'read media repository')
+    except exc.PowerVMNotFound:
         cache.forget_repo()
         return []
-    return remove_from_vg(vg_w, vopt_names=names)[1]
+    return vg.remove(vg_w, vopt_names=names)[1]
 
 
-@pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
-def remove_from_vg(vg_w, vdisk_udids=(), vopt_names=(), vdisk_names=()):
-    """Remove VDisks (by UDID or name) and media (by name), one POST.
+def delete(adapter, cache, instance):
+    """Delete an instance's config drive media, if there is one.
 
-    On an etag mismatch (412) the VG is read again and the removal redone.
-
-    :param vg_w: ``VG`` wrapper, fresh from a GET.
-    :param vdisk_udids: UDIDs of VDisks to delete.
-    :param vopt_names: names of optical media to delete.
-    :param vdisk_names: names of VDisks to delete.
-    :returns: ``(deleted vdisk names, deleted media names)``; no POST
-              when nothing matched.
+    :param adapter: pypowervm ``Adapter``.
+    :param cache: the host's ``cache.HostCache``.
+    :param instance: nova ``Instance``.
+    :returns: the names that were deleted.
     """
-    udids, names = set(vdisk_udids), set(vdisk_names)
-    vds = [vd for vd in vg_w.virtual_disks
-           if vd.udid in udids or vd.name.split('/')[-1] in names]
-    for vd in vds:
-        vg_w.virtual_disks.remove(vd)
-    vopts = []
-    if vg_w.vmedia_repos and vopt_names:
-        media = vg_w.vmedia_repos[0].optical_media
-        vopts = [m for m in media if m.name in set(vopt_names)]
-        for m in vopts:
-            media.remove(m)
-    if vds or vopts:
-        vg_w.update()
-    return [vd.name for vd in vds], [m.name for m in vopts]
+    return delete_media(adapter, cache, [vopt_name(instance)])

@@ -189,4 +189,33 @@ def close(adapter):
         if sess.has_event_listener:
             sess.get_event_listener().shutdown()
     finally:
+        # pypowervm has no public log off: Session._logoff is what its own
+        # __del__ calls.  Waiting for garbage collection would leave the
+        # NovaLink session open for an unknown time.  Guarded by
+        # test_session.TestPrivateSeams.
         sess._logoff()
+
+
+def prime_sys_uuid(adapter, sys_uuid):
+    """Tell the adapter the ManagedSystem UUID it would otherwise GET.
+
+    ``Adapter.sys_uuid`` reads the ManagedSystem feed on first use; the
+    driver has just read it, so it sets pypowervm's private ``_sys_uuid``
+    (there is no public setter).  Guarded by test_session.TestPrivateSeams.
+
+    :param adapter: pypowervm ``Adapter``.
+    :param sys_uuid: the ManagedSystem UUID.
+    """
+    adapter._sys_uuid = sys_uuid
+
+
+def event_poll_thread(listener):
+    """The thread behind a pypowervm ``EventListener``, or None.
+
+    pypowervm does not expose it, but stopping the driver must wait for
+    the long poll to end so no thread outlives ``cleanup_host``.  Guarded
+    by test_session.TestPrivateSeams.
+
+    :param listener: pypowervm ``EventListener``.
+    """
+    return getattr(listener, '_pthread', None)

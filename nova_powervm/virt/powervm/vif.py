@@ -27,10 +27,11 @@ refresh.
 
 from nova import exception as nova_exc
 from oslo_log import log as logging
-from pypowervm import exceptions as pvm_exc
 from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import managed_system as pvm_ms
 from pypowervm.wrappers import network as pvm_net
+
+from nova_powervm.virt.powervm import errors
 
 LOG = logging.getLogger(__name__)
 
@@ -90,11 +91,11 @@ def get_cnas(adapter, lpar_uuid):
     :param lpar_uuid: PowerVM UUID of the partition.
     :returns: list of ``CNA`` wrappers ([] when the partition is gone).
     """
-    try:
-        return pvm_net.CNA.get(adapter, parent_type=pvm_lpar.LPAR,
-                               parent_uuid=lpar_uuid)
-    except pvm_exc.HttpNotFound:
-        return []
+    with errors.ignore_missing():
+        with errors.translate('list network adapters'):
+            return pvm_net.CNA.get(adapter, parent_type=pvm_lpar.LPAR,
+                                   parent_uuid=lpar_uuid)
+    return []
 
 
 def delete_cna(cna_w):
@@ -102,10 +103,9 @@ def delete_cna(cna_w):
 
     :param cna_w: ``CNA`` wrapper.
     """
-    try:
-        cna_w.delete()
-    except pvm_exc.HttpNotFound:
-        LOG.debug('CNA %s was already gone.', cna_w.mac)
+    with errors.ignore_missing():
+        with errors.translate('delete network adapter %s' % cna_w.mac):
+            cna_w.delete()
 
 
 class SeaVif:

@@ -11,12 +11,12 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Partitions (LPARs) of nova instances: lookup, create, delete, power.
+"""Partitions (LPARs) of nova instances: lookup, create, delete.
 
 Everything takes a pypowervm ``Adapter`` and nova objects, and nothing here
 reads host identity or module state, so several drivers can share it.
-REST cost of each function is given in its docstring (round trips to
-NovaLink with synchronous jobs).
+REST cost of each function is given in its docstring.  Power operations
+are in ``power.py``.
 """
 
 import json
@@ -26,8 +26,6 @@ from nova.compute import power_state
 from nova import exception as nova_exc
 from oslo_config import cfg
 from oslo_log import log as logging
-from pypowervm.tasks import power as pvm_power
-from pypowervm.tasks import power_opts as pvm_popts
 from pypowervm.utils import uuid as pvm_uuid
 from pypowervm.wrappers import base_partition as pvm_bp
 from pypowervm.wrappers import logical_partition as pvm_lpar
@@ -60,12 +58,6 @@ POWERVM_TO_NOVA_STATE = {
     _S.NOT_AVAILBLE: power_state.NOSTATE,
     _S.UNKNOWN: power_state.NOSTATE,
 }
-
-# States in which a partition needs no power on.
-_UP_STATES = frozenset((_S.RUNNING, _S.STARTING, _S.OPEN_FIRMWARE,
-                        _S.MIGRATING_RUNNING))
-# States in which a partition needs no power off.
-_DOWN_STATES = frozenset((_S.NOT_ACTIVATED, _S.MIGRATING_NOT_ACTIVE))
 
 
 def to_nova_state(pvm_state):
@@ -223,12 +215,29 @@ def create_lpar(adapter, host_wrapper, instance, image_meta=None):
     """
     lpar_w = lpar_builder.build_lpar(adapter, host_wrapper, instance,
                                      image_meta)
-    with errors.translate('create partition', instance=None):
+    with errors.translate(_create_operation(instance), instance=None):
         created = lpar_w.create(parent=host_wrapper)
     LOG.info('Created partition %(name)s (%(uuid)s).',
              {'name': created.name, 'uuid': created.uuid},
              instance=instance)
     return created
+
+
+def _create_operation(instance):
+    """"create partition", with the flavor's processor and memory keys.
+
+    When the host refuses the partition (not enough processing units
+    left in the shared pool, say), the fault then names what the flavor
+    asked for.
+    """
+    specs = instance.flavor.extra_specs or {}
+    asked = ['%s=%s' % (key, specs[key]) for key in sorted(specs)
+             if key.startswith('powervm:')]
+    what = '%d vCPUs, %d MB' % (instance.flavor.vcpus,
+                                instance.flavor.memory_mb)
+    if asked:
+        what += ', ' + ', '.join(asked)
+    return 'create partition (%s)' % what
 
 
 def delete_lpar(adapter, instance):
@@ -239,91 +248,8 @@ def delete_lpar(adapter, instance):
     :param adapter: pypowervm ``Adapter``.
     :param instance: nova ``Instance``.
     """
-    try:
-        with errors.translate('delete partition', instance=instance):
+    with errors.ignore_missing():
+        with errors.translate('delete partition'):
             adapter.delete(pvm_lpar.LPAR.schema_type,
                            root_id=get_pvm_uuid(instance))
-    except nova_exc.InstanceNotFound:
-        LOG.info('Partition already gone.', instance=instance)
-        return
-    LOG.info('Deleted partition.', instance=instance)
-
-
-def _job_timeout(timeout):
-    return timeout or CONF.pypowervm_job_request_timeout
-
-
-def power_on(adapter, instance, opts=None, timeout=None):
-    """Power on an instance's partition.
-
-    1 GET, plus 3 for the PowerOn job when the partition is not up.
-
-    :param adapter: pypowervm ``Adapter``.
-    :param instance: nova ``Instance``.
-    :param opts: optional pypowervm ``PowerOnOpts``.
-    :param timeout: job timeout in seconds (default: pypowervm's option).
-    :raises InstancePowerOnFailure: when the job fails.
-    """
-    lpar_w = get_instance_wrapper(adapter, instance)
-    if lpar_w.state in _UP_STATES:
-        return
-    with errors.translate('power on', instance=instance):
-        pvm_power.PowerOp.start(lpar_w, opts=opts,
-                                timeout=_job_timeout(timeout))
-
-
-def power_off(adapter, instance, force_immediate=False, timeout=None):
-    """Power off an instance's partition.
-
-    Without ``force_immediate`` the OS is asked to shut down first (when RMC
-    is active; else a normal VSP shutdown), and a hard power off follows if
-    that fails or does not finish within ``timeout`` seconds.
-    1 GET, plus 3 per PowerOff job (one when the first attempt works).
-
-    :param adapter: pypowervm ``Adapter``.
-    :param instance: nova ``Instance``.
-    :param force_immediate: power off at once (VSP hard).
-    :param timeout: seconds allowed to the soft shutdown.
-    :raises InstancePowerOffFailure: when the last attempt fails.
-    """
-    lpar_w = get_instance_wrapper(adapter, instance)
-    if lpar_w.state in _DOWN_STATES:
-        return
-    with errors.translate('power off', instance=instance):
-        if force_immediate:
-            pvm_power.PowerOp.stop(
-                lpar_w, opts=pvm_popts.PowerOffOpts().vsp_hard(),
-                timeout=_job_timeout(None))
-        else:
-            pvm_power.power_off_progressive(lpar_w,
-                                            timeout=_job_timeout(timeout))
-
-
-def reboot(adapter, instance, hard, timeout=None):
-    """Reboot an instance's partition (power it on when it is off).
-
-    1 GET plus 3 for the job (a soft reboot that must fall back adds 3 per
-    step).
-
-    :param adapter: pypowervm ``Adapter``.
-    :param instance: nova ``Instance``.
-    :param hard: True for an immediate restart, False to ask the OS first.
-    :param timeout: seconds allowed to the soft shutdown.
-    :raises InstanceRebootFailure: when the restart fails.
-    """
-    lpar_w = get_instance_wrapper(adapter, instance)
-    try:
-        with errors.translate('reboot', instance=instance):
-            if lpar_w.state in _DOWN_STATES:
-                pvm_power.PowerOp.start(lpar_w, timeout=_job_timeout(None))
-            elif hard:
-                pvm_power.PowerOp.stop(
-                    lpar_w,
-                    opts=pvm_popts.PowerOffOpts().vsp_hard().restart(),
-                    timeout=_job_timeout(None))
-            else:
-                pvm_power.power_off_progressive(
-                    lpar_w, restart=True, timeout=_job_timeout(timeout))
-    except (nova_exc.InstancePowerOnFailure,
-            nova_exc.InstancePowerOffFailure) as exc:
-        raise nova_exc.InstanceRebootFailure(reason=exc.format_message())
+            LOG.info('Deleted partition.', instance=instance)

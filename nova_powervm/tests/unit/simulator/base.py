@@ -20,8 +20,8 @@ from pypowervm.wrappers import managed_system as pvm_ms
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
+from nova_powervm.simulator import fixture as pvm_fx
 from nova_powervm.tests import base as tests_base
-from nova_powervm.tests import fixtures as pvm_fx
 
 
 class SimTestCase(tests_base.TestCase):

@@ -34,11 +34,11 @@ from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import vios_file as pvm_file
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
+from nova_powervm.simulator import fixture as pvm_fx
 from nova_powervm.simulator import inventory
 from nova_powervm.simulator import templates
 from nova_powervm.simulator import xmlutil as xu
 from nova_powervm.tests import base as tests_base
-from nova_powervm.tests import fixtures as pvm_fx
 from nova_powervm.tests.unit.simulator import base
 
 #: capture elements the simulator leaves out on purpose (HMC-only).

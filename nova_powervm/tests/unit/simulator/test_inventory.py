@@ -19,9 +19,9 @@ from pypowervm.tasks import partition as pvm_part
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
+from nova_powervm.simulator import fixture as pvm_fx
 from nova_powervm.simulator import inventory
 from nova_powervm.tests import base as tests_base
-from nova_powervm.tests import fixtures as pvm_fx
 
 
 class TestInventory(tests_base.TestCase):

@@ -39,6 +39,21 @@ class TestLPAR(base.SimTestCase):
                          {k: got[k] for k in ('name', 'vcpus', 'proc_units',
                                               'memory_mb', 'state', 'type')})
 
+    def test_partitions_added_out_of_band(self):
+        specs = [('oob-1', '2c3e4d5a-0000-4000-8000-000000000001', 'running'),
+                 ('oob-2', '2C3E4D5A-0000-4000-8000-000000000002',
+                  'not activated')]
+        uuids = self.fx.add_lpars(specs)
+        self.assertEqual([u.upper() for _n, u, _s in specs], uuids)
+        got = {lpar['name']: (lpar['uuid'], lpar['state'])
+               for lpar in self.fx.state()['lpars']}
+        self.assertEqual({'oob-1': (uuids[0], 'running'),
+                          'oob-2': (uuids[1], 'not activated')}, got)
+        wraps = [pvm_lpar.LPAR.get(self.adpt, uuid=uuid) for uuid in uuids]
+        self.assertEqual(['running', 'not activated'],
+                         [w.state for w in wraps])
+        self.assertEqual(2, len({w.id for w in wraps} - {1, 2, 3}))
+
     def test_get_by_root_and_child_path_and_search(self):
         lpar = self.make_lpar()
         root = pvm_lpar.LPAR.get(self.adpt, uuid=lpar.uuid.lower())

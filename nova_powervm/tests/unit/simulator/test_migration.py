@@ -28,9 +28,9 @@ from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
+from nova_powervm.simulator import fixture as pvm_fx
 from nova_powervm.simulator import inventory
-from nova_powervm.simulator import migration
-from nova_powervm.tests import fixtures as pvm_fx
+from nova_powervm.simulator.resources import migration
 from nova_powervm.tests.unit.simulator import base
 
 DEST = 'Server-9009-42A-SN21F64DE'

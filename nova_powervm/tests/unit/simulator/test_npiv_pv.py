@@ -86,7 +86,8 @@ class TestWWPNsAcrossRestart(tests_base.TestCase):
         out = subprocess.run(
             [sys.executable, '-c',
              'import sys\n'
-             'from nova_powervm.simulator import core, npiv\n'
+             'from nova_powervm.simulator import core\n'
+             'from nova_powervm.simulator.resources import npiv\n'
              'sim = core.Simulator(state_dir=sys.argv[1])\n'
              'print(" ".join(npiv.new_wwpns(sim, 2)))\n'
              'sim.close(save=True)\n', state_dir],

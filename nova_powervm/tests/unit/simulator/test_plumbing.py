@@ -17,9 +17,9 @@ import io
 
 from lxml import etree
 
-from nova_powervm.simulator import faults
 from nova_powervm.simulator import http
 from nova_powervm.simulator import registry
+from nova_powervm.simulator import stats
 from nova_powervm.simulator import xmlutil as xu
 from nova_powervm.tests import base as tests_base
 
@@ -39,14 +39,14 @@ class TestPlumbing(tests_base.TestCase):
         uuid = '1C3E4D5A-0000-4000-8000-00000000ABCD'
         self.assertEqual(
             '/rest/api/uom/LogicalPartition/{uuid}/quick/{prop}',
-            faults.pattern('/rest/api/uom/LogicalPartition/%s/quick/'
-                           'PartitionState' % uuid))
+            stats.pattern('/rest/api/uom/LogicalPartition/%s/quick/'
+                          'PartitionState' % uuid))
         self.assertEqual('/rest/api/uom/jobs/{id}',
-                         faults.pattern('/rest/api/uom/jobs/1234567'))
+                         stats.pattern('/rest/api/uom/jobs/1234567'))
         self.assertEqual(
             '/rest/api/uom/VirtualIOServer/search/{query}',
-            faults.pattern("/rest/api/uom/VirtualIOServer/search/"
-                           "(PartitionID=='3')"))
+            stats.pattern("/rest/api/uom/VirtualIOServer/search/"
+                          "(PartitionID=='3')"))
 
     def test_merge_groups_keeps_unrequested(self):
         stored = xu.parse(

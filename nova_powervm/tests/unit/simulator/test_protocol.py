@@ -17,7 +17,6 @@ import threading
 import time
 from unittest import mock
 
-import fixtures
 from pypowervm import adapter as pvm_adpt
 from pypowervm import exceptions as pvm_exc
 from pypowervm.helpers import vios_busy
@@ -28,7 +27,6 @@ from pypowervm.wrappers import job as pvm_job
 from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
-from nova_powervm.simulator import jobs
 from nova_powervm.simulator import registry
 from nova_powervm.simulator import xmlutil as xu
 from nova_powervm.tests.unit.simulator import base
@@ -151,10 +149,8 @@ class TestProtocol(base.SimTestCase):
             calls.append(lpar.uuid)
             raise registry.SimError(409, 'HSCL0001 Refused by the host.')
 
-        ops = dict(jobs.OPERATIONS)
-        ops[('LogicalPartition', 'PowerOn')] = refuse
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova_powervm.simulator.jobs.OPERATIONS', ops))
+        # The simulator is this test's own: its registry may be changed.
+        self.sim.registry.operations[('LogicalPartition', 'PowerOn')] = refuse
         lpar = self.make_lpar()
         exc = self.assertRaises(pvm_exc.VMPowerOnFailure, power.power_on,
                                 lpar, None)

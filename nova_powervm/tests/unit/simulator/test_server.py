@@ -40,9 +40,9 @@ from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm.simulator import core
+from nova_powervm.simulator import fixture as pvm_fx
 from nova_powervm.simulator import server as sim_server
 from nova_powervm.tests import base as tests_base
-from nova_powervm.tests import fixtures as pvm_fx
 from nova_powervm.tests.unit.simulator import base
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(

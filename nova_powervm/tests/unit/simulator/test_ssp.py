@@ -22,9 +22,9 @@ from pypowervm.tasks import storage as tsk_stg
 from pypowervm.wrappers import cluster as pvm_clust
 from pypowervm.wrappers import storage as pvm_stg
 
+from nova_powervm.simulator import fixture as pvm_fx
 from nova_powervm.simulator import inventory
 from nova_powervm.tests import base as tests_base
-from nova_powervm.tests import fixtures as pvm_fx
 from nova_powervm.tests.unit.simulator import base
 
 

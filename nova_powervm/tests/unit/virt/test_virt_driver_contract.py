@@ -23,7 +23,7 @@ from nova.tests.unit import utils as test_utils
 from nova.tests.unit.virt import test_virt_drivers
 
 from nova_powervm import conf as pvm_conf
-from nova_powervm.tests import fixtures as pvm_fixtures
+from nova_powervm.simulator import fixture as pvm_fixtures
 from nova_powervm.virt.powervm import driver as pvm_driver
 
 

@@ -13,9 +13,17 @@
 #    under the License.
 """Disk adapters, chosen by ``[powervm] disk_driver``."""
 
+from nova import exception as nova_exc
+from oslo_utils import importutils
+
 from nova_powervm import conf as pvm_conf
 
 CONF = pvm_conf.CONF
+
+# [powervm] disk_driver -> the adapter class; imported on demand.
+ADAPTERS = {
+    'localdisk': 'nova_powervm.virt.powervm.disk.localdisk.LocalStorage',
+}
 
 
 def get_disk_adapter(adapter, host_uuid, mgmt_uuid, vioses=None):
@@ -29,10 +37,8 @@ def get_disk_adapter(adapter, host_uuid, mgmt_uuid, vioses=None):
     :raises nova.exception.InvalidInput: for an unavailable driver.
     """
     name = CONF.powervm.disk_driver.lower()
-    if name == 'localdisk':
-        from nova_powervm.virt.powervm.disk import localdisk
-        return localdisk.LocalStorage(adapter, host_uuid, mgmt_uuid,
-                                      vioses=vioses)
-    from nova import exception as nova_exc
-    raise nova_exc.InvalidInput(
-        reason='[powervm] disk_driver=%s is not available yet' % name)
+    if name not in ADAPTERS:
+        raise nova_exc.InvalidInput(
+            reason='[powervm] disk_driver=%s is not available' % name)
+    cls = importutils.import_class(ADAPTERS[name])
+    return cls(adapter, host_uuid, mgmt_uuid, vioses=vioses)

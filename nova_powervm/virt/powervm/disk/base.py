@@ -13,19 +13,24 @@
 #    under the License.
 """The disk adapter interface: where instance boot disks live.
 
-A disk adapter owns the boot disks of instances on one kind of storage
+A disk adapter owns the disks of instances on one kind of storage
 (volume groups of a VIOS for ``localdisk``, a Shared Storage Pool for
-``ssp``).  Flows call it to make a boot disk from an image, to name the
-storage element to map, to recognise its disks among a partition's
-mappings, and to delete them.  Mapping to the partition is done by the
-flows' storage FeedTask, not here, so that disks and media share one VIOS
-update.
+``ssp``) end to end: it creates them (from an image), finds them, connects
+them to a partition on every VIOS it must use, disconnects only its own
+mappings, deletes them, and reports the storage's capacity.  Flow tasks
+call these methods and never look at the kind of storage.
+
+Connecting and disconnecting add changes to the operation's
+``mapping.VIOSMappings``, so that disks, config drive media and volumes
+share one VIOS update.
 """
 
 import abc
 import math
 
 from oslo_utils import units
+
+from nova_powervm.virt.powervm import mapping
 
 
 def image_size(image_meta):
@@ -115,32 +120,63 @@ class DiskAdapter(metaclass=abc.ABCMeta):
                   image was already cached), which a revert may remove.
         """
 
-    @abc.abstractmethod
+    def disk_names(self, instance):
+        """Names of the disks this adapter makes for an instance.
+
+        :param instance: nova ``Instance``.
+        """
+        return [self.boot_disk_name(instance)]
+
     def is_instance_disk(self, storage, instance):
-        """Whether a mapped storage element is the instance's boot disk.
+        """Whether a storage element is one of the instance's disks.
 
-        :param storage: storage element of a VSCSI mapping.
+        :param storage: storage element (of a mapping, say), or None.
         :param instance: nova ``Instance``.
         """
+        return mapping.storage_named(self.disk_names(instance))(storage)
 
-    def vg_disk_names(self, instance):
-        """Where the instance's disks are, when they are VDisks of a VG.
+    def connect_disk(self, mappings, lpar_uuid, disk):
+        """Map a disk to a partition on every VIOS this storage uses.
 
-        Destroy deletes them by name, so that a destroy retried after a
-        failure finds them even when their mappings are already gone.
-
-        :param instance: nova ``Instance``.
-        :returns: dict ``{vios_uuid: [VDisk names]}``; empty for adapters
-                  whose disks are not in a volume group.
+        :param mappings: the operation's ``mapping.VIOSMappings``.
+        :param lpar_uuid: PowerVM UUID of the partition.
+        :param disk: the storage element (from
+                     :meth:`create_disk_from_image`).
         """
-        return {}
+        for vios_uuid in self.vios_uuids:
+            mappings.add_vscsi(vios_uuid, lpar_uuid, disk)
+
+    def disconnect_disks(self, mappings, instance, lpar_uuid=None):
+        """Remove the mappings of this adapter's disks of an instance.
+
+        Mappings of anything else (config drive, volumes) are left alone.
+
+        :param mappings: the operation's ``mapping.VIOSMappings``.
+        :param instance: nova ``Instance``.
+        :param lpar_uuid: only mappings to this partition (None: any
+                          client, for a partition that vanished).
+        """
+        mappings.remove_vscsi(
+            lambda stg: self.is_instance_disk(stg, instance),
+            lpar_uuid=lpar_uuid, vios_uuids=self.vios_uuids)
 
     @abc.abstractmethod
     def delete_disks(self, disks):
         """Delete disks; absent ones are ignored.
 
         :param disks: storage elements returned by
-                      :meth:`create_disk_from_image` or found in mappings.
+                      :meth:`create_disk_from_image`.
+        """
+
+    @abc.abstractmethod
+    def delete_instance_disks(self, instance):
+        """Find an instance's disks by name and delete them.
+
+        Found by name, not through mappings, so that a destroy retried
+        after a failure, or of a partition that vanished, still finds them.
+
+        :param instance: nova ``Instance``.
+        :returns: names of the deleted disks.
         """
 
     def manage_image_cache(self, context, all_instances):

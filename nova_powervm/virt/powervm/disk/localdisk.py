@@ -23,8 +23,6 @@ images that no instance on the host uses any more.
 from nova import exception as nova_exc
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
-from pypowervm import exceptions as pvm_exc
-from pypowervm.utils import retry as pvm_retry
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import vios_file as pvm_file
 from pypowervm.wrappers import virtual_io_server as pvm_vios
@@ -33,33 +31,10 @@ from nova_powervm import conf as pvm_conf
 from nova_powervm.virt.powervm.disk import base
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import image
-from nova_powervm.virt.powervm import media
+from nova_powervm.virt.powervm import volume_group as vg
 
 LOG = logging.getLogger(__name__)
 CONF = pvm_conf.CONF
-
-
-@pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
-def _add_vdisk(vg_w, vdisk):
-    """POST a VG with one more VDisk (re-read and retried on 412).
-
-    :returns: ``(updated vg wrapper, the new VDisk from the reply)``.
-    """
-    vg_w.virtual_disks.append(vdisk)
-    vg_w = vg_w.update()
-    for vd in vg_w.virtual_disks:
-        if vd.name.split('/')[-1] == vdisk.name:
-            return vg_w, vd
-    raise nova_exc.NovaException(
-        'Volume group %s did not create disk %s' % (vg_w.name, vdisk.name))
-
-
-def _remove_vdisks(vg_w, udids):
-    """POST a VG without the VDisks of the given UDIDs (if any is there).
-
-    :returns: names of the removed VDisks.
-    """
-    return media.remove_from_vg(vg_w, vdisk_udids=udids)[0]
 
 
 class LocalStorage(base.DiskAdapter):
@@ -87,20 +62,18 @@ class LocalStorage(base.DiskAdapter):
             raise nova_exc.InvalidInput(
                 reason='[powervm] volume_group_name is required with '
                        'disk_driver=localdisk')
-        with errors.translate('find volume group %s' % self.vg_name):
-            if vioses is None:
+        if vioses is None:
+            with errors.translate('find volume group %s' % self.vg_name):
                 vioses = pvm_vios.VIOS.get(self.adapter)
-            found = None
-            for vios_w in vioses:
-                for vg_w in pvm_stg.VG.get(
-                        self.adapter, parent_type=pvm_vios.VIOS,
-                        parent_uuid=vios_w.uuid):
-                    if vg_w.vmedia_repos:
-                        self.media_repo = vios_w.uuid, vg_w.uuid
-                    if vg_w.name == self.vg_name and found is None:
-                        found = vios_w.uuid, vg_w.uuid
-                if found:
-                    return found
+        found = None
+        for vios_w in vioses:
+            for vg_w in vg.list_on(self.adapter, vios_w.uuid):
+                if vg_w.vmedia_repos:
+                    self.media_repo = vios_w.uuid, vg_w.uuid
+                if vg_w.name == self.vg_name and found is None:
+                    found = vios_w.uuid, vg_w.uuid
+            if found:
+                return found
         raise nova_exc.InvalidInput(
             reason='volume group %s ([powervm] volume_group_name) was not '
                    'found on any Virtual I/O Server' % self.vg_name)
@@ -112,10 +85,8 @@ class LocalStorage(base.DiskAdapter):
 
     def get_vg(self):
         """Read the volume group (1 GET)."""
-        with errors.translate('read volume group %s' % self.vg_name):
-            return pvm_stg.VG.get(self.adapter, uuid=self.vg_uuid,
-                                  parent_type=pvm_vios.VIOS,
-                                  parent_uuid=self.vios_uuid)
+        return vg.get(self.adapter, self.vios_uuid, self.vg_uuid,
+                      'read volume group %s' % self.vg_name)
 
     def disk_usage(self):
         """``(total_gb, used_gb)`` of the volume group (1 GET)."""
@@ -124,13 +95,9 @@ class LocalStorage(base.DiskAdapter):
                 float(vg_w.capacity) - float(vg_w.available_size))
 
     def is_instance_disk(self, storage, instance):
-        """A VDisk named after the instance's boot disk."""
-        return (type(storage) is pvm_stg.VDisk and
-                storage.name.split('/')[-1] == self.boot_disk_name(instance))
-
-    def vg_disk_names(self, instance):
-        """The boot disk, in the volume group of this adapter's VIOS."""
-        return {self.vios_uuid: [self.boot_disk_name(instance)]}
+        """A VDisk named after one of the instance's disks."""
+        return (isinstance(storage, pvm_stg.VDisk) and
+                super().is_instance_disk(storage, instance))
 
     def create_disk_from_image(self, context, instance, image_meta):
         """Copy the cached image (uploading it first on a miss).
@@ -150,12 +117,11 @@ class LocalStorage(base.DiskAdapter):
                 vg_w, img_vd = self._upload_image(context, vg_w, image_meta)
                 created = img_vd
         try:
-            with errors.translate('create boot disk', instance=None):
-                new = pvm_stg.VDisk.bld(
-                    self.adapter, self.boot_disk_name(instance),
-                    self.disk_size_gb(instance, image_meta),
-                    base_image=img_vd.udid)
-                vg_w, disk = _add_vdisk(vg_w, new)
+            new = pvm_stg.VDisk.bld(
+                self.adapter, self.boot_disk_name(instance),
+                self.disk_size_gb(instance, image_meta),
+                base_image=img_vd.udid)
+            vg_w, disk = vg.add_vdisk(vg_w, new)
         except Exception:
             if created is not None:
                 self.delete_disks([created])
@@ -167,11 +133,10 @@ class LocalStorage(base.DiskAdapter):
     def _upload_image(self, context, vg_w, image_meta):
         """Create the ``i_`` VDisk and stream the image into it."""
         size = base.image_size(image_meta)
-        with errors.translate('cache image %s' % image_meta.id):
-            vdisk = pvm_stg.VDisk.bld(
-                self.adapter, self.image_name(image_meta.id),
-                max(1, -(-size // (1024 ** 3))))
-            vg_w, img_vd = _add_vdisk(vg_w, vdisk)
+        vdisk = pvm_stg.VDisk.bld(
+            self.adapter, self.image_name(image_meta.id),
+            max(1, -(-size // (1024 ** 3))))
+        vg_w, img_vd = vg.add_vdisk(vg_w, vdisk)
         try:
             self._stream_into(context, image_meta, img_vd, size)
         except Exception:
@@ -191,19 +156,21 @@ class LocalStorage(base.DiskAdapter):
                 with image.stream(context, image_meta.id) as chunks:
                     self.adapter.upload_file(vio_file.element, chunks)
             finally:
-                try:
+                with errors.ignore_missing():
                     self.adapter.delete(vio_file.schema_type,
                                         root_id=vio_file.uuid, service='web')
-                except pvm_exc.HttpNotFound:
-                    pass
 
     def delete_disks(self, disks):
         """Delete VDisks from the volume group (GET + POST)."""
         udids = [d.udid for d in disks if d is not None and d.udid]
         if not udids:
             return []
-        with errors.translate('delete disks'):
-            return _remove_vdisks(self.get_vg(), udids)
+        return vg.remove(self.get_vg(), vdisk_udids=udids)[0]
+
+    def delete_instance_disks(self, instance):
+        """Delete the instance's VDisks by name (GET, and POST if any)."""
+        return vg.remove(self.get_vg(),
+                         vdisk_names=self.disk_names(instance))[0]
 
     def manage_image_cache(self, context, all_instances):
         """Delete ``i_`` VDisks of images no instance here uses.
@@ -219,7 +186,6 @@ class LocalStorage(base.DiskAdapter):
                   if vd.name.startswith('i_') and vd.name not in in_use]
         if not unused:
             return []
-        with errors.translate('remove unused images'):
-            removed = _remove_vdisks(vg_w, unused)
+        removed = vg.remove(vg_w, vdisk_udids=unused)[0]
         LOG.info('Removed unused cached images: %s', ', '.join(removed))
         return removed

@@ -13,8 +13,12 @@
 #    under the License.
 """What every PowerVM flow task shares."""
 
+import functools
+
 from oslo_log import log as logging
 from taskflow import task
+
+from nova_powervm.virt.powervm import errors
 
 LOG = logging.getLogger(__name__)
 
@@ -22,7 +26,9 @@ LOG = logging.getLogger(__name__)
 class PowerVMTask(task.Task):
     """A flow task about one instance.
 
-    Subclasses implement ``execute`` and ``revert``.  A revert cleans up
+    Subclasses implement ``execute`` and ``revert``.  Every subclass's
+    ``execute`` runs inside ``errors.translate`` (named after the task), so
+    no pypowervm exception leaves a flow untranslated.  A revert cleans up
     what its ``execute`` created; it logs a failure and lets the other
     reverts run (:meth:`best_effort`), so one failed cleanup does not leave
     everything else behind.
@@ -32,6 +38,12 @@ class PowerVMTask(task.Task):
     :param provides: name(s) of the result.
     :param requires: names of inputs besides ``execute``'s arguments.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        execute = cls.__dict__.get('execute')
+        if execute is not None:
+            cls.execute = _translating(execute)
 
     def __init__(self, instance, name, provides=None, requires=None,
                  **kwargs):
@@ -52,3 +64,13 @@ class PowerVMTask(task.Task):
             LOG.exception('Revert step "%s" failed; continuing.', what,
                           instance=self.instance)
             return None
+
+
+def _translating(execute):
+    """``execute`` inside ``errors.translate`` named after the task."""
+    @functools.wraps(execute)
+    def wrapper(self, *args, **kwargs):
+        with errors.translate(self.name.replace('_', ' '),
+                              instance=None):
+            return execute(self, *args, **kwargs)
+    return wrapper

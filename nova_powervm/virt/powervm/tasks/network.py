@@ -18,7 +18,7 @@ from oslo_log import log as logging
 from taskflow.types import failure as tf_failure
 
 from nova_powervm import conf as pvm_conf
-from nova_powervm import exception as pvm_exc
+from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm.tasks import base
 from nova_powervm.virt.powervm import vif as pvm_vif
@@ -85,7 +85,7 @@ class PlugVifs(base.PowerVMTask):
                 with errors.translate('plug VIF %s' % vif.vif['id'],
                                       instance=self.instance):
                     cna = vif.plug(lpar_wrap, existing)
-            except pvm_exc.PowerVMAPIFailed as error:
+            except exc.PowerVMAPIFailed as error:
                 raise nova_exc.VirtualInterfacePlugException(
                     error.format_message())
             if cna is not None:

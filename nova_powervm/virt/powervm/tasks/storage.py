@@ -13,23 +13,19 @@
 #    under the License.
 """Flow tasks about disks, config drive media and their VIOS mappings.
 
-Disk and media are mapped to the partition by one FeedTask over the VIOS
-feed (``?group=ViosSCSIMapping``), so each VIOS is read once and updated
-with a single POST whatever number of devices it gains or loses.
+The tasks call the disk adapter (``ctx.disk_dvr``) and the config drive
+module (``media``) and never look at the kind of storage.  Mapping and
+unmapping go through one ``mapping.VIOSMappings`` per task, so each VIOS
+is read once and updated with a single POST whatever number of devices it
+gains or loses.
 """
 
 from oslo_log import log as logging
-from pypowervm import const as pvm_const
-from pypowervm.tasks import scsi_mapper as pvm_smap
-from pypowervm.utils import transaction as pvm_tx
-from pypowervm.wrappers import storage as pvm_stg
-from pypowervm.wrappers import virtual_io_server as pvm_vios
 from taskflow.types import failure as tf_failure
 
-from nova_powervm.virt.powervm import errors
+from nova_powervm.virt.powervm import mapping
 from nova_powervm.virt.powervm import media
 from nova_powervm.virt.powervm.tasks import base
-from nova_powervm.virt.powervm import vm
 
 LOG = logging.getLogger(__name__)
 
@@ -38,73 +34,22 @@ def _ok(result):
     return result is not None and not isinstance(result, tf_failure.Failure)
 
 
-def _add_mapping(vios_w, vios_uuid, lpar_uuid, stg):
-    """FeedTask subtask: map ``stg`` to the partition on one VIOS."""
-    if vios_w.uuid != vios_uuid:
-        return False
-    mapping = pvm_smap.build_vscsi_mapping(None, vios_w, lpar_uuid, stg)
-    return pvm_smap.add_map(vios_w, mapping) is not None
+def disconnect(ctx, instance, lpar_uuid=None):
+    """Remove the mappings of an instance's disks and config drive.
 
+    1 GET of the VIOS feed, and 1 POST per VIOS that held one.  Mappings
+    of anything else (volumes) are left alone.
 
-def _remove_mappings(vios_w, lpar_uuid, names=None):
-    """FeedTask subtask: drop the partition's mappings (of ``names``)."""
-    def match(stg):
-        return names is None or (stg is not None and stg.name in names)
-    return pvm_smap.remove_maps(vios_w, lpar_uuid, match_func=match,
-                                include_orphans=False)
-
-
-def vios_feed_task(adapter, name):
-    """A FeedTask over the VIOS feed with only the SCSI mappings group.
-
-    :param adapter: pypowervm ``Adapter``.
-    :param name: task name.
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param lpar_uuid: only mappings to this partition (None: any client,
+                      for a partition that vanished).
+    :returns: the ``(vios_uuid, storage)`` pairs unmapped.
     """
-    return pvm_tx.FeedTask(name, pvm_vios.VIOS.getter(
-        adapter, xag=[pvm_const.XAG.VIO_SMAP]))
-
-
-def remove_mappings(adapter, lpar_uuid, names=None):
-    """Remove a partition's VSCSI mappings (1 GET + 1 POST per VIOS).
-
-    :param adapter: pypowervm ``Adapter``.
-    :param lpar_uuid: PowerVM UUID of the partition.
-    :param names: only mappings of storage with these names (None: all).
-    :returns: list of ``(vios_uuid, storage element)`` that were unmapped.
-    """
-    ftsk = vios_feed_task(adapter, 'unmap_storage')
-    ftsk.add_functor_subtask(_remove_mappings, lpar_uuid, names=names,
-                             provides='removed')
-    with errors.translate('remove storage mappings'):
-        rets = ftsk.execute()
-    removed = []
-    for vios_uuid, ret in (rets or {}).get('wrapper_task_rets', {}).items():
-        for mapping in ret.get('removed') or ():
-            if mapping.backing_storage is not None:
-                removed.append((vios_uuid, mapping.backing_storage))
-    return removed
-
-
-def delete_vg_storage(adapter, targets):
-    """Delete VDisks and optical media by name.
-
-    Per VIOS: one GET of its VG feed and one POST per changed VG.
-
-    :param adapter: pypowervm ``Adapter``.
-    :param targets: dict ``{vios_uuid: (vdisk names, media names)}``.
-    :returns: list of the deleted names.
-    """
-    deleted = []
-    for vios_uuid, (vdisks, vopts) in targets.items():
-        if not (vdisks or vopts):
-            continue
-        with errors.translate('delete storage'):
-            for vg_w in pvm_stg.VG.get(adapter, parent_type=pvm_vios.VIOS,
-                                       parent_uuid=vios_uuid):
-                vds, media_names = media.remove_from_vg(
-                    vg_w, vopt_names=vopts, vdisk_names=vdisks)
-                deleted.extend(vds + media_names)
-    return deleted
+    mappings = mapping.VIOSMappings(ctx.adapter, 'unmap_storage', instance)
+    ctx.disk_dvr.disconnect_disks(mappings, instance, lpar_uuid)
+    media.disconnect(mappings, instance, lpar_uuid)
+    return mappings.execute()
 
 
 class CreateDiskForImg(base.PowerVMTask):
@@ -168,18 +113,13 @@ class CreateConfigDrive(base.PowerVMTask):
             self.instance, self.injected_files, self.admin_password,
             self.network_info, request_context=self.context,
             mgmt_mac=mgmt_cna.mac if mgmt_cna is not None else None)
-        with errors.translate('upload config drive'):
-            vios_uuid, _vg = media.find_repo(self.ctx.adapter,
-                                             self.ctx.cache)
-            vopt = media.upload(self.ctx.adapter, vios_uuid,
-                                media.vopt_name(self.instance), data)
-        return vios_uuid, vopt
+        return media.create(self.ctx.adapter, self.ctx.cache, self.instance,
+                            data)
 
     def revert(self, result, flow_failures, **kwargs):
         # Also after a failed upload: the media may exist half-written.
-        self.best_effort('delete config drive', media.delete_media,
-                         self.ctx.adapter, self.ctx.cache,
-                         [media.vopt_name(self.instance)])
+        self.best_effort('delete config drive', media.delete,
+                         self.ctx.adapter, self.ctx.cache, self.instance)
 
 
 class ConnectStorage(base.PowerVMTask):
@@ -197,31 +137,26 @@ class ConnectStorage(base.PowerVMTask):
         super().__init__(instance, 'connect_storage', requires=requires)
         self.ctx = ctx
 
-    def _items(self, boot_disk, cfg_vopt):
-        items = [(self.ctx.disk_dvr.vios_uuids[0], boot_disk)]
-        if cfg_vopt is not None:
-            items.append(cfg_vopt)
-        return items
-
     def execute(self, lpar_wrap, boot_disk, cfg_vopt=None):
-        ftsk = vios_feed_task(self.ctx.adapter, 'map_storage')
-        for vios_uuid, stg in self._items(boot_disk, cfg_vopt):
-            ftsk.add_functor_subtask(_add_mapping, vios_uuid, lpar_wrap.uuid,
-                                     stg)
-        with errors.translate('map storage', instance=self.instance):
-            ftsk.execute()
+        mappings = mapping.VIOSMappings(self.ctx.adapter, 'map_storage',
+                                        self.instance)
+        self.ctx.disk_dvr.connect_disk(mappings, lpar_wrap.uuid, boot_disk)
+        if cfg_vopt is not None:
+            media.connect(mappings, lpar_wrap.uuid, cfg_vopt)
+        mappings.execute()
 
     def revert(self, lpar_wrap, boot_disk, result, flow_failures,
                cfg_vopt=None, **kwargs):
-        names = {stg.name for _v, stg in self._items(boot_disk, cfg_vopt)}
-        self.best_effort('remove mappings', remove_mappings,
-                         self.ctx.adapter, lpar_wrap.uuid, names)
+        self.best_effort('remove mappings', disconnect, self.ctx,
+                         self.instance, lpar_wrap.uuid)
 
 
 class DisconnectStorage(base.PowerVMTask):
-    """Remove all the partition's VSCSI mappings (destroy).
+    """Remove the mappings of the instance's disks and config drive.
 
-    Provides ``removed_storage``: ``(vios_uuid, storage)`` pairs.
+    Works whether or not the partition still exists (``lpar_wrap`` None):
+    the storage is recognised by its names.  Volumes' mappings are left
+    to their connectors.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
@@ -229,58 +164,39 @@ class DisconnectStorage(base.PowerVMTask):
 
     def __init__(self, ctx, instance):
         super().__init__(instance, 'disconnect_storage',
-                         provides='removed_storage')
+                         requires=['lpar_wrap'])
         self.ctx = ctx
 
-    def execute(self):
-        return remove_mappings(self.ctx.adapter,
-                               vm.get_pvm_uuid(self.instance))
+    def execute(self, lpar_wrap):
+        disconnect(self.ctx, self.instance,
+                   lpar_wrap.uuid if lpar_wrap is not None else None)
 
     def revert(self, *args, **kwargs):
         """Mappings of a partition being destroyed are not restored."""
 
 
 class DeleteStorage(base.PowerVMTask):
-    """Delete the boot disk (unless kept) and the config drive media.
+    """Delete the instance's disks (unless kept) and config drive media.
 
-    They are found by name, not only through the mappings just removed, so
+    They are found by name, not through the mappings just removed, so
     that a destroy retried after a failure still deletes them.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
-    :param destroy_disks: delete the boot disk too.
+    :param destroy_disks: delete the disks too.
     """
 
     def __init__(self, ctx, instance, destroy_disks):
-        super().__init__(instance, 'delete_storage',
-                         requires=['removed_storage'])
+        super().__init__(instance, 'delete_storage')
         self.ctx = ctx
         self.destroy_disks = destroy_disks
 
-    def _targets(self):
-        targets = {}
+    def execute(self):
+        deleted = []
         if self.destroy_disks:
-            for vios_uuid, names in self.ctx.disk_dvr.vg_disk_names(
-                    self.instance).items():
-                targets.setdefault(vios_uuid, (set(), set()))[0].update(
-                    names)
-        with errors.translate('find media repository'):
-            repo_vios, _vg = media.find_repo(self.ctx.adapter,
-                                             self.ctx.cache)
-        targets.setdefault(repo_vios, (set(), set()))[1].add(
-            media.vopt_name(self.instance))
-        return targets
-
-    def execute(self, removed_storage):
-        deleted = delete_vg_storage(self.ctx.adapter, self._targets())
-        # Disks that do not live in a volume group (SSP logical units).
-        dvr = self.ctx.disk_dvr
-        others = [stg for _v, stg in removed_storage
-                  if not isinstance(stg, (pvm_stg.VDisk, pvm_stg.VOptMedia))
-                  and self.destroy_disks
-                  and dvr.is_instance_disk(stg, self.instance)]
-        if others:
-            dvr.delete_disks(others)
+            deleted += self.ctx.disk_dvr.delete_instance_disks(self.instance)
+        deleted += media.delete(self.ctx.adapter, self.ctx.cache,
+                                self.instance)
         return deleted
 
     def revert(self, *args, **kwargs):

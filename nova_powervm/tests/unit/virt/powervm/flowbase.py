@@ -24,21 +24,23 @@ import os
 import types
 
 from nova import exception as nova_exc
-from nova.network import model as net_model
 from nova import objects
 from nova.tests import fixtures as nova_fixtures
 from oslo_utils import uuidutils
 from pypowervm.tasks import partition as pvm_par
 
+from nova_powervm.simulator import builders
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.virt.powervm import context as pvm_context
 from nova_powervm.virt.powervm import disk
 from nova_powervm.virt.powervm import host
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import media
-from nova_powervm.virt.powervm import vif as pvm_vif
+from nova_powervm.virt.powervm import power
 
-MAC = 'fa:16:3e:00:00:01'
+MAC = builders.MAC
+sea_network_info = builders.sea_network_info
+spawnable_instance = builders.spawnable_instance
 
 
 class FakeVirtAPI:
@@ -65,49 +67,11 @@ class FakeVirtAPI:
             error_callback(event_names[0][0], instance)
 
 
-def sea_network_info(vlan=100, active=False, mac=MAC):
-    """One ``pvm_sea`` VIF on VLAN ``vlan`` with an IPv4 subnet."""
-    subnet = net_model.Subnet(
-        cidr='10.0.0.0/24', gateway=net_model.IP('10.0.0.1'),
-        ips=[net_model.FixedIP(address='10.0.0.5')],
-        dns=[net_model.IP('10.0.0.2')], routes=[])
-    network = net_model.Network(
-        id=uuidutils.generate_uuid(), label='net', bridge=None,
-        subnets=[subnet], injected=False)
-    vif = net_model.VIF(
-        id=uuidutils.generate_uuid(), address=mac, network=network,
-        type=pvm_vif.VIF_TYPE_PVM_SEA, details={'vlan': vlan},
-        active=active)
-    return net_model.NetworkInfo([vif])
-
-
 def normalise(state):
     """Simulator state without what changes by itself (jobs, states)."""
     state = dict(state)
     state.pop('jobs_running', None)
     return state
-
-
-def spawnable_instance(ctx, image_meta, config_drive=True, **kwargs):
-    """A nova Instance ready for spawn (config drive data included).
-
-    :param ctx: nova ``RequestContext``.
-    :param image_meta: the ImageMeta it boots from.
-    :param config_drive: whether it has a config drive.
-    :param kwargs: flavor and instance fields (see ``make_instance``).
-    """
-    inst = simbase.make_instance(
-        ctx, config_drive='True' if config_drive else '',
-        expected_attrs=['system_metadata', 'info_cache'], **kwargs)
-    inst.image_ref = image_meta.id
-    inst.ec2_ids = objects.EC2Ids(instance_id='i-1', ami_id='ami-1',
-                                  kernel_id=None, ramdisk_id=None)
-    inst.device_metadata = None
-    inst.numa_topology = None
-    inst.metadata = {}
-    inst.user_data = None
-    inst.hostname = 'vm-%d' % inst.id
-    return inst
 
 
 class FlowTestCase(simbase.SimTestCase):
@@ -134,20 +98,22 @@ class FlowTestCase(simbase.SimTestCase):
         """A HostContext on the simulator, as ``init_host`` builds it.
 
         Its cache (``ctx.cache``) starts empty but for the media repository
-        the disk adapter found.
+        the disk adapter found and the power job templates.
         """
         host_w = self.host_wrapper()
         mgmt_w = pvm_par.get_mgmt_partition(self.adapter)
         flags = self.sim.driver_flags()
         shim = host_shim.SimulatorShim(
             'http://%s:%s' % (flags['pvm_host'], flags['pvm_port']))
-        return pvm_context.HostContext(
+        ctx = pvm_context.HostContext(
             host='host1', adapter=self.adapter, host_uuid=host_w.uuid,
             mgmt_uuid=mgmt_w.uuid,
             disk_dvr=disk.get_disk_adapter(self.adapter, host_w.uuid,
                                            mgmt_w.uuid),
             shim=shim, virtapi=self.virtapi,
             host_wrapper=host.host_wrapper_getter(self.adapter))
+        power.prime_templates(ctx, mgmt_w)
+        return ctx
 
     def new_image(self, data, **props):
         """Register an image with data in Glance; returns its ImageMeta."""

@@ -13,42 +13,18 @@
 #    under the License.
 """Base class for driver-core tests that run against the simulator."""
 
-import itertools
-
 from nova import context as nova_context
-from nova import objects
-from nova.tests.unit import fake_instance
-from oslo_utils import uuidutils
 from pypowervm.wrappers import managed_system as pvm_ms
 import requests
 
+from nova_powervm.simulator import builders
+from nova_powervm.simulator import fixture as sim_fixture
 from nova_powervm.tests.unit import base
 from nova_powervm.virt.powervm import vm
 
-_IDS = itertools.count(1)
-
 # Stats pattern of the event feed GETs.
-EVENT_POLL = 'GET /rest/api/uom/Event'
-
-
-def make_instance(ctx, vcpus=2, memory_mb=2048, extra_specs=None,
-                  root_gb=1, **updates):
-    """A nova Instance (not in a database) with its own flavor.
-
-    :param ctx: nova ``RequestContext``.
-    :param vcpus: flavor vCPUs.
-    :param memory_mb: flavor memory.
-    :param extra_specs: flavor extra specs.
-    :param root_gb: flavor root disk.
-    """
-    flavor = objects.Flavor(
-        id=1, name='m1.test', memory_mb=memory_mb, vcpus=vcpus,
-        root_gb=root_gb, ephemeral_gb=0, flavorid='1', swap=0,
-        rxtx_factor=1.0, vcpu_weight=1, disabled=False, is_public=True,
-        extra_specs=dict(extra_specs or {}), projects=[])
-    updates.setdefault('id', next(_IDS))
-    updates.setdefault('uuid', uuidutils.generate_uuid())
-    return fake_instance.fake_instance_obj(ctx, flavor=flavor, **updates)
+EVENT_POLL = builders.EVENT_POLL
+make_instance = builders.make_instance
 
 
 class SimTestCase(base.NoDBTestCase):
@@ -59,11 +35,8 @@ class SimTestCase(base.NoDBTestCase):
 
     def setUp(self):
         super().setUp()
-        # Imported here so that discovery works while the fixture module
-        # is being written.
-        from nova_powervm.tests import fixtures as pvm_fixtures
         self.sim = self.useFixture(
-            pvm_fixtures.SimulatorFixture(**self.sim_kwargs))
+            sim_fixture.SimulatorFixture(**self.sim_kwargs))
         self.adapter = self.sim.adapter
         self.flags(group='powervm', **self.sim.driver_flags())
         self.ctx = nova_context.get_admin_context()

@@ -17,6 +17,7 @@ import socket
 
 from nova.compute import power_state
 from nova.compute import provider_tree
+from nova.compute import task_states
 from nova.console import type as ctype
 from nova import exception as nova_exc
 from nova.virt import event as virtevent
@@ -26,11 +27,12 @@ import os_resource_classes as orc
 import os_traits
 
 from nova_powervm import conf as pvm_conf
-from nova_powervm import exception as pvm_exc
+from nova_powervm import exception as pvm_exception
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.tests.unit.virt.powervm import test_event
 from nova_powervm.tests.unit.virt.powervm import test_session
 from nova_powervm.virt.powervm import driver
+from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import vm
 
 
@@ -52,7 +54,7 @@ class DriverTestCase(simbase.SimTestCase):
         inst = self.instance(**kwargs)
         vm.create_lpar(self.adapter, self.host_wrapper(), inst)
         if running:
-            vm.power_on(self.adapter, inst)
+            self.set_state(inst, 'running')
         return inst
 
 
@@ -76,44 +78,33 @@ class TestInitHost(DriverTestCase):
         self.assertIsInstance(console, ctype.ConsoleVNC)
 
     def test_cleanup_host_stops_the_event_thread(self):
-        thread = self.drv._events._listener._pthread
+        thread = session.event_poll_thread(self.drv._events._listener)
         self.drv.cleanup_host('compute1')
         self.assertFalse(thread.is_alive())
         self.assertRaises(nova_exc.VirtDriverNotReady,
                           self.drv.list_instances)
 
     def test_second_init_host_replaces_the_first(self):
-        thread = self.drv._events._listener._pthread
+        thread = session.event_poll_thread(self.drv._events._listener)
         self.drv.init_host('compute1')
         self.assertFalse(thread.is_alive())
         self.assertEqual([], self.drv.list_instances())
 
-    def test_node_identity_is_per_driver(self):
-        other = driver.PowerVMDriver(fake.FakeVirtAPI())
-        self.addCleanup(other.cleanup_host, 'compute2')
-        other.init_host('compute2')
-        mine = self.drv.get_nodenames_by_uuid()
-        theirs = other.get_nodenames_by_uuid()
-        self.assertEqual(['compute1'], list(mine.values()))
-        self.assertEqual(['compute2'], list(theirs.values()))
-        self.assertNotEqual(list(mine), list(theirs))
-        self.assertEqual(mine, self.drv.get_nodenames_by_uuid())
-        # The first driver has nova's persistent identity (checked by nova
-        # at restart); the second one a derived, stable one.
-        self.assertEqual([nova_node.get_local_node_uuid()], list(mine))
-        again = driver.PowerVMDriver(fake.FakeVirtAPI())
-        self.addCleanup(again.cleanup_host, 'compute2')
-        again.init_host('compute2')
-        self.assertEqual(theirs, again.get_nodenames_by_uuid())
-        self.assertEqual(list(mine)[0],
-                         self.drv.get_available_resource('compute1')['uuid'])
+    def test_node_identity_is_novas(self):
+        # One compute per process, as nova runs it: the node is nova's
+        # persistent identity (several computes in one process are the
+        # sandbox's business, see sandbox/hosts.py).
+        self.assertEqual({nova_node.get_local_node_uuid(): 'compute1'},
+                         self.drv.get_nodenames_by_uuid())
+        self.assertNotIn('uuid', self.drv.get_available_resource('compute1'))
 
     def test_no_vios_in_time_fails_init_host(self):
         self.flags(group='powervm', vios_active_wait_timeout=1)
         self.sim.add_fault(method='GET', path='VirtualIOServer', kind='http',
                            status=500, count=-1)
         drv = driver.PowerVMDriver(fake.FakeVirtAPI())
-        self.assertRaises(pvm_exc.NoActiveVIOS, drv.init_host, 'compute9')
+        self.assertRaises(pvm_exception.NoActiveVIOS, drv.init_host,
+                          'compute9')
         self.assertRaises(nova_exc.VirtDriverNotReady, drv.list_instances)
 
 
@@ -138,7 +129,7 @@ class TestStartFailures(simbase.SimTestCase):
         self.flags(group='powervm', pvm_port=test_session._free_port(),
                    pvm_host='127.0.0.1', pvm_connect_timeout=1)
         drv = driver.PowerVMDriver(fake.FakeVirtAPI())
-        self.assertRaises(pvm_exc.NovaLinkNotReachable, drv.init_host,
+        self.assertRaises(pvm_exception.NovaLinkNotReachable, drv.init_host,
                           'compute1')
 
 
@@ -272,3 +263,39 @@ class TestPowerBudgets(DriverTestCase):
         _, calls = self.count_rest(self.drv.power_off, inst, 60, 10)
         self.assertLessEqual(calls, 4)
         self.assertEqual('not activated', self.lpar(inst)['state'])
+
+
+class TestNotSupportedYet(DriverTestCase):
+    """What the driver cannot do yet is refused before anything changes."""
+
+    def test_power_off_for_rescue_or_shelve_is_refused(self):
+        inst = self.lpar_instance(running=True)
+        for task, name in ((task_states.RESCUING, 'rescue'),
+                           (task_states.SHELVING, 'shelve')):
+            inst.task_state = task
+            self.sim.reset_stats()
+            err = self.assertRaises(pvm_exception.NotSupportedYet,
+                                    self.drv.power_off, inst)
+            self.assertIn('does not support %s yet' % name,
+                          err.format_message())
+            self.assertEqual(0, self.sim.stats()['total'])
+            self.assertEqual('running', self.lpar(inst)['state'])
+        inst.task_state = task_states.POWERING_OFF
+        self.drv.power_off(inst)
+        self.assertEqual('not activated', self.lpar(inst)['state'])
+
+    def test_live_migration_fails_its_pre_check(self):
+        inst = self.lpar_instance(running=True)
+        err = self.assertRaises(
+            nova_exc.MigrationPreCheckError,
+            self.drv.check_can_live_migrate_destination, None, inst, {}, {})
+        self.assertIn('does not support live migration yet',
+                      err.format_message())
+
+    def test_volume_connector_says_volumes_are_not_supported(self):
+        err = self.assertRaises(pvm_exception.NotSupportedYet,
+                                self.drv.get_volume_connector,
+                                self.instance())
+        self.assertIn('Cinder volumes', str(err))
+        # nova handles a missing driver feature as NotImplementedError.
+        self.assertIsInstance(err, NotImplementedError)

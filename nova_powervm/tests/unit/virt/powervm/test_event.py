@@ -114,7 +114,7 @@ class TestLifecycle(simbase.SimTestCase):
         super().setUp()
         self.inst = self.instance()
         vm.create_lpar(self.adapter, self.host_wrapper(), self.inst)
-        vm.power_on(self.adapter, self.inst)
+        self.set_state(self.inst, 'running')
         self.got = Collector()
         self.resolver = event.UUIDResolver()
         self.resolver.remember(self.inst)

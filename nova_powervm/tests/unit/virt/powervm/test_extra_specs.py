@@ -19,8 +19,8 @@ from nova import objects
 from pypowervm.utils import lpar_builder as pvm_lb
 from pypowervm.wrappers import base_partition as pvm_bp
 
-from nova_powervm import exception as pvm_exc
-from nova_powervm.tests import base as tests_base
+from nova_powervm import exception as exc
+from nova_powervm.tests.unit import base as tests_base
 from nova_powervm.virt.powervm import extra_specs
 from nova_powervm.virt.powervm import lpar_builder
 
@@ -35,7 +35,7 @@ GOOD = {
     'powervm:processor_compatibility': 'POWER6+',
     'powervm:srr_capability': 'true', 'powervm:enable_lpar_metric': 'no',
     'powervm:ppt_ratio': '1:4096', 'powervm:enforce_affinity_check': 'false',
-    'powervm:secure_boot': '0',
+    'powervm:secure_boot': '0', 'powervm:ame_expansion_factor': '1.25',
 }
 
 BAD = {
@@ -47,15 +47,17 @@ BAD = {
     'powervm:availability_priority': '-1',
     'powervm:processor_compatibility': 'POWER99',
     'powervm:ppt_ratio': '1:3', 'powervm:secure_boot': '10',
-    'powervm:not_a_key': '1',
+    'powervm:min_proc_units': '0.125', 'powervm:enable_lpar_metric': 'nope',
+    'powervm:ame_expansion_factor': '0.5', 'powervm:not_a_key': '1',
 }
 
 
-def _flavor(specs):
-    return objects.Flavor(extra_specs=specs)
+def _flavor(specs, vcpus=8, memory_mb=2048):
+    return objects.Flavor(extra_specs=specs, vcpus=vcpus,
+                          memory_mb=memory_mb)
 
 
-class TestTable(tests_base.TestCase):
+class TestTable(tests_base.NoDBTestCase):
 
     def test_choices_match_pypowervm(self):
         self.assertEqual(set(pvm_bp.DedicatedSharingMode.ALL_VALUES),
@@ -88,13 +90,13 @@ class TestTable(tests_base.TestCase):
         self.assertEqual(4096, attrs['max_mem'])
         self.assertIs(False, attrs['enable_lpar_metric'])
 
-    def test_each_bad_value_names_its_key(self):
+    def test_each_bad_value_names_its_key_and_value(self):
         for key, value in BAD.items():
-            exc = self.assertRaises(
-                pvm_exc.InvalidExtraSpec, lpar_builder.validate_extra_specs,
+            error = self.assertRaises(
+                exc.InvalidExtraSpec, lpar_builder.validate_extra_specs,
                 _flavor({key: value}))
-            self.assertIn(key, exc.format_message())
-            self.assertIsInstance(exc, nova_exc.InvalidInput)
+            self.assertIn('%s=%s: ' % (key, value), error.format_message())
+            self.assertIsInstance(error, nova_exc.InvalidInput)
 
     def test_dedicated_sharing_mode(self):
         attrs = lpar_builder.validate_extra_specs(_flavor({
@@ -104,20 +106,20 @@ class TestTable(tests_base.TestCase):
         self.assertIs(True, attrs['dedicated_proc'])
 
     def test_two_keys_for_one_setting_conflict(self):
-        exc = self.assertRaises(
-            pvm_exc.InvalidExtraSpec, lpar_builder.validate_extra_specs,
+        error = self.assertRaises(
+            exc.InvalidExtraSpec, lpar_builder.validate_extra_specs,
             _flavor({'powervm:uncapped': 'true',
                      'powervm:dedicated_sharing_mode': 'keep_idle_procs'}))
-        self.assertIn('powervm:uncapped', exc.format_message())
-        self.assertIn('conflicts with powervm:dedicated_sharing_mode',
-                      exc.format_message())
+        self.assertEqual(
+            'Invalid flavor extra spec powervm:uncapped=true: conflicts '
+            'with powervm:dedicated_sharing_mode', error.format_message())
 
     def test_other_namespaces_are_ignored(self):
         self.assertEqual({}, lpar_builder.validate_extra_specs(
             _flavor({'hw:cpu_policy': 'dedicated', 'quota:x': 'y'})))
 
 
-class TestNovaValidator(tests_base.TestCase):
+class TestNovaValidator(tests_base.NoDBTestCase):
     """What nova-api does at ``openstack flavor set``."""
 
     def test_registered_through_the_entry_point(self):
@@ -132,9 +134,107 @@ class TestNovaValidator(tests_base.TestCase):
         validators.validate('powervm:dedicated_sharing_mode',
                             'share_idle_procs_always')
 
-    def test_api_rejects_bad_values(self):
+    def test_api_rejects_bad_values_naming_key_and_value(self):
         for key, value in BAD.items():
-            exc = self.assertRaises(nova_exc.ValidationError,
-                                    validators.validate, key, value)
-            self.assertIn(value if key != 'powervm:not_a_key' else key,
-                          exc.format_message())
+            error = self.assertRaises(nova_exc.ValidationError,
+                                      validators.validate, key, value)
+            if key == 'powervm:not_a_key':
+                # nova's own message for a key of a known namespace.
+                self.assertIn("'%s'" % key, error.format_message())
+            else:
+                self.assertIn('invalid flavor extra spec %s=%s: '
+                              % (key, value), error.format_message())
+
+    def test_boolean_errors_name_the_key(self):
+        for key in ('dedicated_proc', 'uncapped', 'srr_capability',
+                    'enable_lpar_metric', 'enforce_affinity_check'):
+            error = self.assertRaises(
+                nova_exc.ValidationError, validators.validate,
+                'powervm:' + key, 'maybe')
+            self.assertEqual(
+                'Validation failed; invalid flavor extra spec powervm:%s='
+                'maybe: not a boolean (true/false, yes/no, on/off, 1/0).'
+                % key, error.format_message())
+
+    def test_integer_errors_name_the_key(self):
+        error = self.assertRaises(nova_exc.ValidationError,
+                                  validators.validate,
+                                  'powervm:min_mem', '64')
+        self.assertEqual(
+            'Validation failed; invalid flavor extra spec powervm:min_mem=64: '
+            'less than the minimum 128.', error.format_message())
+
+    def test_proc_units_range(self):
+        for key in ('powervm:proc_units', 'powervm:min_proc_units',
+                    'powervm:max_proc_units'):
+            for value in ('0.05', '0.5', '1', '16.25', '64.00'):
+                validators.validate(key, value)
+            for value, reason in (
+                    ('0.04', 'less than the minimum 0.05'),
+                    ('-1', 'less than the minimum 0.05'),
+                    ('0.055', 'more than two decimal places (PowerVM '
+                              'counts in hundredths)'),
+                    ('nan', 'not a finite number'),
+                    ('inf', 'not a finite number'),
+                    ('1e40', 'too large'),
+                    ('lots', 'not a number')):
+                error = self.assertRaises(nova_exc.ValidationError,
+                                          validators.validate, key, value)
+                self.assertEqual(
+                    'Validation failed; invalid flavor extra spec %s=%s: '
+                    '%s.' % (key, value, reason), error.format_message())
+
+    def test_ame_expansion_factor_range(self):
+        key = 'powervm:ame_expansion_factor'
+        for value in ('0', '1', '1.0', '2.5', '10', '10.00'):
+            validators.validate(key, value)
+        for value, reason in (
+                ('0.5', 'must be 0 (off) or from 1.0 to 10.0'),
+                ('10.01', 'must be 0 (off) or from 1.0 to 10.0'),
+                ('-1', 'must be 0 (off) or from 1.0 to 10.0'),
+                ('1.005', 'more than two decimal places (PowerVM counts '
+                          'in hundredths)'),
+                ('big', 'not a number')):
+            error = self.assertRaises(nova_exc.ValidationError,
+                                      validators.validate, key, value)
+            self.assertEqual(
+                'Validation failed; invalid flavor extra spec %s=%s: %s.'
+                % (key, value, reason), error.format_message())
+
+
+class TestAgainstPypowervm(tests_base.NoDBTestCase):
+    """The host-independent rules agree with pypowervm's own checks."""
+
+    def test_ame_range_matches_pypowervm(self):
+        spec = extra_specs.SPECS['ame_expansion_factor']
+        self.assertEqual('ame_factor', spec.attr)
+        self.assertEqual(pvm_lb.AME_FACTOR, spec.attr)
+        for value in ('0', '0.99', '1', '1.5', '9.99', '10', '10.01', '11',
+                      '-1'):
+            mem = pvm_lb.Memory(2048, 2048, 2048, value, True, 256)
+            try:
+                mem.validate()
+                pypowervm_accepts = True
+            except ValueError:
+                pypowervm_accepts = False
+            try:
+                spec.parse(value)
+                we_accept = True
+            except ValueError:
+                we_accept = False
+            self.assertEqual(pypowervm_accepts, we_accept, value)
+
+    def test_proc_units_minimum_matches_pypowervm(self):
+        for value in ('0.04', '0.05', '0.1'):
+            units = pvm_lb.ProcUnits(value, value, value)
+            try:
+                units.validate()
+                pypowervm_accepts = True
+            except ValueError:
+                pypowervm_accepts = False
+            try:
+                extra_specs.SPECS['proc_units'].parse(value)
+                we_accept = True
+            except ValueError:
+                we_accept = False
+            self.assertEqual(pypowervm_accepts, we_accept, value)

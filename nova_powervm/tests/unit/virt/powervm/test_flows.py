@@ -24,7 +24,7 @@ import threading
 from nova import exception as nova_exc
 import testscenarios
 
-from nova_powervm import exception as pvm_exc
+from nova_powervm import exception as pvm_exception
 from nova_powervm.tests.unit.virt.powervm import flowbase
 from nova_powervm.tests.unit.virt.powervm import test_media
 from nova_powervm.virt.powervm import cache as pvm_cache
@@ -51,6 +51,16 @@ class SpawnDestroyTestCase(flowbase.FlowTestCase):
             for vios in self.sim.state()['vioses']
             for m in vios['scsi_mappings']
             if (m['lpar_uuid'] or '').upper() == lpar_uuid)
+
+    def storage_mappings(self, inst):
+        """Mappings of the instance's disk and media, to any client."""
+        names = {self.hctx.disk_dvr.boot_disk_name(inst),
+                 media.vopt_name(inst)}
+        return sorted(
+            (m['storage_type'], m['storage_name'])
+            for vios in self.sim.state()['vioses']
+            for m in vios['scsi_mappings']
+            if (m['storage_name'] or '').split('/')[-1] in names)
 
     def cnas(self, inst):
         lpar_uuid = vm.get_pvm_uuid(inst)
@@ -193,11 +203,11 @@ class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
     scenarios = [
         ('validate_flavor', dict(
             fault=None, specs={'powervm:bogus_key': '1'}, vif=True,
-            error=pvm_exc.InvalidExtraSpec)),
+            error=pvm_exception.InvalidExtraSpec)),
         ('create_lpar', dict(
             fault=dict(method='PUT', path='ManagedSystem/[^/]+/'
                        'LogicalPartition$'), vif=True, specs=None,
-            error=pvm_exc.PowerVMAPIFailed)),
+            error=pvm_exception.PowerVMAPIFailed)),
         ('plug_vifs', dict(
             fault=dict(method='PUT', path='ClientNetworkAdapter'), vif=True,
             specs=None, error=nova_exc.VirtualInterfacePlugException)),
@@ -209,16 +219,16 @@ class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
             error=nova_exc.VirtualInterfaceCreateException)),
         ('plug_mgmt_vif', dict(
             fault=dict(method='PUT', path='ClientNetworkAdapter'), vif=False,
-            specs=None, error=pvm_exc.PowerVMAPIFailed)),
+            specs=None, error=pvm_exception.PowerVMAPIFailed)),
         ('create_disk_copy', dict(
             fault=dict(method='POST', path='VolumeGroup'), vif=True,
-            specs=None, error=pvm_exc.PowerVMAPIFailed)),
+            specs=None, error=pvm_exception.PowerVMAPIFailed)),
         ('create_config_drive', dict(
             fault=dict(method='PUT', path='web/File/contents'), vif=True,
-            specs=None, error=pvm_exc.PowerVMAPIFailed)),
+            specs=None, error=pvm_exception.PowerVMAPIFailed)),
         ('connect_storage', dict(
             fault=dict(method='POST', path='VirtualIOServer/[^/]+$'),
-            vif=True, specs=None, error=pvm_exc.PowerVMAPIFailed)),
+            vif=True, specs=None, error=pvm_exception.PowerVMAPIFailed)),
         ('power_on', dict(
             fault=dict(kind='job_fail', job='PowerOn'), vif=True,
             specs=None, error=nova_exc.InstancePowerOnFailure)),
@@ -328,13 +338,29 @@ class TestDestroy(SpawnDestroyTestCase):
         self.spawn(other, flowbase.sea_network_info(mac='fa:16:3e:0:0:7'))
         self.destroy(other)
         _r, calls = self.count_rest(self.destroy, self.inst)
-        self.assertLessEqual(calls, 9, self.sim.stats()['by_pattern'])
+        self.assertLessEqual(calls, 10, self.sim.stats()['by_pattern'])
         self.assert_gone()
 
     def test_destroy_is_idempotent(self):
         self.destroy(self.inst)
+        before = flowbase.normalise(self.sim.state())
+        # The partition is gone: its storage is looked for (VIOS feed,
+        # volume group, media repository) and nothing is changed.
         _r, calls = self.count_rest(self.destroy, self.inst)
-        self.assertEqual(1, calls)
+        self.assertLessEqual(calls, 4, self.sim.stats()['by_pattern'])
+        self.assertEqual(before, flowbase.normalise(self.sim.state()))
+        self.assert_gone()
+
+    def test_destroy_after_partition_vanished(self):
+        # Deleted behind nova's back: the disk, the config drive and their
+        # mappings still belong to the instance and are removed.
+        self.set_state(self.inst, 'not activated')
+        self.adapter.delete('LogicalPartition',
+                            root_id=vm.get_pvm_uuid(self.inst))
+        self.assertIsNone(self.lpar(self.inst))
+        self.assertEqual(2, len(self.storage_mappings(self.inst)))
+        self.destroy(self.inst)
+        self.assertEqual([], self.storage_mappings(self.inst))
         self.assert_gone()
 
     def test_destroy_keeps_disk_when_asked(self):

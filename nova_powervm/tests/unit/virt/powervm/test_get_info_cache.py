@@ -76,7 +76,7 @@ class TestCachedGetInfo(test_driver.DriverTestCase):
 
     def test_periodic_pass_of_50_costs_at_most_2(self):
         insts = [self.lpar_instance() for _i in range(50)]
-        vm.power_on(self.adapter, insts[0])
+        self.set_state(insts[0], 'running')
         self.reconnect()
         states, calls = self.count_rest(self.pass_over, insts)
         self.assertLessEqual(calls, 2, self.patterns())

@@ -19,7 +19,7 @@ import threading
 import os_resource_classes as orc
 import os_traits
 
-from nova_powervm import exception as pvm_exc
+from nova_powervm import exception as pvm_exception
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.virt.powervm import host
 
@@ -50,7 +50,7 @@ class TestDiscover(simbase.SimTestCase):
         clock = itertools.count(0, 4).__next__
         stop = threading.Event()
         stop.wait = lambda timeout=None: False
-        self.assertRaises(pvm_exc.NoActiveVIOS, host.wait_for_vioses,
+        self.assertRaises(pvm_exception.NoActiveVIOS, host.wait_for_vioses,
                           self.adapter, 10, stop, clock)
 
     def test_stop_ends_vios_wait(self):
@@ -58,7 +58,7 @@ class TestDiscover(simbase.SimTestCase):
                            status=500, count=-1)
         stop = threading.Event()
         stop.set()
-        self.assertRaises(pvm_exc.NoActiveVIOS, host.wait_for_vioses,
+        self.assertRaises(pvm_exception.NoActiveVIOS, host.wait_for_vioses,
                           self.adapter, 300, stop)
 
     def test_resources_of_simulated_host(self):

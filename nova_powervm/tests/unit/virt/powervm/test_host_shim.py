@@ -23,7 +23,7 @@ import stat
 
 import fixtures
 
-from nova_powervm import exception as pvm_exc
+from nova_powervm import exception as pvm_exception
 from nova_powervm.simulator import core
 from nova_powervm.simulator import server as sim_server
 from nova_powervm.tests.unit.simulator import test_server
@@ -43,7 +43,7 @@ class TestShims(simbase.SimTestCase):
         super().setUp()
         self.inst = self.instance()
         vm.create_lpar(self.adapter, self.host_wrapper(), self.inst)
-        vm.power_on(self.adapter, self.inst)
+        self.set_state(self.inst, 'running')
         self.pvm_uuid = vm.get_pvm_uuid(self.inst)
 
     def _commands(self, mkvterm_body):
@@ -89,7 +89,7 @@ class TestShims(simbase.SimTestCase):
     def test_local_shim_reports_a_failed_mkvterm(self):
         log = self._commands('echo "no console" >&2; exit 1')
         exc = self.assertRaises(
-            pvm_exc.VNCConsoleFailed,
+            pvm_exception.VNCConsoleFailed,
             host_shim.LocalShim('127.0.0.1').open_vnc_console,
             self.adapter, self.pvm_uuid)
         self.assertIn(self.pvm_uuid, exc.format_message())
@@ -130,6 +130,6 @@ class TestSimulatorShimTLS(simbase.base.NoDBTestCase):
 
     def test_untrusted_certificate_is_refused(self):
         shim = host_shim.get_shim('simulator', self.dest, '10.0.0.1')
-        exc = self.assertRaises(pvm_exc.VNCConsoleFailed,
+        exc = self.assertRaises(pvm_exception.VNCConsoleFailed,
                                 shim.open_vnc_console, None, self.lpar_uuid)
         self.assertIn('CERTIFICATE_VERIFY_FAILED', exc.format_message())

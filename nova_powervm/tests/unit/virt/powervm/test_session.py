@@ -18,7 +18,9 @@ import socket
 import threading
 import time
 
-from nova_powervm import exception as pvm_exc
+from pypowervm import adapter as pvm_adpt
+
+from nova_powervm import exception as pvm_exception
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.virt.powervm import session
 
@@ -81,7 +83,7 @@ class TestHungServer(simbase.SimTestCase):
                                       port=flags['pvm_port'],
                                       connect_timeout=1)
         start = time.monotonic()
-        self.assertRaises(pvm_exc.NovaLinkNotReachable, session.connect,
+        self.assertRaises(pvm_exception.NovaLinkNotReachable, session.connect,
                           info)
         self.assertLess(time.monotonic() - start, 10)
 
@@ -102,7 +104,7 @@ class TestConnect(simbase.SimTestCase):
         # Each clock read advances 1 s; waits return at once.
         clock = itertools.count(0, 1).__next__
         stop = _InstantEvent()
-        exc = self.assertRaises(pvm_exc.NovaLinkNotReachable,
+        exc = self.assertRaises(pvm_exception.NovaLinkNotReachable,
                                 session.connect, info, stop, clock)
         self.assertEqual([2.0, 1], stop.waits)
         self.assertIn('http://127.0.0.1:%d' % info.port,
@@ -114,7 +116,7 @@ class TestConnect(simbase.SimTestCase):
                                       connect_timeout=600)
         stop = threading.Event()
         stop.set()
-        exc = self.assertRaises(pvm_exc.NovaLinkNotReachable,
+        exc = self.assertRaises(pvm_exception.NovaLinkNotReachable,
                                 session.connect, info, stop)
         self.assertIn('stopped', exc.format_message())
 
@@ -126,8 +128,52 @@ class TestConnect(simbase.SimTestCase):
             host=flags['pvm_host'], port=flags['pvm_port'], protocol='http',
             user='nobody', password=SECRET, connect_timeout=600)
         self.sim.reset_stats()
-        exc = self.assertRaises(pvm_exc.NovaLinkNotReachable,
+        exc = self.assertRaises(pvm_exception.NovaLinkNotReachable,
                                 session.connect, info)
         self.assertEqual(1, self.sim.stats()['total'])
         self.assertNotIn(SECRET, exc.format_message())
         self.assertNotIn(SECRET, self.stdlog.logger.output)
+
+
+class _Handler(pvm_adpt.WrapperEventHandler):
+    def process(self, events):
+        pass
+
+
+class TestPrivateSeams(simbase.SimTestCase):
+    """The pypowervm internals session.py reaches, one test each.
+
+    If a pypowervm release renames one of them, the test of that seam
+    fails here rather than the driver misbehaving on a host.
+    """
+
+    def test_prime_sys_uuid_saves_the_get(self):
+        adapter = session.connect(session.ConnectionInfo(
+            host=self.sim.host, port=self.sim.port, protocol='http'))
+        self.addCleanup(session.close, adapter)
+        session.prime_sys_uuid(adapter, 'F00D')
+        uuid, calls = self.count_rest(lambda: adapter.sys_uuid)
+        self.assertEqual(('F00D', 0), (uuid, calls))
+
+    def test_event_poll_thread_is_found_and_ends(self):
+        adapter = session.connect(session.ConnectionInfo(
+            host=self.sim.host, port=self.sim.port, protocol='http'))
+        self.addCleanup(session.close, adapter)
+        listener = adapter.session.get_event_listener()
+        handler = _Handler()
+        listener.subscribe(handler)
+        thread = session.event_poll_thread(listener)
+        self.assertIsInstance(thread, threading.Thread)
+        self.assertTrue(thread.is_alive())
+        listener.unsubscribe(handler)
+        thread.join(10)
+        self.assertFalse(thread.is_alive())
+
+    def test_close_logs_off(self):
+        adapter = session.connect(session.ConnectionInfo(
+            host=self.sim.host, port=self.sim.port, protocol='http'))
+        self.sim.reset_stats()
+        session.close(adapter)
+        by_pattern = self.sim.stats()['by_pattern']
+        self.assertEqual(1, by_pattern.get('DELETE /rest/api/web/Logon'),
+                         by_pattern)

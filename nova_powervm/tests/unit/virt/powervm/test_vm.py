@@ -18,7 +18,7 @@ from nova import exception as nova_exc
 from nova import objects
 from pypowervm.wrappers import base_partition as pvm_bp
 
-from nova_powervm import exception as pvm_exc
+from nova_powervm import exception as pvm_exception
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.virt.powervm import vm
 
@@ -99,7 +99,7 @@ class TestCreateDelete(simbase.SimTestCase):
     def test_bad_extra_spec_creates_nothing(self):
         inst = self.instance(extra_specs={'powervm:proc_units': 'lots'})
         before = self.sim.state()['lpars']
-        exc = self.assertRaises(pvm_exc.InvalidExtraSpec, vm.create_lpar,
+        exc = self.assertRaises(pvm_exception.InvalidExtraSpec, vm.create_lpar,
                                 self.adapter, self.host_wrapper(), inst)
         self.assertIn('powervm:proc_units', exc.format_message())
         self.assertEqual(before, self.sim.state()['lpars'])
@@ -107,7 +107,7 @@ class TestCreateDelete(simbase.SimTestCase):
     def test_unsupported_compat_mode_names_key(self):
         inst = self.instance(
             extra_specs={'powervm:processor_compatibility': 'POWER10'})
-        exc = self.assertRaises(pvm_exc.InvalidExtraSpec, vm.create_lpar,
+        exc = self.assertRaises(pvm_exception.InvalidExtraSpec, vm.create_lpar,
                                 self.adapter, self.host_wrapper(), inst)
         self.assertIn('powervm:processor_compatibility',
                       exc.format_message())
@@ -142,72 +142,3 @@ class TestCreateDelete(simbase.SimTestCase):
         self.assertTrue(vm.instance_exists(self.adapter, inst))
         names = [lpar.name for lpar in vm.get_lpars(self.adapter)]
         self.assertEqual([inst.name], names)
-
-
-class TestPower(simbase.SimTestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.inst = self.instance()
-        vm.create_lpar(self.adapter, self.host_wrapper(), self.inst)
-
-    def test_power_on_off_within_budget(self):
-        _, calls = self.count_rest(vm.power_on, self.adapter, self.inst)
-        self.assertLessEqual(calls, 4)
-        self.assertEqual('running', self.lpar(self.inst)['state'])
-        self.assertEqual(power_state.RUNNING,
-                         vm.get_power_state(self.adapter, self.inst))
-
-        _, calls = self.count_rest(vm.power_off, self.adapter, self.inst,
-                                   timeout=30)
-        self.assertLessEqual(calls, 4)
-        self.assertEqual('not activated', self.lpar(self.inst)['state'])
-
-    def test_power_calls_on_state_already_reached_cost_one(self):
-        _, calls = self.count_rest(vm.power_off, self.adapter, self.inst)
-        self.assertEqual(1, calls)
-        vm.power_on(self.adapter, self.inst)
-        _, calls = self.count_rest(vm.power_on, self.adapter, self.inst)
-        self.assertEqual(1, calls)
-
-    def test_force_power_off(self):
-        vm.power_on(self.adapter, self.inst)
-        _, calls = self.count_rest(vm.power_off, self.adapter, self.inst,
-                                   force_immediate=True)
-        self.assertLessEqual(calls, 4)
-        self.assertEqual('not activated', self.lpar(self.inst)['state'])
-
-    def test_soft_power_off_falls_back_to_hard(self):
-        vm.power_on(self.adapter, self.inst)
-        # The OS shutdown and the normal VSP shutdown fail; hard works.
-        self.sim.add_fault(method='PUT', path='/do/PowerOff', kind='job_fail',
-                           job='PowerOff', count=2, message='HSCLXXXX busy')
-        vm.power_off(self.adapter, self.inst, timeout=5)
-        self.assertEqual('not activated', self.lpar(self.inst)['state'])
-
-    def test_reboot_hard_and_soft(self):
-        vm.power_on(self.adapter, self.inst)
-        for hard in (True, False):
-            _, calls = self.count_rest(vm.reboot, self.adapter, self.inst,
-                                       hard)
-            self.assertLessEqual(calls, 4)
-            self.assertEqual('running', self.lpar(self.inst)['state'])
-
-    def test_reboot_of_stopped_instance_starts_it(self):
-        vm.reboot(self.adapter, self.inst, hard=True)
-        self.assertEqual('running', self.lpar(self.inst)['state'])
-
-    def test_power_on_failure_is_a_nova_error(self):
-        self.sim.add_fault(method='PUT', path='/do/PowerOn', kind='job_fail',
-                           job='PowerOn', count=1, message='HSCL9999 no')
-        exc = self.assertRaises(nova_exc.InstancePowerOnFailure, vm.power_on,
-                                self.adapter, self.inst)
-        self.assertIn('HSCL9999', exc.format_message())
-        self.assertEqual('not activated', self.lpar(self.inst)['state'])
-
-    def test_reboot_failure_is_a_reboot_error(self):
-        vm.power_on(self.adapter, self.inst)
-        self.sim.add_fault(method='PUT', path='/do/PowerOff', kind='job_fail',
-                           job='PowerOff', count=1, message='HSCL9999 no')
-        self.assertRaises(nova_exc.InstanceRebootFailure, vm.reboot,
-                          self.adapter, self.inst, True)

@@ -15,6 +15,7 @@
 
 from nova import exception as nova_exc
 
+from nova_powervm import conf as pvm_conf
 from nova_powervm.tests.unit.virt.powervm import flowbase
 from nova_powervm.virt.powervm import disk
 from nova_powervm.virt.powervm.disk import localdisk
@@ -54,11 +55,11 @@ class TestLocalStorage(flowbase.FlowTestCase):
                           self.adapter, self.hctx.host_uuid,
                           self.hctx.mgmt_uuid)
 
-    def test_ssp_not_yet(self):
-        self.flags(disk_driver='ssp', group='powervm')
-        self.assertRaises(nova_exc.InvalidInput, disk.get_disk_adapter,
-                          self.adapter, self.hctx.host_uuid,
-                          self.hctx.mgmt_uuid)
+    def test_every_disk_driver_choice_has_an_adapter(self):
+        # [powervm] disk_driver offers exactly the adapters that exist.
+        opt = [o for o in pvm_conf.powervm.ALL_OPTS
+               if o.name == 'disk_driver'][0]
+        self.assertEqual(sorted(disk.ADAPTERS), sorted(opt.type.choices))
 
     def test_create_uncached_then_cached(self):
         inst = self.instance()

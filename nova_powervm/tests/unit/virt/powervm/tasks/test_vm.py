@@ -11,12 +11,11 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Partition tasks: cached host wrapper and job templates."""
+"""Partition tasks: the cached host wrapper."""
 
 from nova_powervm.tests.unit.virt.powervm import flowbase
 from nova_powervm.virt.powervm import cache as pvm_cache
 from nova_powervm.virt.powervm.tasks import vm as tf_vm
-from nova_powervm.virt.powervm import vm
 
 
 class TestCaches(flowbase.FlowTestCase):
@@ -38,34 +37,3 @@ class TestCaches(flowbase.FlowTestCase):
         _w2, calls = self.count_rest(tf_vm.static_host_wrapper, self.hctx)
         self.assertEqual(0, calls)
         self.assertIs(_w, _w2)
-
-    def test_power_jobs_read_their_template_once(self):
-        insts = [self.instance() for _i in range(2)]
-        lpars = [vm.create_lpar(self.adapter, self.host_wrapper(), i)
-                 for i in insts]
-        power = tf_vm.PowerOp.on(self.hctx.cache)
-        _r, first = self.count_rest(power.start, lpars[0])
-        _r, second = self.count_rest(power.start, lpars[1])
-        self.assertEqual((3, 2), (first, second))
-        self.assertEqual(['running', 'running'],
-                         [self.lpar(i)['state'] for i in insts])
-        cache = self.hctx.cache
-        lpar_w = vm.get_instance_wrapper(self.adapter, insts[0])
-        _r, calls = self.count_rest(tf_vm.hard_power_off, cache, lpar_w,
-                                    insts[0])
-        self.assertEqual(3, calls)
-        self.assertEqual('not activated', self.lpar(insts[0])['state'])
-        lpar_w = vm.get_instance_wrapper(self.adapter, insts[0])
-        _r, calls = self.count_rest(tf_vm.hard_power_off, cache, lpar_w,
-                                    insts[0])
-        self.assertEqual(0, calls)
-
-    def test_templates_are_per_host(self):
-        inst = self.instance()
-        lpar_w = vm.create_lpar(self.adapter, self.host_wrapper(), inst)
-        tf_vm.PowerOp.on(self.hctx.cache).start(lpar_w)
-        other = pvm_cache.HostCache(self.hctx.host_uuid)
-        lpar_w = vm.get_instance_wrapper(self.adapter, inst)
-        _r, calls = self.count_rest(tf_vm.hard_power_off, other, lpar_w,
-                                    inst)
-        self.assertEqual(3, calls)  # another host's cache reads its own

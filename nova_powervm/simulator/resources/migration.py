@@ -25,12 +25,13 @@ import weakref
 
 from lxml import etree
 
+from nova_powervm.simulator import http
 from nova_powervm.simulator import jobs
-from nova_powervm.simulator import lpar as sim_lpar
-from nova_powervm.simulator import lpm_storage
 from nova_powervm.simulator import model
 from nova_powervm.simulator import registry
-from nova_powervm.simulator import system
+from nova_powervm.simulator.resources import lpar as sim_lpar
+from nova_powervm.simulator.resources import lpm_storage
+from nova_powervm.simulator.resources import system
 from nova_powervm.simulator import xmlutil as xu
 
 PEERS = weakref.WeakValueDictionary()
@@ -40,7 +41,6 @@ class MigrationBroken(jobs.JobFailed):
     """The migration failed after it started (needs MigrateRecover)."""
 
 
-@registry.hook('started')
 def register_peer(sim):
     """Make a simulator reachable by its system name.
 
@@ -49,7 +49,6 @@ def register_peer(sim):
     PEERS[sim.inventory.system_name] = sim
 
 
-@registry.hook('closed')
 def unregister_peer(sim):
     """Forget a closed simulator: nothing may migrate into it.
 
@@ -57,6 +56,25 @@ def unregister_peer(sim):
     """
     if PEERS.get(sim.inventory.system_name) is sim:
         del PEERS[sim.inventory.system_name]
+
+
+def admin_request(sim, req, parts):
+    """``admin`` hook: ``POST /sim/migrate/in`` (a peer's partition).
+
+    :param sim: the Simulator.
+    :param req: the request.
+    :param parts: path segments after ``/sim``.
+    """
+    if req.method != 'POST' or parts != ['migrate', 'in']:
+        return None
+    pkg = req.json()
+    if pkg.get('target') != sim.inventory.system_name:
+        raise registry.SimError(404, 'This is not %s' % pkg.get('target'))
+    try:
+        obj = accept(sim, pkg)
+    except jobs.JobFailed as exc:
+        raise registry.SimError(409, str(exc))
+    return http.json_response({'uuid': obj.uuid})
 
 
 def _check_source(sim, lpar):
@@ -160,7 +178,6 @@ def _send(sim, params, pkg):
                               % (target, exc))
 
 
-@jobs.operation('LogicalPartition', 'MigrateValidate')
 def migrate_validate(sim, lpar, params):
     """Validation only.
 
@@ -175,7 +192,6 @@ def migrate_validate(sim, lpar, params):
     return {}
 
 
-@jobs.operation('LogicalPartition', 'Migrate')
 def migrate(sim, lpar, params):
     """Move a running partition to the target simulator.
 
@@ -210,7 +226,6 @@ def migrate(sim, lpar, params):
     return jobs.Outside(lambda: _send(sim, params, pkg), finish)
 
 
-@jobs.operation('LogicalPartition', 'MigrateAbort')
 def migrate_abort(sim, lpar, params):
     """Abort: only meaningful while a migration is running.
 
@@ -225,7 +240,6 @@ def migrate_abort(sim, lpar, params):
     return {}
 
 
-@jobs.operation('LogicalPartition', 'MigrateRecover')
 def migrate_recover(sim, lpar, params):
     """Recover a failed migration.
 
@@ -238,7 +252,6 @@ def migrate_recover(sim, lpar, params):
     return {}
 
 
-@jobs.operation('LogicalPartition', 'CloseVterm')
 def close_vterm(sim, lpar, params):
     """Close the partition's terminal (remote API mode).
 

@@ -28,6 +28,7 @@ from lxml import etree
 from nova_powervm.simulator import http
 from nova_powervm.simulator import registry
 from nova_powervm.simulator import render
+from nova_powervm.simulator.resources import system
 from nova_powervm.simulator import templates as tpl
 from nova_powervm.simulator import xmlutil as xu
 
@@ -92,14 +93,14 @@ def phyp_sample(sim, epoch):
     sample['systemFirmware']['utilizedProcCycles'] = used // 20
     sample['processor'].update({
         'totalProcUnits': cores, 'configurableProcUnits': cores,
-        'availableProcUnits': float(sim.ms_view_value(
-            'CurrentAvailableSystemProcessorUnits')),
+        'availableProcUnits': float(system.view_value(
+            sim, 'CurrentAvailableSystemProcessorUnits')),
         'procCyclesPerSecond': CYCLES})
     sample['memory'].update({
         'totalMem': sim.inventory.memory_gb * 1024,
         'configurableMem': sim.inventory.memory_gb * 1024,
-        'availableMem': int(sim.ms_view_value(
-            'CurrentAvailableSystemMemory'))})
+        'availableMem': int(system.view_value(
+            sim, 'CurrentAvailableSystemMemory'))})
     pool = sample['sharedProcessorPool'][0]
     pool.update({'utilizedPoolCycles': used, 'maxProcUnits': cores,
                  'assignedProcCycles': float(CYCLES * cores * epoch)})
@@ -154,11 +155,10 @@ def _ltm_feed(sim, ms, path):
         xu.sub(xu.sub(ent, 'author', ns=xu.ATOM), 'name', 'IBM',
                ns=xu.ATOM)
         xu.sub(ent, 'category', ns=xu.ATOM, term='phyp')
-        ents.append(ent)
-    return http.xml_response(render.feed(ents, sim.base_url + path))
+        ents.append(xu.tostring(ent))
+    return http.atom_response(render.feed(ents, sim.base_url + path))
 
 
-@registry.hook('pcm')
 def handle(sim, req, parts):
     """Serve ``/rest/api/pcm/ManagedSystem/{sys}/...``.
 
@@ -203,5 +203,5 @@ def _preferences(sim, req, ms):
         ms.extra['pcm_etag'] = str(int(ms.extra.get('pcm_etag', '1')) + 1)
         sim.store.dirty.set()
     ent, etag = _pref_entry(sim, ms)
-    return http.xml_response(render.feed([ent], sim.base_url + req.path),
-                             etag=etag)
+    return http.atom_response(render.feed([ent], sim.base_url + req.path),
+                              etag=etag)

@@ -17,8 +17,9 @@ from lxml import etree
 from pypowervm.wrappers import iocard
 
 from nova_powervm.simulator import model
-from nova_powervm.simulator import network
 from nova_powervm.simulator import registry
+from nova_powervm.simulator.resources import network
+from nova_powervm.simulator.resources import vios as sim_vios
 from nova_powervm.simulator import templates as tpl
 from nova_powervm.simulator import xmlutil as xu
 
@@ -71,7 +72,6 @@ def _fill_backing(sim, vnic_elem):
             bdev, 'DesiredMaxCapacityPercentage', '100.0%'))
 
 
-@registry.register
 class VirtualNICDedicated(registry.Resource):
     kind = 'VirtualNICDedicated'
     root = False
@@ -87,8 +87,8 @@ class VirtualNICDedicated(registry.Resource):
         registry.merge_fields(elem, client)
         tpl.set_atom_id(elem, uuid)
         pid = xu.text(parent.elem, 'PartitionID')
-        used = sim.cna_slots(parent) | sim.adapter_slots(parent) | \
-            vnic_slots(sim, parent)
+        used = sim_vios.cna_slots(sim, parent) | \
+            sim_vios.adapter_slots(sim, parent) | vnic_slots(sim, parent)
         slot = xu.text(body, 'VirtualSlotNumber')
         slot = int(slot) if slot and xu.text(
             body, 'UseNextAvailableSlotID') != 'true' else max(used | {2}) + 1
@@ -117,7 +117,6 @@ def vnic_slots(sim, part):
                for v in sim.store.children('VirtualNICDedicated', part.uuid))
 
 
-@registry.hook('state')
 def state_vnics(sim, out):
     """Fill ``vnics`` in ``/sim/state``.
 
@@ -139,7 +138,6 @@ def _vnic_state(vnic):
             'backing': backing}
 
 
-@registry.hook('seed_done')
 def label_ports(sim, inv):
     """Label every SR-IOV physical port (``Inventory.sriov_label``).
 

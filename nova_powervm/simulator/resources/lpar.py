@@ -18,9 +18,11 @@ import base64
 from lxml import etree
 from pypowervm.wrappers import logical_partition as pvm_lpar
 
+from nova_powervm.simulator import http
 from nova_powervm.simulator import jobs
 from nova_powervm.simulator import model
 from nova_powervm.simulator import registry
+from nova_powervm.simulator.resources import system
 from nova_powervm.simulator import templates as tpl
 from nova_powervm.simulator import xmlutil as xu
 
@@ -105,16 +107,12 @@ def sync_partition(obj):
         cur = xu.find(elem, '%s/Current%s' % (_MEM, name))
         if val is not None and cur is not None:
             cur.text = val
-    dedicated = xu.text(elem, _PROC + '/HasDedicatedProcessors') == 'true'
+    dedicated, vcpus, units = processors(elem)
     if dedicated:
         tpl.prune(xu.find(elem, _PROC), (
             'SharedProcessorConfiguration',
             'CurrentSharedProcessorConfiguration'))
-        vcpus = int(xu.text(elem, _DED + '/DesiredProcessors', 1))
-        units = float(vcpus)
     else:
-        vcpus = int(xu.text(elem, _SHR + '/DesiredVirtualProcessors', 1))
-        units = float(xu.text(elem, _SHR + '/DesiredProcessingUnits', 0.1))
         cur = _PROC + '/CurrentSharedProcessorConfiguration/'
         for path, val in (('AllocatedVirtualProcessors', vcpus),
                           ('CurrentProcessingUnits', units),
@@ -124,8 +122,109 @@ def sync_partition(obj):
                               elem, _SHR + '/MinimumVirtualProcessors'))):
             if xu.find(elem, cur + path) is not None and val is not None:
                 xu.set_text(elem, cur + path, val)
+    factor = expansion_factor(elem)
+    for path, val in (('CurrentExpansionFactor', factor),
+                      ('MemoryExpansionEnabled', factor > 0)):
+        if xu.find(elem, '%s/%s' % (_MEM, path)) is not None:
+            xu.set_text(elem, '%s/%s' % (_MEM, path), val)
     obj.extra['vcpus'] = vcpus
     obj.extra['proc_units'] = units
+
+
+def _number(elem, path, default, kind):
+    text = xu.text(elem, path)
+    try:
+        return kind(text) if text else default
+    except ValueError:
+        raise registry.SimError(
+            400, 'HSCL0009 The value %r of %s is not a valid number.'
+            % (text, path.rsplit('/', 1)[-1]))
+
+
+def processors(elem):
+    """``(dedicated, virtual processors, processing units)`` desired.
+
+    A dedicated partition holds one whole processor per processor.
+
+    :param elem: a partition element.
+    :raises SimError: 400 on a value that is not a number.
+    """
+    if xu.text(elem, _PROC + '/HasDedicatedProcessors') == 'true':
+        procs = _number(elem, _DED + '/DesiredProcessors', 1, int)
+        return True, procs, float(procs)
+    return (False, _number(elem, _SHR + '/DesiredVirtualProcessors', 1, int),
+            _number(elem, _SHR + '/DesiredProcessingUnits', 0.1, float))
+
+
+def expansion_factor(elem):
+    """The Active Memory Expansion factor asked for (0.0: none).
+
+    :param elem: a partition element.
+    :raises SimError: 400 on a value that is not a number.
+    """
+    return _number(elem, _MEM + '/ExpansionFactor', 0.0, float)
+
+
+# What a real host refuses; the HSCL codes are the simulator's own.
+_EPSILON = 1e-9
+_TOO_FEW_UNITS = (
+    'HSCLA4B1 Partition %(name)s cannot have %(units)g processing units '
+    'for %(vcpus)d virtual processors: the managed system requires at '
+    'least %(min)g processing units per virtual processor.')
+_TOO_MANY_UNITS = (
+    'HSCLA4B2 Partition %(name)s cannot have %(units)g processing units '
+    'for %(vcpus)d virtual processors: a virtual processor uses at most '
+    '1.0 processing unit.')
+_NO_CAPACITY = (
+    'HSCLA4B3 Partition %(name)s needs %(units)g processing units but '
+    'only %(free)g are available in the shared processor pool.')
+_NO_AME = (
+    'HSCLA4B4 The managed system is not capable of Active Memory '
+    'Expansion: partition %(name)s cannot have the memory expansion factor '
+    '%(factor)g.')
+_BAD_AME = (
+    'HSCLA4B5 The memory expansion factor %(factor)g of partition '
+    '%(name)s is not between 1.0 and 10.0.')
+
+
+def check_config(sim, elem, current=None):
+    """Refuse (HTTP 400) processor and memory settings a host refuses.
+
+    Shared processors need between the host's
+    ``MinimumProcessorUnitsPerVirtualProcessor`` and 1.0 processing units
+    per virtual processor; the units must fit in what the other
+    partitions leave of the shared processor pool; an Active Memory
+    Expansion factor needs an AME-capable host and lies in [1.0, 10.0].
+    An update is checked for what it changes.
+
+    :param sim: the Simulator.
+    :param elem: the new partition element.
+    :param current: the stored partition :class:`Obj` (an update), or
+        None (a create).
+    :raises SimError: 400 naming the partition and the values.
+    """
+    info = {'name': xu.text(elem, 'PartitionName')}
+    procs = processors(elem)
+    old = processors(current.elem) if current is not None else None
+    dedicated, info['vcpus'], info['units'] = procs
+    if procs != old and not dedicated:
+        info['min'] = system.min_proc_units_per_vcpu(sim)
+        if info['units'] < round(info['vcpus'] * info['min'], 2) - _EPSILON:
+            raise registry.SimError(400, _TOO_FEW_UNITS % info)
+        if info['units'] > info['vcpus'] + _EPSILON:
+            raise registry.SimError(400, _TOO_MANY_UNITS % info)
+    if old is None or info['units'] > old[2] + _EPSILON:
+        info['free'] = system.available_proc_units(sim, exclude=current)
+        if info['units'] > info['free'] + _EPSILON:
+            raise registry.SimError(400, _NO_CAPACITY % info)
+    info['factor'] = expansion_factor(elem)
+    old_factor = (expansion_factor(current.elem) if current is not None
+                  else 0.0)
+    if info['factor'] and info['factor'] != old_factor:
+        if not system.ame_capable(sim):
+            raise registry.SimError(400, _NO_AME % info)
+        if not 1.0 - _EPSILON <= info['factor'] <= 10.0 + _EPSILON:
+            raise registry.SimError(400, _BAD_AME % info)
 
 
 def build_partition(sim, elem, name, pid, uuid, ptype, state, mgmt=False):
@@ -201,7 +300,6 @@ def quick_props(sim, obj):
     }
 
 
-@registry.register
 class LogicalPartition(registry.Resource):
     kind = 'LogicalPartition'
     search_keys = {'PartitionName': 'PartitionName',
@@ -220,6 +318,7 @@ class LogicalPartition(registry.Resource):
         if sim.store.get(uuid) is not None:
             raise registry.SimError(409, 'Partition %s exists' % uuid)
         elem = registry.merge_fields(lpar_template(), body)
+        check_config(sim, elem)
         build_partition(sim, elem, name, next_partition_id(sim), uuid,
                         xu.text(body, 'PartitionType', 'AIX/Linux'),
                         'not activated')
@@ -228,7 +327,10 @@ class LogicalPartition(registry.Resource):
         sync_partition(obj)
         return sim.store.add(obj)
 
-    def after_update(self, sim, obj):
+    def update(self, sim, obj, body, groups):
+        new = registry.merge_groups(obj.elem, body, groups)
+        check_config(sim, new, obj)
+        obj.elem = new
         sync_partition(obj)
 
     def delete(self, sim, obj):
@@ -240,18 +342,79 @@ class LogicalPartition(registry.Resource):
         if xu.text(obj.elem, 'IsManagementPartition') == 'true':
             raise registry.SimError(409, 'Cannot delete the management '
                                     'partition')
-        sim.release_client_adapters(obj)
+        sim.registry.run_hooks('lpar_delete', sim, obj)
         sim.store.remove(obj)
 
     def quick(self, sim, obj):
         return quick_props(sim, obj)
 
 
+_STATES = ('not activated', 'starting', 'running', 'shutting down',
+           'open firmware', 'error', 'migrating running')
+# The transitional state a real host passes through (one event each) on
+# the way from the first state to the second.
+_VIA = {('running', 'not activated'): 'shutting down',
+        ('open firmware', 'not activated'): 'shutting down',
+        ('not activated', 'running'): 'starting',
+        ('not activated', 'open firmware'): 'starting'}
+
+
+def admin_request(sim, req, parts):
+    """``admin`` hook: partition state changes and the host's lparcfg.
+
+    Serves ``POST /sim/lpar/{uuid}/state`` and ``GET /sim/host/lparcfg``;
+    returns None for other paths.
+
+    :param sim: the Simulator.
+    :param req: the request.
+    :param parts: path segments after ``/sim``.
+    """
+    if parts[:1] == ['lpar'] and len(parts) == 3 and parts[2] == 'state':
+        return _admin_state(sim, req, parts[1])
+    if req.method == 'GET' and parts == ['host', 'lparcfg']:
+        return _admin_lparcfg(sim)
+    return None
+
+
+def _admin_state(sim, req, uuid):
+    if req.method != 'POST':
+        raise registry.SimError(405, 'POST only')
+    data = req.json()
+    state = data.get('state')
+    if state not in _STATES:
+        raise registry.SimError(400, 'state must be one of %s'
+                                % ', '.join(_STATES))
+    with sim.store.lock:
+        obj = sim.store.get(uuid, 'LogicalPartition')
+        if obj is None:
+            raise registry.SimError(404, 'LPAR %s not found' % uuid)
+        if 'rmc_state' in data:
+            obj.extra['rmc_override'] = data['rmc_state']
+        via = _VIA.get((xu.text(obj.elem, 'PartitionState'), state))
+        set_state(sim, obj, *([via, state] if via else [state]))
+        return http.json_response({'uuid': obj.uuid, 'state': xu.text(
+            obj.elem, 'PartitionState'), 'rmc_state': xu.text(
+            obj.elem, 'ResourceMonitoringControlState')})
+
+
+def _admin_lparcfg(sim):
+    with sim.store.lock:
+        for part in partitions(sim):
+            if xu.text(part.elem, 'IsManagementPartition') == 'true':
+                pid = int(xu.text(part.elem, 'PartitionID'))
+                return http.json_response({
+                    'partition_id': pid, 'uuid': part.uuid,
+                    'partition_name': xu.text(part.elem, 'PartitionName'),
+                    'lparcfg': 'lparcfg 1.9\npartition_id=%d\n'
+                               'partition_name=%s\n' % (
+                                   pid, xu.text(part.elem, 'PartitionName'))})
+    raise registry.SimError(404, 'No management partition')
+
+
 def _job_error(code, msg):
     raise jobs.JobFailed('%s %s' % (code, msg))
 
 
-@jobs.operation('LogicalPartition', 'PowerOn')
 def power_on(sim, lpar, params):
     """PowerOn: not activated -> starting -> running.
 
@@ -283,7 +446,6 @@ def _touch_nvram(sim, lpar):
     sim.emit('MODIFY_URI', lpar, 'NVRAM')
 
 
-@jobs.operation('LogicalPartition', 'PowerOff')
 def power_off(sim, lpar, params):
     """PowerOff with operation shutdown/osshutdown/dumprestart, restart.
 

@@ -15,10 +15,9 @@
 
 from lxml import etree
 
-from nova_powervm.simulator import jobs
 from nova_powervm.simulator import registry
+from nova_powervm.simulator.resources import vios as sim_vios
 from nova_powervm.simulator import templates as tpl
-from nova_powervm.simulator import vios as sim_vios
 from nova_powervm.simulator import xmlutil as xu
 
 _VFC = 'VirtualFibreChannelMappings/VirtualFibreChannelMapping'
@@ -43,7 +42,6 @@ def _fc_slot():
     raise RuntimeError('no FC adapter in the capture')
 
 
-@registry.hook('fc_seed')
 def seed_ports(sim, vios, count):
     """Give a VIOS one FC adapter with ``count`` ports.
 
@@ -165,7 +163,6 @@ def _fill_port(vios, mapping):
     sva.append(_port_copy(phys[0], 'PhysicalPort'))
 
 
-@registry.hook('fc_update')
 def process_vfc_mappings(sim, vios, elem):
     """Fill in server-side fields of VFC mappings in a VIOS POST.
 
@@ -199,7 +196,6 @@ def _recount(vios, elem):
                     total - used.get(xu.text(port, 'PortName'), 0))
 
 
-@jobs.operation('ManagedSystem', 'GetNextWWPNs')
 def get_next_wwpns(sim, target, params):
     """Return ``numberPairsRequested`` WWPN pairs, comma-separated.
 
@@ -211,7 +207,6 @@ def get_next_wwpns(sim, target, params):
     return {'wwpnList': ','.join(new_wwpns(sim, pairs * 2))}
 
 
-@registry.hook('lpar_delete')
 def drop_client_adapters(sim, lpar):
     """Deleting an LPAR leaves its VFC/VSCSI server adapters orphaned.
 

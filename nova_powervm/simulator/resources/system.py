@@ -15,14 +15,11 @@
 
 import uuid as uuidlib
 
-from nova_powervm.simulator import jobs
 from nova_powervm.simulator import model
 from nova_powervm.simulator import registry
 from nova_powervm.simulator import templates as tpl
 from nova_powervm.simulator import xmlutil as xu
 
-COMPAT_MODES = ('default', 'POWER6', 'POWER6_Plus', 'POWER7', 'POWER8',
-                'POWER9')
 _MS_EMPTY = ('AssociatedLogicalPartitions', 'AssociatedSystemVirtualStorage',
              'AssociatedReservedStorageDevicePool', 'AssociatedGroups',
              'AssociatedTasks')
@@ -64,6 +61,9 @@ def build_managed_system(inv, base):
     caps = xu.find(elem, _CAPS)
     xu.set_text(caps, 'PowerVMLogicalPartitionSimplifiedRemoteRestartCapable',
                 inv.srr_capable)
+    xu.set_text(caps, 'ActiveMemoryExpansionCapable', inv.ame_capable)
+    xu.set_text(elem, '%s/MinimumProcessorUnitsPerVirtualProcessor' % _PROC,
+                '%g' % inv.min_proc_units_per_vcpu)
     proc = xu.find(elem, _PROC)
     modes = xu.findall(proc, 'SupportedPartitionProcessorCompatibilityModes')
     anchor = modes[0].getprevious()
@@ -86,21 +86,61 @@ def partitions(sim):
             sim.store.all('VirtualIOServer'))
 
 
-@registry.register
+def available_proc_units(sim, exclude=None):
+    """Processing units no partition holds (never below zero).
+
+    :param sim: the Simulator.
+    :param exclude: a partition :class:`Obj` whose units count as free
+        (the one being changed), or None.
+    """
+    total = float(xu.text(sim.store.first('ManagedSystem').elem,
+                          '%s/ConfigurableSystemProcessorUnits' % _PROC))
+    used = sum(float(part.extra.get('proc_units', 0))
+               for part in partitions(sim) if part is not exclude)
+    return max(round(total - used, 2), 0)
+
+
+def min_proc_units_per_vcpu(sim):
+    """The host's MinimumProcessorUnitsPerVirtualProcessor.
+
+    :param sim: the Simulator.
+    """
+    return float(xu.text(sim.store.first('ManagedSystem').elem,
+                         '%s/MinimumProcessorUnitsPerVirtualProcessor'
+                         % _PROC, 0.05))
+
+
+def ame_capable(sim):
+    """Whether the host offers Active Memory Expansion.
+
+    :param sim: the Simulator.
+    """
+    return xu.text(sim.store.first('ManagedSystem').elem,
+                   '%s/ActiveMemoryExpansionCapable' % _CAPS) == 'true'
+
+
+def view_value(sim, name):
+    """A value from the served ManagedSystem (memory/proc availability).
+
+    :param sim: the Simulator.
+    :param name: a leaf local name.
+    """
+    ms = sim.store.first('ManagedSystem')
+    view = sim.registry.get('ManagedSystem').view(sim, ms)
+    node = next(view.iter(xu.qn(name)), None)
+    return None if node is None else node.text
+
+
 class ManagedSystem(registry.Resource):
     kind = 'ManagedSystem'
 
     def view(self, sim, obj):
         elem = xu.deepcopy(obj.elem)
         mem_used = int(xu.text(elem, '%s/MemoryUsedByHypervisor' % _MEM))
-        procs_used = 0.0
         for part in partitions(sim):
             mem_used += int(xu.text(
                 part.elem, 'PartitionMemoryConfiguration/DesiredMemory', 0))
-            procs_used += float(part.extra.get('proc_units', 0))
         total_mem = int(xu.text(elem, '%s/ConfigurableSystemMemory' % _MEM))
-        total_proc = float(xu.text(
-            elem, '%s/ConfigurableSystemProcessorUnits' % _PROC))
         for name in ('CurrentAvailableSystemMemory',
                      'PendingAvailableSystemMemory'):
             xu.set_text(elem, '%s/%s' % (_MEM, name),
@@ -108,11 +148,10 @@ class ManagedSystem(registry.Resource):
         for name in ('CurrentAvailableSystemProcessorUnits',
                      'PendingAvailableSystemProcessorUnits'):
             xu.set_text(elem, '%s/%s' % (_PROC, name),
-                        '%g' % max(round(total_proc - procs_used, 2), 0))
+                        '%g' % available_proc_units(sim))
         return elem
 
 
-@jobs.operation('ManagedSystem', 'QueryReservedMemoryRequiredForPartition')
 def query_reserved_memory(sim, target, params):
     """Hypervisor memory needed: 1/64 of max memory rounded up to LMBs.
 
@@ -124,12 +163,11 @@ def query_reserved_memory(sim, target, params):
     desired = int(params.get('DesiredMemory', 0))
     maximum = int(params.get('MaximumMemory', desired))
     overhead = -(-max(maximum // 64, 256) // lmb) * lmb
-    avail = sim.ms_view_value('CurrentAvailableSystemMemory')
+    avail = view_value(sim, 'CurrentAvailableSystemMemory')
     return {'RequiredMemory': str(desired + overhead),
             'CurrentAvailableSystemMemory': str(avail)}
 
 
-@registry.register
 class ManagementConsole(registry.Resource):
     kind = 'ManagementConsole'
 
@@ -171,7 +209,6 @@ def build_vswitch(sim, name, switch_id, mode='Veb'):
                      ('ManagedSystem', sim.sys_uuid))
 
 
-@registry.register
 class VirtualSwitch(registry.Resource):
     kind = 'VirtualSwitch'
     root = False
@@ -227,7 +264,6 @@ def ensure_vnet(sim, vswitch, vlan):
     return obj
 
 
-@registry.register
 class VirtualNetwork(registry.Resource):
     kind = 'VirtualNetwork'
     root = False
@@ -253,7 +289,6 @@ def build_proc_pools(sim, names):
     return pools
 
 
-@registry.register
 class SharedProcessorPool(registry.Resource):
     kind = 'SharedProcessorPool'
     root = False

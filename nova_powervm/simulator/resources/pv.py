@@ -18,7 +18,7 @@ import hashlib
 from lxml import etree
 
 from nova_powervm.simulator import jobs
-from nova_powervm.simulator import npiv
+from nova_powervm.simulator.resources import npiv
 from nova_powervm.simulator import templates as tpl
 from nova_powervm.simulator import xmlutil as xu
 
@@ -93,7 +93,6 @@ def _result_xml(status, name, udid, msg=''):
     return etree.tostring(root).decode()
 
 
-@jobs.operation('VirtualIOServer', 'LUARecovery')
 def lua_recovery(sim, vios, params):
     """Discover the hdisk behind ITLs reachable from this VIOS's ports.
 
@@ -115,7 +114,6 @@ def lua_recovery(sim, vios, params):
     return {'OutputXML': _result_xml(status, name, udid)}
 
 
-@jobs.operation('VirtualIOServer', 'RemoveDevice')
 def remove_device(sim, vios, params):
     """Remove an hdisk (fails while it is mapped).
 
@@ -135,7 +133,6 @@ def remove_device(sim, vios, params):
     raise jobs.JobFailed('VIOS0013 Device %s not found.' % name)
 
 
-@jobs.operation('VirtualIOServer', 'RescanVirtualDisk')
 def rescan_vdisk(sim, vios, params):
     """Report whether a virtual disk UDID exists (``RETURN_CODE``).
 
@@ -150,7 +147,6 @@ def rescan_vdisk(sim, vios, params):
     return {'RETURN_CODE': '0' if found else '-1'}
 
 
-@jobs.operation('VirtualIOServer', 'ISCSIDiscovery')
 def iscsi_discovery(sim, vios, params):
     """Initiator query only: report the VIOS initiator name.
 
@@ -164,7 +160,6 @@ def iscsi_discovery(sim, vios, params):
     return {'RETURN_CODE': '0', 'InitiatorName': iqn}
 
 
-@jobs.operation('VirtualIOServer', 'ISCSIRemove')
 def iscsi_remove(sim, vios, params):
     """Logout of an iSCSI target (nothing to do; ``RETURN_CODE`` 0).
 
@@ -175,7 +170,6 @@ def iscsi_remove(sim, vios, params):
     return {'RETURN_CODE': '0'}
 
 
-@jobs.operation('VirtualIOServer', 'RBDExists')
 def rbd_exists(sim, vios, params):
     """Every ``pool/image`` name exists (there is no Ceph behind it).
 

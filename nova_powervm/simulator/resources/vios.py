@@ -11,14 +11,14 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""VirtualIOServer objects and their VSCSI mappings."""
+"""VirtualIOServer objects, their VSCSI mappings and virtual slots."""
 
 from lxml import etree
 
-from nova_powervm.simulator import lpar as sim_lpar
 from nova_powervm.simulator import model
 from nova_powervm.simulator import registry
-from nova_powervm.simulator import storage
+from nova_powervm.simulator.resources import lpar as sim_lpar
+from nova_powervm.simulator.resources import storage
 from nova_powervm.simulator import templates as tpl
 from nova_powervm.simulator import xmlutil as xu
 
@@ -69,6 +69,33 @@ def _loc(sim, pid, slot):
     return 'U%s-V%s-C%s' % (sim.inventory.loc_prefix, pid, slot)
 
 
+def cna_slots(sim, part):
+    """Virtual slots used by CNAs of a partition.
+
+    :param sim: the Simulator.
+    :param part: the partition :class:`Obj`.
+    """
+    return set(int(xu.text(c.elem, 'VirtualSlotNumber', 0))
+               for c in sim.store.children('ClientNetworkAdapter', part.uuid))
+
+
+def adapter_slots(sim, part):
+    """Slots of VSCSI/VFC adapters on a partition.
+
+    :param sim: the Simulator.
+    :param part: the partition :class:`Obj`.
+    """
+    if part.kind == 'VirtualIOServer':
+        return server_slots(sim, part, part.elem) - cna_slots(sim, part)
+    pid = xu.text(part.elem, 'PartitionID')
+    used = set()
+    for vios in sim.store.all('VirtualIOServer'):
+        for cla in vios.elem.iter(xu.qn('ClientAdapter')):
+            if xu.text(cla, 'LocalPartitionID') == pid:
+                used.add(int(xu.text(cla, 'VirtualSlotNumber', 0)))
+    return used
+
+
 def client_slots(sim, pid):
     """Slots used on a client partition by mappings and CNAs.
 
@@ -82,7 +109,7 @@ def client_slots(sim, pid):
                 used.add(int(xu.text(cla, 'VirtualSlotNumber', 0)))
     part = sim_lpar.partition_by_id(sim, pid)
     if part is not None:
-        used |= sim.cna_slots(part)
+        used |= cna_slots(sim, part)
     return used
 
 
@@ -98,7 +125,7 @@ def server_slots(sim, vios_obj, elem):
         num = xu.text(sva, 'VirtualSlotNumber')
         if num is not None:
             used.add(int(num))
-    return used | sim.cna_slots(vios_obj)
+    return used | cna_slots(sim, vios_obj)
 
 
 def free(used, start=2):
@@ -280,7 +307,6 @@ def _dump(node):
     return b'' if node is None else etree.tostring(node)
 
 
-@registry.register
 class VirtualIOServer(registry.Resource):
     kind = 'VirtualIOServer'
     search_keys = {'PartitionName': 'PartitionName',
@@ -290,7 +316,7 @@ class VirtualIOServer(registry.Resource):
         new = registry.merge_groups(obj.elem, body, groups)
         old_maps = _dump(xu.find(obj.elem, _SCSI))
         process_scsi_mappings(sim, obj, new)
-        sim.fc_hook(obj, new)
+        sim.registry.run_hooks('fc_update', sim, obj, new)
         obj.elem = new
         if _dump(xu.find(new, _SCSI)) != old_maps:
             sim.emit('MODIFY_URI', obj, 'VirtualSCSIMappings')

@@ -17,25 +17,15 @@ import itertools
 
 from nova_powervm.simulator import model
 from nova_powervm.simulator import registry
-from nova_powervm.simulator import system
+from nova_powervm.simulator.resources import system
+from nova_powervm.simulator.resources import vios as sim_vios
 from nova_powervm.simulator import templates as tpl
-from nova_powervm.simulator import vios as sim_vios
 from nova_powervm.simulator import xmlutil as xu
 
 _OPTIONAL = ('TaggedVLANIDs', 'TrunkPriority', 'ConfiguredMTU', 'OvsBridge',
              'OvsPortExternalIds')
 _CLIENT_ONLY = ('UseNextAvailableSlotID', 'UseNextAvailableHighSlotID')
 _MACS = itertools.count(1)
-
-
-def cna_slots(sim, part):
-    """Virtual slots used by CNAs of a partition.
-
-    :param sim: the Simulator.
-    :param part: the partition :class:`Obj`.
-    """
-    return set(int(xu.text(c.elem, 'VirtualSlotNumber', 0))
-               for c in sim.store.children('ClientNetworkAdapter', part.uuid))
 
 
 def _vswitch(sim, body):
@@ -57,7 +47,7 @@ def _slot(sim, part, body):
 
 
 def _pick_slot(sim, part, body):
-    used = sim.cna_slots(part) | sim.adapter_slots(part)
+    used = sim_vios.cna_slots(sim, part) | sim_vios.adapter_slots(sim, part)
     if xu.text(body, 'UseNextAvailableSlotID') == 'false' or (
             xu.text(body, 'VirtualSlotNumber') and
             xu.text(body, 'UseNextAvailableHighSlotID') != 'true'):
@@ -88,7 +78,6 @@ def new_mac(sim):
             return mac
 
 
-@registry.register
 class ClientNetworkAdapter(registry.Resource):
     kind = 'ClientNetworkAdapter'
     root = False

@@ -14,7 +14,8 @@
 """VolumeGroup: virtual disks, media repository and optical media.
 
 Disk and media contents live in sparse files under the state directory
-(see :mod:`nova_powervm.simulator.files`).
+(see :mod:`nova_powervm.simulator.files`); ISO uploads land in the
+media repository (see :mod:`.file`).
 """
 
 import functools
@@ -130,7 +131,7 @@ def resolve(sim, vios, kind, given):
                         xu.text(given, 'UniqueDeviceID'))):
                 found = pvol
     else:
-        found = sim.resolve_storage_hook(kind, given)
+        found = sim.registry.run_hooks('resolve_storage', sim, kind, given)
     if found is None:
         raise registry.SimError(
             400, 'VIOS0013 The storage %s %s was not found on %s.' % (
@@ -318,7 +319,44 @@ def fill_vopt(vopt, name, size_bytes):
     return vopt
 
 
-@registry.register
+def media_upload_path(sim, fobj):
+    """Path to write an uploaded ISO to (its VIOS needs a repository).
+
+    :param sim: the Simulator.
+    :param fobj: the web File :class:`Obj`.
+    """
+    vios_uuid = xu.text(fobj.elem, 'TargetVirtualIOServerUUID', ns=xu.WEB)
+    vios = sim.store.get(vios_uuid or '', 'VirtualIOServer')
+    if vios is None:
+        raise registry.SimError(400, 'Unknown VIOS %s' % vios_uuid)
+    for vg in vgs_of(sim, vios):
+        if xu.find(vg.elem, _REPO) is not None:
+            fobj.extra['vg'] = vg.uuid
+            name = xu.text(fobj.elem, 'Filename', ns=xu.WEB)
+            return sim.files.media_path(vg, name)
+    raise registry.SimError(400, 'VIOS %s has no media repository'
+                            % vios_uuid)
+
+
+def add_uploaded_media(sim, fobj, size):
+    """Add an uploaded ISO to the repository as optical media.
+
+    :param sim: the Simulator.
+    :param fobj: the web File :class:`Obj` (see :func:`media_upload_path`).
+    :param size: bytes written.
+    """
+    vg = sim.store.get(fobj.extra['vg'], 'VolumeGroup')
+    name = xu.text(fobj.elem, 'Filename', ns=xu.WEB)
+    media = xu.find(vg.elem, _REPO + '/OpticalMedia')
+    for vopt in list(media):
+        if xu.text(vopt, 'MediaName') == name:
+            media.remove(vopt)
+    vopt = xu.sub(media, 'VirtualOpticalMedia', schemaVersion='V1_0')
+    xu.sub(xu.sub(vopt, 'Metadata'), 'Atom')
+    fill_vopt(vopt, name, size)
+    sim.store.touch(vg)
+
+
 class VolumeGroup(registry.Resource):
     kind = 'VolumeGroup'
     root = False

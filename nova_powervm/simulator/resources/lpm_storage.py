@@ -22,8 +22,8 @@ adapters.  Local VDisks cannot move, as on a real system.
 from lxml import etree
 
 from nova_powervm.simulator import jobs
-from nova_powervm.simulator import npiv
-from nova_powervm.simulator import vios as sim_vios
+from nova_powervm.simulator.resources import npiv
+from nova_powervm.simulator.resources import vios as sim_vios
 from nova_powervm.simulator import xmlutil as xu
 
 _SCSI = 'VirtualSCSIMappings/VirtualSCSIMapping'

@@ -11,23 +11,32 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Test fixtures: the NovaLink simulator (in-process or as a server)."""
+"""A NovaLink simulator as a ``fixtures.Fixture`` (in-process or served).
+
+Used by the tests, the sandbox and the benchmark: the simulator plus a
+logged-on pypowervm Adapter, the admin API as methods, and the driver
+options that point a PowerVM driver at it.
+"""
 
 import threading
 
 import fixtures
 from pypowervm import adapter as pvm_adpt
-import wsgi_intercept
-from wsgi_intercept import requests_intercept
 
 from nova_powervm.simulator import core
+from nova_powervm.simulator import model
+from nova_powervm.simulator.resources import lpar as sim_lpar
 from nova_powervm.simulator import server as sim_server
+from nova_powervm.simulator import xmlutil as xu
 
 _INTERCEPT_LOCK = threading.Lock()
 _INTERCEPT_USERS = [0]
 
 
 def _install_intercept(host, port, app):
+    # wsgi-intercept is a test requirement: only this mode needs it.
+    import wsgi_intercept
+    from wsgi_intercept import requests_intercept
     with _INTERCEPT_LOCK:
         if not _INTERCEPT_USERS[0]:
             requests_intercept.install()
@@ -36,6 +45,8 @@ def _install_intercept(host, port, app):
 
 
 def _remove_intercept(host, port):
+    import wsgi_intercept
+    from wsgi_intercept import requests_intercept
     with _INTERCEPT_LOCK:
         wsgi_intercept.remove_wsgi_intercept(host, port)
         _INTERCEPT_USERS[0] -= 1
@@ -54,10 +65,13 @@ class SimulatorFixture(fixtures.Fixture):
         ``server`` (a real threaded HTTP server).
     :param state_dir: state directory (private temporary one if None).
     :param event_timeout: seconds an event long poll blocks.
+    :param registry: the resource types, jobs and hooks served (default:
+        all, see :mod:`nova_powervm.simulator.resources`).
     """
 
     def __init__(self, host='localhost', port=12080, inventory=None,
-                 mode='intercept', state_dir=None, event_timeout=1.0):
+                 mode='intercept', state_dir=None, event_timeout=1.0,
+                 registry=None):
         super(SimulatorFixture, self).__init__()
         if mode not in ('intercept', 'server'):
             raise ValueError('mode must be intercept or server')
@@ -67,13 +81,15 @@ class SimulatorFixture(fixtures.Fixture):
         self.mode = mode
         self.state_dir = state_dir
         self.event_timeout = event_timeout
+        self.registry = registry
         self.server = None
 
     def _setUp(self):
         self.sim = core.Simulator(
             inventory=self.inventory, state_dir=self.state_dir,
             event_timeout=self.event_timeout,
-            base_url='http://%s:%d' % (self.host, self.port))
+            base_url='http://%s:%d' % (self.host, self.port),
+            registry=self.registry)
         self.addCleanup(self.sim.close)
         if self.mode == 'server':
             self.server = sim_server.SimServer(self.sim, '127.0.0.1', 0)
@@ -122,3 +138,34 @@ class SimulatorFixture(fixtures.Fixture):
         """``[powervm]`` options pointing a driver at this simulator."""
         return {'pvm_host': self.host, 'pvm_port': self.port,
                 'host_shim': 'simulator', 'volume_group_name': 'datavg'}
+
+    def add_lpars(self, specs):
+        """Create client partitions directly in the store (no REST).
+
+        As if another management tool had made them: no event is sent.
+        They get the captured partition's processor and memory settings.
+
+        :param specs: ``(name, uuid, state)`` triples; ``uuid`` as the
+            driver computes it, ``state`` a PartitionState.
+        :returns: the partitions' UUIDs as stored (upper case).
+        """
+        sim = self.sim
+        uuids = []
+        with sim.store.lock:
+            used = {int(xu.text(p.elem, 'PartitionID'))
+                    for p in sim_lpar.partitions(sim)}
+            pid = sim_lpar.next_partition_id(sim)
+            for name, uuid, state in specs:
+                while pid in used:
+                    pid += 1
+                used.add(pid)
+                uuid = uuid.upper()
+                elem = sim_lpar.build_partition(
+                    sim, sim_lpar.lpar_template(), name, pid, uuid,
+                    'AIX/Linux', state)
+                obj = model.Obj('LogicalPartition', uuid, elem,
+                                ('ManagedSystem', sim.sys_uuid))
+                sim_lpar.sync_partition(obj)
+                sim.store.add(obj)
+                uuids.append(uuid)
+        return uuids

@@ -17,7 +17,7 @@ import hashlib
 
 from nova_powervm.simulator import model
 from nova_powervm.simulator import registry
-from nova_powervm.simulator import storage
+from nova_powervm.simulator.resources import storage
 from nova_powervm.simulator import templates as tpl
 from nova_powervm.simulator import xmlutil as xu
 
@@ -29,7 +29,6 @@ def _hex(*parts):
     return hashlib.sha1('/'.join(parts).encode()).hexdigest()[:48]
 
 
-@registry.hook('ssp_seed')
 def seed(sim, inv):
     """Create a cluster over every VIOS, its SSP and default tier.
 
@@ -92,7 +91,6 @@ def _lu_view(sim, obj):
     return elem
 
 
-@registry.hook('resolve_storage')
 def resolve_lu(sim, kind, given):
     """The mapping form of an LU (by UDID, else by name).
 
@@ -113,13 +111,11 @@ def resolve_lu(sim, kind, given):
     return None
 
 
-@registry.register
 class Cluster(registry.Resource):
     kind = 'Cluster'
     search_keys = {'ClusterName': 'ClusterName'}
 
 
-@registry.register
 class SharedStoragePool(registry.Resource):
     kind = 'SharedStoragePool'
     search_keys = {'StoragePoolName': 'StoragePoolName'}
@@ -138,12 +134,10 @@ class SharedStoragePool(registry.Resource):
         return elem
 
 
-@registry.register
 class Tier(registry.Resource):
     kind = 'Tier'
 
 
-@registry.register
 class LogicalUnit(registry.Resource):
     kind = 'LogicalUnit'
     root = False
@@ -196,7 +190,6 @@ class LogicalUnit(registry.Resource):
         sim.store.remove(obj)
 
 
-@registry.hook('state')
 def state_lus(sim, out):
     """Fill ``lus`` in ``/sim/state``.
 

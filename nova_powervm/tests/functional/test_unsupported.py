@@ -1,0 +1,121 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""What the driver cannot do yet fails cleanly, and vanished partitions.
+
+Each unsupported operation fails before the partition is touched and
+says so; a server whose partition was deleted behind nova's back is
+deleted without leaking its disk, media or mappings.
+"""
+
+import time
+
+from nova import context as nova_context
+from nova.tests.functional.api import client as api_client
+
+from nova_powervm.tests.functional import base
+
+
+class TestUnsupported(base.PowerVMFunctionalTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.start_compute('host1')
+        self.server = self.boot()
+
+    def lpar_state(self):
+        return self.lpar_of('host1', self.server)['state']
+
+    def last_event(self, action):
+        """The last event of the server's last instance action named so."""
+        actions = [a for a in self.api.get_instance_actions(
+            self.server['id']) if a['action'] == action]
+        self.assertTrue(actions, action)
+        detail = self.api.get_instance_action_details(
+            self.server['id'], actions[0]['request_id'])
+        return detail['events'][-1]
+
+    def wait_for_event(self, action):
+        deadline = time.monotonic() + base.WAIT
+        while time.monotonic() < deadline:
+            try:
+                event = self.last_event(action)
+            except AssertionError:
+                event = None
+            if event and event.get('result'):
+                return event
+            time.sleep(0.1)
+        self.fail('no finished %s event' % action)
+
+    def test_shelve_keeps_the_server_running(self):
+        self.api.post_server_action(self.server['id'], {'shelve': None})
+        event = self.wait_for_event('shelve')
+        self.assertEqual('Error', event['result'])
+        # Its details (microversion 2.84) say why.
+        self.assertIn('does not support shelve yet', event['details'])
+        self.wait_for(self.server, 'ACTIVE')
+        self.assertEqual('running', self.lpar_state())
+
+    def test_rescue_leaves_the_partition_untouched(self):
+        self.api.post_server_action(self.server['id'], {'rescue': None})
+        # nova puts a server whose rescue failed in ERROR whatever the
+        # driver does; the partition keeps running and the fault says why.
+        server = self.wait_for(self.server, 'ERROR')
+        self.assertIn('does not support rescue yet',
+                      server['fault']['message'])
+        self.assertEqual('running', self.lpar_state())
+
+
+class TestVolumesNotYet(base.PowerVMFunctionalTestCase):
+
+    def test_boot_from_volume_says_volumes_are_not_supported(self):
+        self.start_compute('host1')
+        body = self._build_server(
+            image_uuid='', flavor_id='1', networks='none')
+        body['block_device_mapping_v2'] = [{
+            'boot_index': 0, 'uuid': self.cinder.IMAGE_BACKED_VOL,
+            'source_type': 'volume', 'destination_type': 'volume'}]
+        server = self.api.post_server({'server': body})
+        server = self.wait_for(server, 'ERROR')
+        self.assertIn('does not support Cinder volumes',
+                      server['fault']['message'])
+        self.assertEqual([], self.lpars('host1'))
+
+
+class TestVanishedPartition(base.PowerVMFunctionalTestCase):
+
+    def test_delete_removes_what_the_partition_left(self):
+        self.start_compute('host1')
+        server = self.boot()
+        lpar = self.lpar_of('host1', server)
+        self.sim_admin('host1', 'POST', 'lpar/%s/state' % lpar['uuid'],
+                       {'state': 'not activated'})
+        self.simulators['host1'].adapter.delete(
+            'LogicalPartition', root_id=lpar['uuid'])
+        self.assertIsNone(self.lpar_of('host1', server))
+        # nova learns the partition is gone: no power state any more.
+        ctx = nova_context.get_admin_context()
+        deadline = time.monotonic() + base.WAIT
+        while time.monotonic() < deadline:
+            self.computes['host1'].manager._sync_power_states(ctx)
+            server = self.api.get_server(server['id'])
+            if server['OS-EXT-STS:power_state'] == 0:
+                break
+            time.sleep(0.2)
+        self.assertEqual(0, server['OS-EXT-STS:power_state'])
+        self.assertEqual(1, len(self.boot_disks('host1')))
+        self.delete(server)
+        self.assert_sim_empty('host1')
+        self.assert_no_usage('host1')
+        self.assertRaises(api_client.OpenStackApiNotFoundException,
+                          self.api.get_server, server['id'])

@@ -1,0 +1,121 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Reading and editing a VIOS volume group.
+
+The local disk adapter keeps boot disks and cached images as VDisks of a
+volume group, and the config drive lives in the media repository of one;
+both change a volume group the same way: read it, change the wrapper,
+POST it, and on an etag mismatch (HTTP 412) read it again and redo the
+change.
+"""
+
+from pypowervm.utils import retry as pvm_retry
+from pypowervm.wrappers import storage as pvm_stg
+from pypowervm.wrappers import virtual_io_server as pvm_vios
+
+from nova_powervm import exception as exc
+from nova_powervm.virt.powervm import errors
+
+
+def get(adapter, vios_uuid, vg_uuid, what='read volume group'):
+    """Read one volume group (1 GET).
+
+    :param adapter: pypowervm ``Adapter``.
+    :param vios_uuid: UUID of the VIOS that owns it.
+    :param vg_uuid: UUID of the volume group.
+    :param what: the operation, for messages.
+    :raises PowerVMNotFound: when it does not exist.
+    """
+    with errors.translate(what):
+        return pvm_stg.VG.get(adapter, uuid=vg_uuid,
+                              parent_type=pvm_vios.VIOS,
+                              parent_uuid=vios_uuid)
+
+
+def list_on(adapter, vios_uuid):
+    """The volume groups of one VIOS (1 GET).
+
+    :param adapter: pypowervm ``Adapter``.
+    :param vios_uuid: UUID of the VIOS.
+    """
+    with errors.translate('list volume groups'):
+        return pvm_stg.VG.get(adapter, parent_type=pvm_vios.VIOS,
+                              parent_uuid=vios_uuid)
+
+
+def short_name(vdisk):
+    """A VDisk's name without the ``<vg>/`` prefix some replies carry."""
+    return vdisk.name.split('/')[-1]
+
+
+@pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
+def _remove(vg_w, udids, names, vopt_names):
+    vds = [vd for vd in vg_w.virtual_disks
+           if vd.udid in udids or short_name(vd) in names]
+    for vd in vds:
+        vg_w.virtual_disks.remove(vd)
+    vopts = []
+    if vg_w.vmedia_repos and vopt_names:
+        media = vg_w.vmedia_repos[0].optical_media
+        vopts = [m for m in media if m.name in vopt_names]
+        for m in vopts:
+            media.remove(m)
+    if vds or vopts:
+        vg_w.update()
+    return [short_name(vd) for vd in vds], [m.name for m in vopts]
+
+
+def remove(vg_w, vdisk_udids=(), vdisk_names=(), vopt_names=()):
+    """Remove VDisks (by UDID or name) and optical media (by name).
+
+    One POST when something matched, none otherwise; re-read and redone
+    on an etag mismatch.
+
+    :param vg_w: ``VG`` wrapper, fresh from a GET.
+    :param vdisk_udids: UDIDs of VDisks to delete.
+    :param vdisk_names: names of VDisks to delete.
+    :param vopt_names: names of optical media to delete.
+    :returns: ``(deleted VDisk names, deleted media names)``.
+    """
+    with errors.translate('update volume group %s' % vg_w.name):
+        return _remove(vg_w, set(vdisk_udids), set(vdisk_names),
+                       set(vopt_names))
+
+
+@pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
+def _add_vdisk(vg_w, vdisk):
+    vg_w.virtual_disks.append(vdisk)
+    vg_w = vg_w.update()
+    for vd in vg_w.virtual_disks:
+        if short_name(vd) == vdisk.name:
+            return vg_w, vd
+    return vg_w, None
+
+
+def add_vdisk(vg_w, vdisk):
+    """Create a VDisk in a volume group (1 POST; redone on 412).
+
+    :param vg_w: ``VG`` wrapper, fresh from a GET.
+    :param vdisk: the new ``VDisk`` (``VDisk.bld``).
+    :returns: ``(updated VG wrapper, the VDisk as created)``.
+    :raises PowerVMAPIFailed: when the reply does not hold the disk.
+    """
+    with errors.translate('create disk %s' % vdisk.name):
+        vg_w, created = _add_vdisk(vg_w, vdisk)
+    if created is None:
+        raise exc.PowerVMAPIFailed(
+            operation='create disk %s' % vdisk.name,
+            reason='volume group %s did not report the new disk'
+            % vg_w.name)
+    return vg_w, created
