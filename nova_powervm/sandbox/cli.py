@@ -305,7 +305,14 @@ def main(argv=None):
     if status == 0 and not args.state_dir:
         # A passed demo or a stopped server in a directory of its own
         # leaves nothing behind (a new run cannot find that directory);
-        # a failed demo keeps its log for the post-mortem.
+        # a failed demo keeps its log for the post-mortem.  Records logged
+        # at interpreter exit (pypowervm's session finalizers) must not
+        # recreate the log there.
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        root.addHandler(logging.NullHandler())
         shutil.rmtree(state_dir, ignore_errors=True)
     return status
 
