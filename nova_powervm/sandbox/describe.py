@@ -33,15 +33,29 @@ from nova_powervm.sandbox import services as sandbox_services
 CONF = cfg.CONF
 
 
+# The driver's way of saying "not yet": a method that raises it is a
+# refusal with a clear message, not an implementation.
+REFUSAL = 'NotSupportedYet'
+
+
 def implements(drv, *names):
-    """Whether the driver overrides every named ``ComputeDriver`` method.
+    """Whether the driver implements every named ``ComputeDriver`` method.
+
+    Implemented means overridden, and not by a method that only refuses
+    (one whose code names ``NotSupportedYet``).
 
     :param drv: a driver instance or class.
     """
     cls = drv if isinstance(drv, type) else type(drv)
     base = virt_driver.ComputeDriver
-    return all(getattr(cls, name, None) is not getattr(base, name)
-               for name in names)
+    for name in names:
+        method = getattr(cls, name, None)
+        if method is None or method is getattr(base, name):
+            return False
+        code = getattr(method, '__code__', None)
+        if code is not None and REFUSAL in code.co_names:
+            return False
+    return True
 
 
 def compute_features(drv):

@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 
+from nova_powervm import exception as exc
 from nova_powervm.sandbox import describe
 from nova_powervm.sandbox import tempest as sandbox_tempest
 from nova_powervm.tests import base as tests_base
@@ -31,19 +32,38 @@ class SnapshottingDriver(driver.PowerVMDriver):
         pass
 
 
+class RefusingDriver(SnapshottingDriver):
+    """A driver whose pause only says it is not supported yet."""
+
+    def pause(self, instance):
+        raise exc.NotSupportedYet(operation='pause')
+
+    def unpause(self, instance):
+        raise exc.NotSupportedYet(operation='unpause')
+
+
 class TestComputeFeatures(tests_base.TestCase):
 
-    def test_flags_follow_what_the_driver_implements(self):
+    def test_implemented_means_overridden_and_not_refused(self):
+        self.assertTrue(describe.implements(SnapshottingDriver, 'snapshot'))
+        self.assertFalse(describe.implements(driver.PowerVMDriver,
+                                             'set_admin_password'))
+        self.assertFalse(describe.implements(RefusingDriver, 'pause'))
+        self.assertFalse(describe.compute_features(RefusingDriver)['pause'])
+        # An instance answers as its class does.
+        drv = SnapshottingDriver.__new__(SnapshottingDriver)
+        self.assertTrue(describe.implements(drv, 'snapshot'))
+
+    def test_flags_follow_the_driver(self):
         features = describe.compute_features(driver.PowerVMDriver)
-        base = describe.virt_driver.ComputeDriver
-        for flag, method in (('vnc_console', 'get_vnc_console'),
-                             ('snapshot', 'snapshot'),
-                             ('pause', 'pause'),
-                             ('rescue', 'rescue'),
-                             ('console_output', 'get_console_output')):
-            implemented = (getattr(driver.PowerVMDriver, method)
-                           is not getattr(base, method))
-            self.assertEqual(implemented, features[flag], flag)
+        for flag, methods in (('vnc_console', ('get_vnc_console',)),
+                              ('snapshot', ('snapshot',)),
+                              ('pause', ('pause', 'unpause')),
+                              ('rescue', ('rescue', 'unrescue')),
+                              ('console_output', ('get_console_output',))):
+            self.assertEqual(
+                describe.implements(driver.PowerVMDriver, *methods),
+                features[flag], flag)
         self.assertTrue(features['vnc_console'])
         self.assertEqual(
             bool(driver.PowerVMDriver.capabilities.get(
