@@ -238,8 +238,37 @@ def select_threading():
 def main(argv=None):
     """Entry point of ``nova-powervm-sandbox``.
 
+    :param argv: arguments; None for the command line, and then the
+                 process also ends when threads are left behind.
     :returns: process exit status.
     """
+    status = _main(argv)
+    if argv is None:
+        _exit_past_lingering_threads(status)
+    return status
+
+
+def _exit_past_lingering_threads(status):
+    """End the process even if a half-started service left threads.
+
+    A compute whose start failed (``init_host`` raising) is never
+    stopped by nova, and its non-daemon threads would keep the process
+    alive after everything else was stopped.
+    """
+    lingering = [t.name for t in threading.enumerate()
+                 if t is not threading.main_thread() and not t.daemon
+                 and t.is_alive()]
+    if not lingering:
+        return
+    logging.getLogger(__name__).warning(
+        'Exiting past threads left running: %s', ', '.join(lingering))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(status)
+
+
+def _main(argv):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     t0 = time.monotonic()
     select_threading()

@@ -528,3 +528,24 @@ class TestServedSandbox(tests_base.TestCase):
         self.assertIn('Address already in use', out)
         for name in ('keystone', 'placement', 'glance', 'neutron'):
             self.assertIn('Stopping %s (pid' % name, out)
+
+    def test_start_refused_by_a_compute_exits_with_the_reason(self):
+        # The simulator still holds a partition nova's (lost) databases do
+        # not know: the compute refuses to start.  The command must say
+        # so and end, not hang on the half-started compute's threads.
+        state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
+        self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
+        proc, _banner = self.start_sandbox(state_dir)
+        self._openstack(state_dir, 'server', 'create', '--image',
+                        'powervm-raw', '--flavor', 'm1.tiny', '--network',
+                        'private', '--wait', 'orphan')
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(0, proc.wait(60), self.output())
+        subprocess.check_call(['rm', '-rf', os.path.join(state_dir, 'nova')])
+        status, out = run_sandbox(state_dir, '--computes', '1',
+                                  timeout=180)
+        self.assertEqual(1, status, out)
+        self.assertIn('Sandbox failed to start: InvalidConfiguration', out)
+        self.assertIn('existing instances', out)
+        for name in ('keystone', 'placement', 'glance', 'neutron'):
+            self.assertIn('Stopping %s (pid' % name, out)
