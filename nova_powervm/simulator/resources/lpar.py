@@ -14,6 +14,7 @@
 """LogicalPartition: create, update, delete, quick properties, power."""
 
 import base64
+import time
 
 from lxml import etree
 from pypowervm.wrappers import logical_partition as pvm_lpar
@@ -464,6 +465,15 @@ def power_off(sim, lpar, params):
         _job_error('PVME01050905', 'RMC is not active for the partition.')
     if operation not in ('shutdown', 'osshutdown', 'dumprestart'):
         _job_error('PVME01050000', 'Invalid operation %s' % operation)
+    if operation == 'dumprestart':
+        if state != 'running':
+            _job_error('PVME01050000', 'Partition %s is not running: '
+                       'nothing to dump.' % xu.text(lpar.elem,
+                                                    'PartitionName'))
+        # The OS writes its dump, then the partition restarts.
+        lpar.extra.setdefault('dumps', []).append(
+            {'time': time.time(),
+             'immediate': params.get('immediate') == 'true'})
     set_state(sim, lpar, 'shutting down', 'not activated')
     if restart or operation == 'dumprestart':
         set_state(sim, lpar, 'starting', 'running')

@@ -38,6 +38,7 @@ from nova_powervm.virt.powervm import event
 from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
+from nova_powervm.virt.powervm import metrics
 from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import vm
@@ -63,7 +64,7 @@ class PowerVMDriver(driver.ComputeDriver):
         'has_imagecache': False,  # set from the disk adapter at init_host
         'supports_evacuate': False,
         'supports_migrate_to_same_host': False,
-        'supports_attach_interface': False,
+        'supports_attach_interface': True,
         'supports_device_tagging': False,
         'supports_tagged_attach_interface': False,
         'supports_tagged_attach_volume': False,
@@ -114,6 +115,7 @@ class PowerVMDriver(driver.ComputeDriver):
         self._resolver = event.UUIDResolver()
         self._stop = threading.Event()
         self._last_resources = (0.0, None, None)
+        self._maintenance = False
 
     # ------------------------------------------------------------------
     # Service lifecycle (the node identity is nova's: one per process)
@@ -154,6 +156,7 @@ class PowerVMDriver(driver.ComputeDriver):
             # wrapper just read saves the first spawn a GET.
             self._ctx.cache.remember_host(found.host_w)
             power.prime_templates(self._ctx, found.mgmt_w)
+            metrics.enable_ltm(adapter, found.host_w.uuid)
             self._nodename = host
             self._start_events(adapter, self._ctx.cache.lpar_states)
         except Exception:
@@ -209,6 +212,45 @@ class PowerVMDriver(driver.ComputeDriver):
         """Uptime of the NovaLink partition, ``uptime`` style (1 GET)."""
         return pvm_host.uptime_text(self.adapter, self._mgmt_cls,
                                     self._host_ctx().mgmt_uuid)
+
+    def node_is_available(self, nodename):
+        """Whether ``nodename`` is this driver's node and NovaLink is up.
+
+        No REST call: the node is available while the driver holds a
+        session (from ``init_host`` to ``cleanup_host``).
+        """
+        return self._ctx is not None and nodename == self._nodename
+
+    # ------------------------------------------------------------------
+    # Host status (os-hosts API, microversions up to 2.42)
+    # ------------------------------------------------------------------
+    def set_host_enabled(self, enabled):
+        """Accept new instances or not.
+
+        nova itself marks the compute node provider with the
+        ``COMPUTE_STATUS_DISABLED`` trait, which keeps the scheduler away;
+        the PowerVM host needs nothing more.
+
+        :returns: ``"enabled"`` or ``"disabled"``.
+        """
+        return 'enabled' if enabled else 'disabled'
+
+    def host_maintenance_mode(self, host, mode):
+        """Enter or leave maintenance mode.
+
+        In maintenance mode this host refuses new instances (spawn fails
+        before anything is created and nova reschedules the build to
+        another host); the partitions already here keep running, as the
+        driver cannot live-migrate them away yet.
+
+        :param host: the nova host name (this host).
+        :param mode: True to enter, False to leave.
+        :returns: ``"on_maintenance"`` or ``"off_maintenance"``.
+        """
+        self._maintenance = bool(mode)
+        LOG.info('PowerVM host %(host)s %(what)s maintenance mode.',
+                 {'host': host, 'what': 'entered' if mode else 'left'})
+        return 'on_maintenance' if mode else 'off_maintenance'
 
     # ------------------------------------------------------------------
     # Resources
@@ -341,7 +383,14 @@ class PowerVMDriver(driver.ComputeDriver):
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
-        """Create and (when ``power_on``) start an instance."""
+        """Create and (when ``power_on``) start an instance.
+
+        :raises ComputeResourcesUnavailable: in maintenance mode (nova
+            reschedules the build).
+        """
+        if self._maintenance:
+            raise nova_exc.ComputeResourcesUnavailable(
+                reason='host %s is in maintenance mode' % self._nodename)
         self._resolver.remember(instance)
         try:
             flows.spawn(self._host_ctx(), context, instance, image_meta,
@@ -374,6 +423,20 @@ class PowerVMDriver(driver.ComputeDriver):
     def unplug_vifs(self, instance, network_info):
         """Remove the instance's network adapters."""
         flows.unplug_vifs(self._host_ctx(), instance, network_info)
+
+    def attach_interface(self, context, instance, image_meta, vif):
+        """Add a network adapter to a running or stopped instance.
+
+        At most 5 REST round trips (see ``flows.attach_interface``).
+        """
+        flows.attach_interface(self._host_ctx(), instance, vif)
+
+    def detach_interface(self, context, instance, vif):
+        """Remove a network adapter from a running or stopped instance.
+
+        At most 4 REST round trips (see ``flows.detach_interface``).
+        """
+        flows.detach_interface(self._host_ctx(), instance, vif)
 
     def manage_image_cache(self, context, all_instances):
         """Remove cached images no instance uses."""
@@ -422,6 +485,18 @@ class PowerVMDriver(driver.ComputeDriver):
         finally:
             self._changed(instance)
 
+    def trigger_crash_dump(self, instance):
+        """Make the guest OS dump and restart; the server stays up.
+
+        At most 3 REST round trips (GET partition, the job's 2).
+
+        :raises InstanceNotRunning: when the partition is not running.
+        """
+        try:
+            power.crash_dump(self._host_ctx(), instance)
+        finally:
+            self._changed(instance)
+
     def resume_state_on_host_boot(self, context, instance, network_info,
                                   share_info, block_device_info=None):
         """Start an instance that was running before the host went down."""
@@ -457,6 +532,13 @@ class PowerVMDriver(driver.ComputeDriver):
         raise nova_exc.MigrationPreCheckError(
             reason=exc.NotSupportedYet(
                 operation='live migration').format_message())
+
+    def get_instance_diagnostics(self, instance):
+        """Diagnostics from PowerVM's performance metrics (2 GETs).
+
+        See ``metrics.diagnostics``.
+        """
+        return metrics.diagnostics(self._host_ctx(), instance)
 
     # ------------------------------------------------------------------
     # Console

@@ -28,10 +28,12 @@ from taskflow import engines as tf_eng
 from taskflow.patterns import linear_flow as tf_lf
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import media
 from nova_powervm.virt.powervm.tasks import network as tf_net
 from nova_powervm.virt.powervm.tasks import storage as tf_stg
 from nova_powervm.virt.powervm.tasks import vm as tf_vm
+from nova_powervm.virt.powervm import vif as pvm_vif
 from nova_powervm.virt.powervm import vm
 
 LOG = logging.getLogger(__name__)
@@ -61,9 +63,11 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     :param power_on: power the partition on at the end.
     :returns: a TaskFlow linear flow.
     :raises nova.exception.InvalidInput: for block devices this driver
-                                         cannot create yet.
+                                         cannot create yet, or a VIF of a
+                                         type it cannot plug.
     """
     check_block_devices(instance, block_device_info)
+    pvm_vif.check_vif_types(network_info)
     flow = tf_lf.Flow('spawn_%s' % instance.uuid)
     flow.add(tf_vm.ValidateFlavor(ctx, instance),
              tf_vm.CreateLPAR(ctx, instance, image_meta))
@@ -266,3 +270,85 @@ def manage_image_cache(ctx, context, all_instances):
     if not ctx.disk_dvr.capabilities.get('has_imagecache'):
         return []
     return ctx.disk_dvr.manage_image_cache(context, all_instances)
+
+
+def _hotplug_wrapper(ctx, instance, action):
+    """The partition's wrapper, if its adapters can change now (1 GET).
+
+    A stopped partition always can; a running one needs an active RMC
+    connection and the I/O DLPAR capability.
+
+    :raises InstanceNotFound: when the partition does not exist.
+    :raises InterfaceHotplugNotPossible: naming the reason.
+    """
+    lpar_w = vm.get_instance_wrapper(ctx.adapter, instance)
+    capable, reason = lpar_w.can_modify_io()
+    if not capable:
+        raise exc.InterfaceHotplugNotPossible(
+            action=action, instance=instance.uuid, reason=reason)
+    return lpar_w
+
+
+def build_attach_interface(ctx, instance, vif):
+    """The graph of ``attach_interface``: plug one VIF, tell the agents.
+
+    The ``lpar_wrap`` input is the partition's wrapper.  When telling the
+    agents fails, the new adapter is deleted again.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param vif: nova ``VIF``.
+    :raises VirtualInterfacePlugException: for an unsupported VIF type
+        (before anything is created).
+    """
+    reason = pvm_vif.unsupported_message(vif)
+    if reason:
+        raise nova_exc.VirtualInterfacePlugException(reason)
+    flow = tf_lf.Flow('attach_interface_%s' % instance.uuid)
+    flow.add(tf_net.PlugVifs(ctx, instance, [vif], new_lpar=False,
+                             wait=False),
+             tf_net.NotifyAgents(ctx, instance, 'plug'))
+    return flow
+
+
+def attach_interface(ctx, instance, vif):
+    """Hot-plug (or, when stopped, add) one VIF's adapter.
+
+    At most 5 round trips: GET partition, GET its adapters, GET the
+    virtual switches (first use on the host only), PUT adapter, PUT event.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param vif: nova ``VIF``.
+    """
+    flow = build_attach_interface(ctx, instance, vif)
+    lpar_w = _hotplug_wrapper(ctx, instance, 'attach')
+    run(flow, store={'lpar_wrap': lpar_w})
+
+
+def build_detach_interface(ctx, instance, vif):
+    """The graph of ``detach_interface``: delete the adapter, tell agents.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param vif: nova ``VIF``.
+    """
+    flow = tf_lf.Flow('detach_interface_%s' % instance.uuid)
+    flow.add(tf_net.UnplugVifs(ctx, instance, [vif]),
+             tf_net.NotifyAgents(ctx, instance, 'unplug'))
+    return flow
+
+
+def detach_interface(ctx, instance, vif):
+    """Hot-unplug (or, when stopped, remove) one VIF's adapter.
+
+    At most 4 round trips: GET partition, GET its adapters, DELETE
+    adapter, PUT event.  An adapter that is already gone is success.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param vif: nova ``VIF``.
+    """
+    flow = build_detach_interface(ctx, instance, vif)
+    lpar_w = _hotplug_wrapper(ctx, instance, 'detach')
+    run(flow, store={'lpar_wrap': lpar_w})

@@ -162,3 +162,27 @@ class UnplugVifs(base.PowerVMTask):
 
     def revert(self, *args, **kwargs):
         """Unplugged adapters are plugged again by plug_vifs on demand."""
+
+
+class NotifyAgents(base.PowerVMTask):
+    """Tell the network agents that the partition's adapters changed.
+
+    One PUT of a custom event (``vif.notify_agent``).  Nothing to revert:
+    an agent that looks again finds the adapters as they are.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param action: ``plug`` or ``unplug``.
+    """
+
+    def __init__(self, ctx, instance, action):
+        super().__init__(instance, 'notify_agents_%s' % action,
+                         requires=['lpar_wrap'])
+        self.ctx = ctx
+        self.action = action
+
+    def execute(self, lpar_wrap):
+        pvm_vif.notify_agent(self.ctx.adapter, lpar_wrap, self.action)
+
+    def revert(self, *args, **kwargs):
+        """An event cannot be taken back; nothing was created."""
