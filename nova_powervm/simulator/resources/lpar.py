@@ -228,6 +228,9 @@ def check_config(sim, elem, current=None):
             raise registry.SimError(400, _BAD_AME % info)
 
 
+MGMT_UPTIME = 1185681
+
+
 def build_partition(sim, elem, name, pid, uuid, ptype, state, mgmt=False):
     """Fill the identity/state fields of a partition element.
 
@@ -249,6 +252,9 @@ def build_partition(sim, elem, name, pid, uuid, ptype, state, mgmt=False):
     xu.set_text(elem, 'ResourceMonitoringControlState',
                 'active' if state == 'running' else 'inactive')
     xu.set_text(elem, 'IsManagementPartition', mgmt)
+    if mgmt:
+        # Seconds the NovaLink partition has been up (a real capture's).
+        xu.set_text(elem, 'Uptime', MGMT_UPTIME)
     ams = xu.find(elem, 'AssociatedManagedSystem')
     if ams is not None:
         ams.set('href', sim.ms_href())

@@ -111,7 +111,7 @@ class PowerVMDriver(driver.ComputeDriver):
         self._conn = None
         self._events = None
         self._reserved = pvm_host.Reserved()
-        self._mgmt_cls = None
+        self._uptime = None
         self._resolver = event.UUIDResolver()
         self._stop = threading.Event()
         self._last_resources = (0.0, None, None)
@@ -137,7 +137,7 @@ class PowerVMDriver(driver.ComputeDriver):
             found = pvm_host.discover(
                 adapter, CONF.powervm.vios_active_wait_timeout, self._stop)
             self._reserved = found.reserved
-            self._mgmt_cls = type(found.mgmt_w)
+            self._uptime = pvm_host.Uptime(found.mgmt_w.uptime)
             disk_dvr = disk.get_disk_adapter(
                 adapter, found.host_w.uuid, found.mgmt_w.uuid,
                 vioses=found.vioses)
@@ -209,9 +209,12 @@ class PowerVMDriver(driver.ComputeDriver):
         return CONF.my_ip
 
     def get_host_uptime(self):
-        """Uptime of the NovaLink partition, ``uptime`` style (1 GET)."""
-        return pvm_host.uptime_text(self.adapter, self._mgmt_cls,
-                                    self._host_ctx().mgmt_uuid)
+        """Uptime of the NovaLink partition, ``uptime`` style (no REST).
+
+        Read with the management partition at ``init_host``.
+        """
+        self._host_ctx()
+        return self._uptime.text()
 
     def node_is_available(self, nodename):
         """Whether ``nodename`` is this driver's node and NovaLink is up.
@@ -265,6 +268,8 @@ class PowerVMDriver(driver.ComputeDriver):
         total_gb, used_gb = ctx.disk_dvr.disk_usage()
         res = pvm_host.available_resources(host_w, ctx.host, total_gb,
                                            used_gb, host_ip=CONF.my_ip)
+        # What the hypervisors API shows as uptime from microversion 2.88.
+        res['stats']['uptime'] = self._uptime.text()
         self._last_resources = (time.monotonic(), res, host_w)
         return res
 

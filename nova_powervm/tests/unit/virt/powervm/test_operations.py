@@ -25,11 +25,12 @@ from nova import exception as nova_exc
 from nova.network import model as net_model
 from nova import objects
 from oslo_utils import timeutils
+from pypowervm.wrappers import logical_partition as pvm_lpar
 
 from nova_powervm import exception as pvm_exc
 from nova_powervm.simulator import builders
 from nova_powervm.tests.unit.virt.powervm import test_driver
-from nova_powervm.virt.powervm import flows
+from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import vif as pvm_vif
 from nova_powervm.virt.powervm import vm
 
@@ -246,9 +247,24 @@ class TestHostStatus(OperationsTestCase):
         self.assertFalse(self.drv.node_is_available('compute1'))
 
     def test_uptime_is_the_novalink_partitions(self):
+        mgmt = [p for p in pvm_lpar.LPAR.get(self.adapter)
+                if p.is_mgmt_partition][0]
+        days, rest = divmod(mgmt.uptime, 86400)
         text, calls = self.count_rest(self.drv.get_host_uptime)
-        self.assertEqual(1, calls)
-        self.assertRegex(text, r'^ \d\d:\d\d:\d\d up \d+ days, +\d+:\d\d$')
+        self.assertEqual(0, calls)  # read at init_host
+        self.assertRegex(text, r'^ \d\d:\d\d:\d\d up %d days, +%d:%02d$'
+                         % (days, rest // 3600, rest % 3600 // 60))
+        # The hypervisors API (2.88+) shows the resource stats' uptime.
+        res = self.drv.get_available_resource('compute1')
+        self.assertIn(' up %d days' % days, res['stats']['uptime'])
+
+    def test_uptime_counts_on(self):
+        clock = [100.0]
+        uptime = pvm_host.Uptime(86400 + 3600, clock=lambda: clock[0])
+        self.assertEqual(90000, uptime.seconds())
+        clock[0] += 120
+        self.assertEqual(90120, uptime.seconds())
+        self.assertTrue(uptime.text().endswith(' up 1 days,  1:02'))
 
 
 class TestDiagnostics(OperationsTestCase):
