@@ -208,4 +208,3 @@ def diagnostics(ctx, instance):
     _add_cpus(diags, sample, proc.proc_cycles_per_sec if proc else None)
     _add_nics(diags, sample, instance)
     return diags
-

@@ -18,14 +18,13 @@ with their REST budgets and, for every step that creates something, an
 injected failure that must leave nothing behind.
 """
 
-import requests
-
 from nova.compute import power_state
 from nova import exception as nova_exc
 from nova.network import model as net_model
 from nova import objects
 from oslo_utils import timeutils
 from pypowervm.wrappers import logical_partition as pvm_lpar
+import requests
 
 from nova_powervm import exception as pvm_exc
 from nova_powervm.simulator import builders
