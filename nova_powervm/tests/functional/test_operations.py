@@ -14,8 +14,10 @@
 """Operator features through nova's API: interface hot plug, crash dump,
 diagnostics and host maintenance, on a simulated host."""
 
+import json
 import time
 
+from nova.api.metadata import base as md_base
 from nova.tests.fixtures import neutron as nova_neutron
 from nova.tests.functional.api import client as api_client
 
@@ -175,3 +177,30 @@ class TestOperations(base.PowerVMFunctionalTestCase):
         hyp = self.api.api_get('/os-hypervisors/%s' % hyp_id).body[
             'hypervisor']
         self.assertIn(' up 13 days', hyp['uptime'])
+
+    def devices(self, server):
+        """The ``devices`` of the server's metadata (service and drive)."""
+        meta = md_base.get_metadata_by_instance_id(
+            server['id'], None).lookup('/openstack/latest/meta_data.json')
+        return [(d['mac'], d['tags']) for d in json.loads(meta)['devices']]
+
+    def test_device_tags(self):
+        server = self.boot(networks=[{'port': PORT['id'], 'tag': 'web'}])
+        self.assertEqual([(PORT['mac_address'], ['web'])],
+                         self.devices(server))
+        port2 = self.neutron.create_port(
+            {'port': {'network_id': PORT['network_id']}})['port']
+        self.api.attach_interface(server['id'], {'interfaceAttachment': {
+            'port_id': port2['id'], 'tag': 'db'}})
+        self.assertEqual(
+            sorted([(PORT['mac_address'], ['web']),
+                    (port2['mac_address'], ['db'])]),
+            sorted(self.devices(server)))
+        self.api.detach_interface(server['id'], port2['id'])
+        self.wait_cnas(server, [(PORT_MAC, 100)])
+        deadline = time.monotonic() + base.WAIT
+        while self.devices(server) != [(PORT['mac_address'], ['web'])]:
+            self.assertLess(time.monotonic(), deadline, self.devices(server))
+            time.sleep(0.05)
+        self.delete(server)
+        self.assert_sim_empty('host1')

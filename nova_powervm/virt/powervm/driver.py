@@ -65,8 +65,8 @@ class PowerVMDriver(driver.ComputeDriver):
         'supports_evacuate': False,
         'supports_migrate_to_same_host': False,
         'supports_attach_interface': True,
-        'supports_device_tagging': False,
-        'supports_tagged_attach_interface': False,
+        'supports_device_tagging': True,
+        'supports_tagged_attach_interface': True,
         'supports_tagged_attach_volume': False,
         'supports_extend_volume': False,
         'supports_multiattach': False,
@@ -434,14 +434,14 @@ class PowerVMDriver(driver.ComputeDriver):
 
         At most 5 REST round trips (see ``flows.attach_interface``).
         """
-        flows.attach_interface(self._host_ctx(), instance, vif)
+        flows.attach_interface(self._host_ctx(), context, instance, vif)
 
     def detach_interface(self, context, instance, vif):
         """Remove a network adapter from a running or stopped instance.
 
         At most 4 REST round trips (see ``flows.detach_interface``).
         """
-        flows.detach_interface(self._host_ctx(), instance, vif)
+        flows.detach_interface(self._host_ctx(), context, instance, vif)
 
     def manage_image_cache(self, context, all_instances):
         """Remove cached images no instance uses."""

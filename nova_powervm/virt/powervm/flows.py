@@ -72,7 +72,9 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     flow.add(tf_vm.ValidateFlavor(ctx, instance),
              tf_vm.CreateLPAR(ctx, instance, image_meta))
     if network_info:
-        flow.add(tf_net.PlugVifs(ctx, instance, network_info))
+        # Tagged interfaces go in the config drive and metadata service.
+        flow.add(tf_net.PlugVifs(ctx, instance, network_info),
+                 tf_net.UpdateDeviceMetadata(instance, context))
     with_mgmt = CONF.powervm.use_rmc_mgmt_vif
     if with_mgmt:
         flow.add(tf_net.PlugMgmtVif(ctx, instance))
@@ -289,13 +291,15 @@ def _hotplug_wrapper(ctx, instance, action):
     return lpar_w
 
 
-def build_attach_interface(ctx, instance, vif):
+def build_attach_interface(ctx, context, instance, vif):
     """The graph of ``attach_interface``: plug one VIF, tell the agents.
 
     The ``lpar_wrap`` input is the partition's wrapper.  When telling the
-    agents fails, the new adapter is deleted again.
+    agents or recording the interface's tag fails, the new adapter is
+    deleted again.
 
     :param ctx: ``HostContext``.
+    :param context: nova ``RequestContext``.
     :param instance: nova ``Instance``.
     :param vif: nova ``VIF``.
     :raises VirtualInterfacePlugException: for an unsupported VIF type
@@ -307,48 +311,56 @@ def build_attach_interface(ctx, instance, vif):
     flow = tf_lf.Flow('attach_interface_%s' % instance.uuid)
     flow.add(tf_net.PlugVifs(ctx, instance, [vif], new_lpar=False,
                              wait=False),
-             tf_net.NotifyAgents(ctx, instance, 'plug'))
+             tf_net.NotifyAgents(ctx, instance, 'plug'),
+             tf_net.UpdateDeviceMetadata(instance, context))
     return flow
 
 
-def attach_interface(ctx, instance, vif):
+def attach_interface(ctx, context, instance, vif):
     """Hot-plug (or, when stopped, add) one VIF's adapter.
 
     At most 5 round trips: GET partition, GET its adapters, GET the
     virtual switches (first use on the host only), PUT adapter, PUT event.
 
     :param ctx: ``HostContext``.
+    :param context: nova ``RequestContext``.
     :param instance: nova ``Instance``.
     :param vif: nova ``VIF``.
     """
-    flow = build_attach_interface(ctx, instance, vif)
+    flow = build_attach_interface(ctx, context, instance, vif)
     lpar_w = _hotplug_wrapper(ctx, instance, 'attach')
     run(flow, store={'lpar_wrap': lpar_w})
 
 
-def build_detach_interface(ctx, instance, vif):
+def build_detach_interface(ctx, context, instance, vif):
     """The graph of ``detach_interface``: delete the adapter, tell agents.
 
+    The interface's tag leaves the device metadata.
+
     :param ctx: ``HostContext``.
+    :param context: nova ``RequestContext``.
     :param instance: nova ``Instance``.
     :param vif: nova ``VIF``.
     """
     flow = tf_lf.Flow('detach_interface_%s' % instance.uuid)
     flow.add(tf_net.UnplugVifs(ctx, instance, [vif]),
-             tf_net.NotifyAgents(ctx, instance, 'unplug'))
+             tf_net.NotifyAgents(ctx, instance, 'unplug'),
+             tf_net.UpdateDeviceMetadata(instance, context,
+                                         without_macs=[vif['address']]))
     return flow
 
 
-def detach_interface(ctx, instance, vif):
+def detach_interface(ctx, context, instance, vif):
     """Hot-unplug (or, when stopped, remove) one VIF's adapter.
 
     At most 4 round trips: GET partition, GET its adapters, DELETE
     adapter, PUT event.  An adapter that is already gone is success.
 
     :param ctx: ``HostContext``.
+    :param context: nova ``RequestContext``.
     :param instance: nova ``Instance``.
     :param vif: nova ``VIF``.
     """
-    flow = build_detach_interface(ctx, instance, vif)
+    flow = build_detach_interface(ctx, context, instance, vif)
     lpar_w = _hotplug_wrapper(ctx, instance, 'detach')
     run(flow, store={'lpar_wrap': lpar_w})

@@ -19,6 +19,7 @@ from taskflow.types import failure as tf_failure
 
 from nova_powervm import conf as pvm_conf
 from nova_powervm import exception as exc
+from nova_powervm.virt.powervm import device_metadata
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm.tasks import base
 from nova_powervm.virt.powervm import vif as pvm_vif
@@ -186,3 +187,28 @@ class NotifyAgents(base.PowerVMTask):
 
     def revert(self, *args, **kwargs):
         """An event cannot be taken back; nothing was created."""
+
+
+class UpdateDeviceMetadata(base.PowerVMTask):
+    """Set the instance's device metadata from its tagged interfaces.
+
+    No REST call (one database read); nova saves the instance after the
+    operation.  Revert puts the previous value back.
+
+    :param instance: nova ``Instance``.
+    :param context: nova ``RequestContext``.
+    :param without_macs: MACs of interfaces being removed.
+    """
+
+    def __init__(self, instance, context, without_macs=()):
+        super().__init__(instance, 'update_device_metadata')
+        self.context = context
+        self.without_macs = tuple(without_macs)
+        self.previous = None
+
+    def execute(self):
+        self.previous = device_metadata.update(self.context, self.instance,
+                                               self.without_macs)
+
+    def revert(self, *args, **kwargs):
+        self.instance.device_metadata = self.previous

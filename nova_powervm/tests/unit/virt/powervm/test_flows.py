@@ -81,7 +81,8 @@ class TestSpawnStructure(SpawnDestroyTestCase):
 
     def test_full(self):
         self.assertEqual(
-            ['validate_flavor', 'create_lpar', 'plug_vifs', 'plug_mgmt_vif',
+            ['validate_flavor', 'create_lpar', 'plug_vifs',
+             'update_device_metadata', 'plug_mgmt_vif',
              'create_disk_from_image', 'create_config_drive',
              'connect_storage', 'power_on'],
             self.names(self.instance(), flowbase.sea_network_info()))
@@ -527,3 +528,34 @@ class TestDestroyFailsAtEachRequest(SpawnDestroyTestCase):
             self.assertEqual([], self.mappings(inst), request)
         flows.manage_image_cache(self.hctx, self.ctx, [])
         self.assertEqual(empty, flowbase.normalise(self.sim.state()))
+
+
+class TestDeviceTags(SpawnDestroyTestCase):
+    """Tagged interfaces reach the config drive's device list."""
+
+    def test_tagged_interface_in_the_config_drive(self):
+        inst = self.instance()
+        nwi = flowbase.sea_network_info()
+        nwi.append(flowbase.sea_network_info(
+            vlan=101, mac='fa:16:3e:00:00:02')[0])
+        self.add_vif_record(inst, 'fa:16:3e:00:00:01', tag='data')
+        self.add_vif_record(inst, 'fa:16:3e:00:00:02')  # no tag
+        self.spawn(inst, nwi)
+        _label, meta = test_media.read_iso(
+            self.media_bytes(media.vopt_name(inst)),
+            '/openstack/latest/meta_data.json')
+        self.assertEqual(
+            [{'type': 'nic', 'mac': 'fa:16:3e:00:00:01', 'tags': ['data'],
+              'bus': 'none', 'address': 'none', 'vf_trusted': False}],
+            json.loads(meta)['devices'])
+        self.assertEqual(['data'], [
+            d.tags[0] for d in inst.device_metadata.devices])
+
+    def test_no_tags_no_devices(self):
+        inst = self.instance()
+        self.add_vif_record(inst, 'fa:16:3e:00:00:01')
+        self.spawn(inst, flowbase.sea_network_info())
+        _label, meta = test_media.read_iso(
+            self.media_bytes(media.vopt_name(inst)),
+            '/openstack/latest/meta_data.json')
+        self.assertEqual([], json.loads(meta).get('devices', []))

@@ -84,11 +84,37 @@ class TestVifTypes(OperationsTestCase):
 class TestAttachDetach(OperationsTestCase):
 
     def test_capability(self):
-        self.assertTrue(self.drv.capabilities['supports_attach_interface'])
-        # Tagged interfaces would need device metadata: not yet.
+        for cap in ('supports_attach_interface', 'supports_device_tagging',
+                    'supports_tagged_attach_interface'):
+            self.assertTrue(self.drv.capabilities[cap], cap)
         self.assertFalse(
-            self.drv.capabilities['supports_tagged_attach_interface'])
-        self.assertFalse(self.drv.capabilities['supports_device_tagging'])
+            self.drv.capabilities['supports_tagged_attach_volume'])
+
+    def test_tagged_interface_in_the_device_metadata(self):
+        inst = self.lpar_instance()
+        inst.device_metadata = None
+        self.add_vif_record(inst, 'fa:16:3e:00:01:01', tag='db')
+        self.drv.attach_interface(self.ctx, inst, None, sea_vif())
+        self.assertEqual(
+            [('fa:16:3e:00:01:01', ['db'])],
+            [(d.mac, d.tags) for d in inst.device_metadata.devices])
+        # nova still has the record while the driver detaches.
+        self.drv.detach_interface(self.ctx, inst, sea_vif())
+        self.assertEqual([], inst.device_metadata.devices)
+        self.assertEqual([], self.cnas(inst))
+
+    def test_failed_tag_record_leaves_no_adapter(self):
+        inst = self.lpar_instance()
+        inst.device_metadata = None
+
+        def broken(*args):
+            raise nova_exc.NovaException('database gone')
+        self.stub_out(
+            'nova.objects.VirtualInterfaceList.get_by_instance_uuid', broken)
+        self.assertRaises(nova_exc.NovaException, self.drv.attach_interface,
+                          self.ctx, inst, None, sea_vif())
+        self.assertEqual([], self.cnas(inst))
+        self.assertIsNone(inst.device_metadata)
 
     def _attach_detach(self, inst):
         vif = sea_vif()
