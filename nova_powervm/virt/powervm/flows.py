@@ -335,7 +335,9 @@ def attach_interface(ctx, context, instance, vif):
 def build_detach_interface(ctx, context, instance, vif):
     """The graph of ``detach_interface``: delete the adapter, tell agents.
 
-    The interface's tag leaves the device metadata.
+    The interface's tag leaves the device metadata first (no REST call),
+    so a failed delete puts it back.  A failure to tell the agents after
+    the delete is only logged.
 
     :param ctx: ``HostContext``.
     :param context: nova ``RequestContext``.
@@ -343,10 +345,10 @@ def build_detach_interface(ctx, context, instance, vif):
     :param vif: nova ``VIF``.
     """
     flow = tf_lf.Flow('detach_interface_%s' % instance.uuid)
-    flow.add(tf_net.UnplugVifs(ctx, instance, [vif]),
-             tf_net.NotifyAgents(ctx, instance, 'unplug'),
-             tf_net.UpdateDeviceMetadata(instance, context,
-                                         without_macs=[vif['address']]))
+    flow.add(tf_net.UpdateDeviceMetadata(instance, context,
+                                         without_macs=[vif['address']]),
+             tf_net.UnplugVifs(ctx, instance, [vif]),
+             tf_net.NotifyAgents(ctx, instance, 'unplug'))
     return flow
 
 

@@ -173,7 +173,10 @@ class NotifyAgents(base.PowerVMTask):
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
-    :param action: ``plug`` or ``unplug``.
+    :param action: ``plug`` (a failure fails the flow: the agent would
+                   not bind the new adapter before its next scan) or
+                   ``unplug`` (a failure is only logged: the adapter is
+                   gone already and the agent's next scan sees it).
     """
 
     def __init__(self, ctx, instance, action):
@@ -183,7 +186,15 @@ class NotifyAgents(base.PowerVMTask):
         self.action = action
 
     def execute(self, lpar_wrap):
-        pvm_vif.notify_agent(self.ctx.adapter, lpar_wrap, self.action)
+        if self.action == 'plug':
+            pvm_vif.notify_agent(self.ctx.adapter, lpar_wrap, self.action)
+            return
+        try:
+            pvm_vif.notify_agent(self.ctx.adapter, lpar_wrap, self.action)
+        except nova_exc.NovaException as error:
+            LOG.warning('Could not tell the network agents about the '
+                        'removed adapter: %s', error.format_message(),
+                        instance=self.instance)
 
     def revert(self, *args, **kwargs):
         """An event cannot be taken back; nothing was created."""
@@ -205,10 +216,14 @@ class UpdateDeviceMetadata(base.PowerVMTask):
         self.context = context
         self.without_macs = tuple(without_macs)
         self.previous = None
+        self.done = False
 
     def execute(self):
         self.previous = device_metadata.update(self.context, self.instance,
                                                self.without_macs)
+        self.done = True
 
     def revert(self, *args, **kwargs):
-        self.instance.device_metadata = self.previous
+        if self.done:
+            self.instance.device_metadata = self.previous
+            self.done = False

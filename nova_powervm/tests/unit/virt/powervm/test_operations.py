@@ -103,6 +103,27 @@ class TestAttachDetach(OperationsTestCase):
         self.assertEqual([], inst.device_metadata.devices)
         self.assertEqual([], self.cnas(inst))
 
+    def test_failed_detach_keeps_adapter_and_tag(self):
+        inst = self.lpar_instance()
+        inst.device_metadata = None
+        self.add_vif_record(inst, 'fa:16:3e:00:01:01', tag='db')
+        self.drv.attach_interface(self.ctx, inst, None, sea_vif())
+        self.sim.add_fault(method='DELETE', path='/ClientNetworkAdapter/',
+                           status=500)
+        self.assertRaises(nova_exc.NovaException, self.drv.detach_interface,
+                          self.ctx, inst, sea_vif())
+        self.assertEqual([('FA163E000101', 200)], self.cnas(inst))
+        self.assertEqual(['db'], [d.tags[0] for d in
+                                  inst.device_metadata.devices])
+
+    def test_detach_survives_a_lost_event(self):
+        inst = self.lpar_instance()
+        self.drv.attach_interface(self.ctx, inst, None, sea_vif())
+        self.sim.add_fault(method='PUT', path='/uom/Event$', status=500)
+        self.drv.detach_interface(self.ctx, inst, sea_vif())
+        self.assertEqual([], self.cnas(inst))
+        self.assertEqual([], self.sim.sim.faults.list())
+
     def test_failed_tag_record_leaves_no_adapter(self):
         inst = self.lpar_instance()
         inst.device_metadata = None
@@ -115,6 +136,17 @@ class TestAttachDetach(OperationsTestCase):
                           self.ctx, inst, None, sea_vif())
         self.assertEqual([], self.cnas(inst))
         self.assertIsNone(inst.device_metadata)
+        # A failure after the metadata step ran puts the old value back.
+        self.stub_out(
+            'nova.objects.VirtualInterfaceList.get_by_instance_uuid',
+            lambda *args: objects.VirtualInterfaceList(objects=[]))
+        self.drv.attach_interface(self.ctx, inst, None, sea_vif())
+        before = inst.device_metadata
+        self.sim.add_fault(method='DELETE', path='/ClientNetworkAdapter/',
+                           status=500)
+        self.assertRaises(nova_exc.NovaException, self.drv.detach_interface,
+                          self.ctx, inst, sea_vif())
+        self.assertIs(before, inst.device_metadata)
 
     def _attach_detach(self, inst):
         vif = sea_vif()
