@@ -381,3 +381,22 @@ class TestDiagnostics(OperationsTestCase):
         self.assertEqual(1, calls)
         self.assertEqual('running', diags.state)
         self.assertEqual(0, diags.num_cpus)
+
+    def test_metrics_unavailable_do_not_stop_the_driver(self):
+        self.drv.cleanup_host('compute1')
+        ms = self.sim.sim.store.first('ManagedSystem')
+        ms.extra['pcm_LongTermMonitorEnabled'] = 'false'
+        self.sim.add_fault(method='GET', path='/pcm/.*/preferences',
+                           status=500)
+        self.drv.init_host('compute1')
+        self.assertEqual('false', ms.extra['pcm_LongTermMonitorEnabled'])
+        inst = self.instance_with_port()
+        inst.power_state = power_state.RUNNING
+        diags = self.drv.get_instance_diagnostics(inst)
+        self.assertEqual('powervm', diags.hypervisor)
+        self.assertEqual(0, diags.num_cpus)
+
+    def test_monitor_already_on_costs_one_get(self):
+        self.drv.cleanup_host('compute1')
+        _, calls = self.count_rest(self.drv.init_host, 'compute1')
+        self.assertEqual(self.init_calls - 1, calls)
