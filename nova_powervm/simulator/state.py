@@ -31,7 +31,8 @@ def _lpar(obj):
             'memory_mb': int(xu.text(
                 elem, 'PartitionMemoryConfiguration/DesiredMemory', 0)),
             'type': xu.text(elem, 'PartitionType'),
-            'rmc_state': xu.text(elem, 'ResourceMonitoringControlState')}
+            'rmc_state': xu.text(elem, 'ResourceMonitoringControlState'),
+            'booted_from': obj.extra.get('booted_from')}
 
 
 def _lpar_ref(mapping):

@@ -44,9 +44,10 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     """The spawn graph (no I/O while building).
 
     Validate the flavor, create the partition, plug the VIFs (and the RMC
-    management adapter), make the boot disk from the image, build and
-    upload the config drive when required, map disk and media in one VIOS
-    update, and power on when asked.
+    management adapter), make the boot disk from the image and the blank
+    ephemeral and swap disks, build and upload the config drive when
+    required, map disks and media in one VIOS update, and power on when
+    asked.
 
     :param ctx: ``HostContext``.
     :param context: nova ``RequestContext``.
@@ -55,15 +56,16 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     :param injected_files: list of ``(path, contents)``.
     :param admin_password: admin password or None.
     :param network_info: nova ``NetworkInfo``.
-    :param block_device_info: nova block device info; volumes, ephemeral
-                              and swap disks are refused (not supported
-                              yet) before anything is created.
+    :param block_device_info: nova block device info; its ephemeral and
+                              swap disks are created, volumes are refused
+                              (not supported yet) before anything is.
     :param power_on: power the partition on at the end.
     :returns: a TaskFlow linear flow.
     :raises nova.exception.InvalidInput: for block devices this driver
                                          cannot create yet.
     """
     check_block_devices(instance, block_device_info)
+    local_disks = ctx.disk_dvr.local_disks(instance, block_device_info)
     flow = tf_lf.Flow('spawn_%s' % instance.uuid)
     flow.add(tf_vm.ValidateFlavor(ctx, instance),
              tf_vm.CreateLPAR(ctx, instance, image_meta))
@@ -73,12 +75,15 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     if with_mgmt:
         flow.add(tf_net.PlugMgmtVif(ctx, instance))
     flow.add(tf_stg.CreateDiskForImg(ctx, instance, context, image_meta))
+    if local_disks:
+        flow.add(tf_stg.CreateLocalDisks(ctx, instance, local_disks))
     with_media = media.required(instance)
     if with_media:
         flow.add(tf_stg.CreateConfigDrive(ctx, instance, context,
                                           injected_files, admin_password,
                                           network_info, with_mgmt))
-    flow.add(tf_stg.ConnectStorage(ctx, instance, with_media))
+    flow.add(tf_stg.ConnectStorage(ctx, instance, with_media,
+                                   bool(local_disks)))
     if power_on:
         flow.add(tf_vm.PowerOn(ctx, instance))
     return flow
@@ -87,28 +92,18 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
 def check_block_devices(instance, block_device_info):
     """Refuse what spawn cannot build yet, rather than ignore it.
 
-    Only the image-backed boot disk and the config drive are created:
-    Cinder volumes, ephemeral and swap disks fail the build with a message
-    the user can read, and nova does not reschedule it.
+    The image-backed boot disk, ephemeral and swap disks and the config
+    drive are created: Cinder volumes fail the build with a message the
+    user can read, and nova does not reschedule it.
 
     :param instance: nova ``Instance``.
     :param block_device_info: nova block device info (or None).
     :raises nova.exception.InvalidInput: naming what is unsupported.
     """
-    unsupported = []
     if nova_driver.block_device_info_get_mapping(block_device_info):
-        unsupported.append('volumes (boot from volume, volumes at boot)')
-    if (instance.flavor.ephemeral_gb
-            or nova_driver.block_device_info_get_ephemerals(
-                block_device_info)):
-        unsupported.append('ephemeral disks')
-    swap = nova_driver.block_device_info_get_swap(block_device_info)
-    if instance.flavor.swap or (swap and swap.get('swap_size')):
-        unsupported.append('swap disks')
-    if unsupported:
         raise nova_exc.InvalidInput(
-            reason='The PowerVM driver does not support %s yet.'
-            % ', '.join(unsupported))
+            reason='The PowerVM driver does not support volumes (boot from '
+                   'volume, volumes at boot) yet.')
 
 
 def build_destroy(ctx, instance, destroy_disks=True):
