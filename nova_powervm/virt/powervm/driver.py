@@ -380,6 +380,74 @@ class PowerVMDriver(driver.ComputeDriver):
         flows.manage_image_cache(self._host_ctx(), context, all_instances)
 
     # ------------------------------------------------------------------
+    # Rescue and rebuild (TaskFlow graphs in flows.py)
+    # ------------------------------------------------------------------
+    def rescue(self, context, instance, network_info, image_meta,
+               rescue_password, block_device_info, share_info):
+        """Boot the instance from a disk made from the rescue image.
+
+        The instance's own disks stay attached after it.  Image properties
+        ``hw_rescue_device``/``hw_rescue_bus`` other than ``disk``/``scsi``
+        are refused before anything changes.  The rescue password is not
+        applied (no rescue config drive).  About 7 REST round trips with
+        the rescue image cached (see ``devref/flows.rst``).
+        """
+        self._resolver.remember(instance)
+        try:
+            flows.rescue(self._host_ctx(), context, instance, image_meta)
+        finally:
+            self._changed(instance)
+
+    def unrescue(self, context, instance):
+        """Back to the instance's own boot disk; the rescue disk goes.
+
+        A failed unrescue is simply run again.  About 9 REST round trips.
+        """
+        self._resolver.remember(instance)
+        try:
+            flows.unrescue(self._host_ctx(), instance)
+        finally:
+            self._changed(instance)
+
+    def rebuild(self, context, instance, image_meta, injected_files,
+                admin_password, allocations, bdms, detach_block_devices,
+                attach_block_devices, network_info=None, evacuate=False,
+                block_device_info=None, preserve_ephemeral=False,
+                accel_uuids=None, reimage_boot_volume=False):
+        """Replace the boot disk from the new image on the same partition.
+
+        The partition, its network adapters, its UUID and (with
+        ``preserve_ephemeral``) its ephemeral disks stay.  Walks nova's
+        task states (``REBUILDING`` -> ``REBUILD_BLOCK_DEVICE_MAPPING`` ->
+        ``REBUILD_SPAWNING``) as the compute manager expects, with its
+        block device callbacks around the disk change.
+
+        :raises NotSupportedYet: for an evacuation (the move operations
+            come later) or a volume-backed re-image.
+        """
+        if evacuate:
+            raise exc.NotSupportedYet(operation='evacuate')
+        if reimage_boot_volume:
+            raise exc.NotSupportedYet(
+                operation='rebuilding a volume-backed server')
+        self._resolver.remember(instance)
+        ctx = self._host_ctx()
+        flows.check_block_devices(instance, block_device_info)
+        detach_block_devices(context, bdms)
+        instance.task_state = task_states.REBUILD_BLOCK_DEVICE_MAPPING
+        instance.save(expected_task_state=[task_states.REBUILDING])
+        block_device_info = attach_block_devices(context, instance, bdms)
+        instance.task_state = task_states.REBUILD_SPAWNING
+        instance.save(
+            expected_task_state=[task_states.REBUILD_BLOCK_DEVICE_MAPPING])
+        try:
+            flows.rebuild(ctx, context, instance, image_meta, injected_files,
+                          admin_password, network_info, block_device_info,
+                          preserve_ephemeral)
+        finally:
+            self._changed(instance)
+
+    # ------------------------------------------------------------------
     # Power
     # ------------------------------------------------------------------
     def power_off(self, instance, timeout=0, retry_interval=0):
@@ -390,9 +458,9 @@ class PowerVMDriver(driver.ComputeDriver):
         ``retry_interval``.  At most 4 REST round trips when the first
         attempt works (1 GET and the job's 2).
 
-        nova powers a server off itself before it calls ``rescue`` or
-        ``snapshot`` for a shelve; those operations are refused here,
-        before the partition is touched, until the driver has them.
+        nova powers a server off itself before it calls ``snapshot`` for a
+        shelve; shelve is refused here, before the partition is touched,
+        until the driver has it.
         """
         _refuse_unsupported(instance)
         try:
@@ -430,11 +498,6 @@ class PowerVMDriver(driver.ComputeDriver):
     # ------------------------------------------------------------------
     # Not supported yet: refused before anything is touched
     # ------------------------------------------------------------------
-    def rescue(self, context, instance, network_info, image_meta,
-               rescue_password, block_device_info, share_info):
-        """Not supported yet (``power_off`` refuses it first)."""
-        raise exc.NotSupportedYet(operation='rescue')
-
     def get_volume_connector(self, instance):
         """Cinder volumes are not supported yet: say so.
 
@@ -471,7 +534,6 @@ class PowerVMDriver(driver.ComputeDriver):
 # Task states of operations that nova starts with a power off and that
 # this driver does not implement yet, with their names for the fault.
 _UNSUPPORTED_TASKS = {
-    task_states.RESCUING: 'rescue',
     task_states.SHELVING: 'shelve',
 }
 

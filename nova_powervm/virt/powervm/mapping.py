@@ -79,6 +79,21 @@ def boot_string(scsi_map):
                                            lua)
 
 
+def mapped_names(adapter, lpar_uuid):
+    """Names of the storage mapped to a partition (1 GET of the VIOSes).
+
+    :param adapter: pypowervm ``Adapter``.
+    :param lpar_uuid: PowerVM UUID of the partition.
+    """
+    with errors.translate('read storage mappings'):
+        vioses = pvm_vios.VIOS.get(adapter, xag=[SCSI])
+    return {scsi_map.backing_storage.name.split('/')[-1]
+            for vios_w in vioses
+            for scsi_map in pvm_smap.find_maps(vios_w.scsi_mappings,
+                                               client_lpar_id=lpar_uuid)
+            if scsi_map.backing_storage is not None}
+
+
 def _add_vscsi(vios_w, vios_uuid, lpar_uuid, stg):
     """Subtask: map ``stg`` to the partition on the VIOS ``vios_uuid``."""
     if vios_w.uuid != vios_uuid:

@@ -101,12 +101,16 @@ class PowerOn(base.PowerVMTask):
         requires = ['lpar_wrap'] + (['boot_string'] if boot_from else [])
         super().__init__(instance, 'power_on', requires=requires)
         self.ctx = ctx
+        self.boot_from = boot_from
 
     def execute(self, lpar_wrap, boot_string=None):
         opts = None
         if boot_string:
             opts = pvm_popts.PowerOnOpts().bootstring(boot_string)
-        power.power_on(self.ctx, self.instance, lpar_w=lpar_wrap, opts=opts)
+        # After a stop for a change (rescue, rebuild) the wrapper's state
+        # is stale; an already running partition is success anyway.
+        power.power_on(self.ctx, self.instance, lpar_w=lpar_wrap, opts=opts,
+                       known_off=self.boot_from)
 
     def revert(self, lpar_wrap, result, flow_failures, **kwargs):
         self.best_effort('power off', power.power_off, self.ctx,
