@@ -418,7 +418,8 @@ def _job_error(code, msg):
 
 # Open Firmware path of a virtual SCSI disk, as a PowerOn ``bootstring``:
 # the client adapter's unit address (0x30000000 + slot) and the LUN.
-_BOOTSTRING = re.compile(r'^/vdevice/v-scsi@([0-9a-fA-F]+)/disk@([0-9a-fA-F]+)$')
+_BOOTSTRING = re.compile(
+    r'^/vdevice/v-scsi@([0-9a-fA-F]+)/disk@([0-9a-fA-F]+)$')
 _DISK_NAME = {'VirtualDisk': 'DiskName', 'PhysicalVolume': 'VolumeName',
               'LogicalUnit': 'UnitName'}
 

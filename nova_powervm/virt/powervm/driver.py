@@ -22,6 +22,7 @@ import threading
 import time
 
 from nova.compute import task_states
+from nova.compute import vm_states
 from nova import exception as nova_exc
 from nova.virt import driver
 from nova.virt import hardware
@@ -423,13 +424,13 @@ class PowerVMDriver(driver.ComputeDriver):
         block device callbacks around the disk change.
 
         :raises NotSupportedYet: for an evacuation (the move operations
-            come later) or a volume-backed re-image.
+            come later).
         """
         if evacuate:
             raise exc.NotSupportedYet(operation='evacuate')
-        if reimage_boot_volume:
-            raise exc.NotSupportedYet(
-                operation='rebuilding a volume-backed server')
+        # nova passes reimage_boot_volume=True for any rebuild from
+        # microversion 2.93; a volume-backed server cannot exist here
+        # (check_block_devices refuses volumes).
         self._resolver.remember(instance)
         ctx = self._host_ctx()
         flows.check_block_devices(instance, block_device_info)
@@ -482,8 +483,17 @@ class PowerVMDriver(driver.ComputeDriver):
     def reboot(self, context, instance, network_info, reboot_type,
                block_device_info=None, bad_volumes_callback=None,
                accel_info=None, share_info=None):
-        """Reboot: ``HARD`` restarts at once, ``SOFT`` asks the OS first."""
+        """Reboot: ``HARD`` restarts at once, ``SOFT`` asks the OS first.
+
+        A hard reboot of a server in ERROR (what nova leaves after a failed
+        rescue, unrescue or rebuild) runs the unrescue flow instead: a
+        left-over rescue disk is removed and the partition boots its own
+        boot disk (about 9 REST round trips instead of 4).
+        """
         try:
+            if reboot_type == 'HARD' and instance.vm_state == vm_states.ERROR:
+                flows.unrescue(self._host_ctx(), instance)
+                return
             power.reboot(self._host_ctx(), instance,
                          hard=(reboot_type == 'HARD'),
                          timeout=CONF.shutdown_timeout)

@@ -234,9 +234,11 @@ def rescue(ctx, context, instance, image_meta):
 def build_unrescue(ctx, instance):
     """The unrescue graph: back to the boot disk.
 
-    Power off at once, unmap and delete the rescue disk, power on from the
-    boot disk.  It only goes forward and each step copes with its work
-    being done already, so a failed unrescue is simply run again.
+    Power off at once, unmap and delete the rescue disk (and a boot disk a
+    failed rebuild left unmapped), power on from the mapped boot disk.  It
+    only goes forward and each step copes with its work being done
+    already, so a failed unrescue is simply run again; the driver's hard
+    reboot of a server in ERROR runs it too.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
@@ -244,9 +246,7 @@ def build_unrescue(ctx, instance):
     flow = tf_lf.Flow('unrescue_%s' % instance.uuid)
     flow.add(tf_vm.StopForChange(ctx, instance, force=True),
              tf_stg.DisconnectRescueDisk(ctx, instance),
-             tf_stg.DeleteDisks(ctx, instance,
-                                [ctx.disk_dvr.rescue_disk_name(instance)],
-                                name='delete_rescue_disk'),
+             tf_stg.DeleteLeftoverDisks(ctx, instance),
              tf_vm.PowerOn(ctx, instance, boot_from=True))
     return flow
 

@@ -194,7 +194,18 @@ class VIOSMappings(object):
                         if getattr(m, 'backing_storage', None) is not None)
         return self.removed
 
-    def boot_string(self, lpar_uuid, match):
+    def names_mapped_to(self, lpar_uuid):
+        """Names of the storage mapped to a partition (after execute).
+
+        :param lpar_uuid: PowerVM UUID of the partition.
+        """
+        return {scsi_map.backing_storage.name.split('/')[-1]
+                for vios_w in self.vioses
+                for scsi_map in pvm_smap.find_maps(vios_w.scsi_mappings,
+                                                   client_lpar_id=lpar_uuid)
+                if scsi_map.backing_storage is not None}
+
+    def boot_string(self, lpar_uuid, match, required=True):
         """The bootstring of a disk mapped to a partition (after execute).
 
         Read from the VIOS wrappers :meth:`execute` read and updated, so
@@ -202,6 +213,7 @@ class VIOSMappings(object):
 
         :param lpar_uuid: PowerVM UUID of the partition.
         :param match: callable taking a storage element, True for the disk.
+        :param required: raise when not found (else return None).
         :raises PowerVMAPIFailed: when no VIOS maps such a disk to it.
         """
         for vios_w in self.vioses:
@@ -211,6 +223,8 @@ class VIOSMappings(object):
                 found = boot_string(scsi_map)
                 if found:
                     return found
+        if not required:
+            return None
         raise exc.PowerVMAPIFailed(
             operation=self.name.replace('_', ' '),
             reason='no Virtual I/O Server maps the boot disk to partition '

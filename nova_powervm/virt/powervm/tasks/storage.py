@@ -150,8 +150,9 @@ class CreateConfigDrive(base.PowerVMTask):
 
 
 class ConnectStorage(base.PowerVMTask):
-    """Map the boot disk, the ephemeral and swap disks and the config
-    drive in one VIOS update (the boot disk first).
+    """Map boot disk, ephemeral and swap disks and config drive at once.
+
+    One VIOS update; the boot disk first.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
@@ -301,33 +302,30 @@ class ConnectRescueDisk(base.PowerVMTask):
                          [self.ctx.disk_dvr.rescue_disk_name(self.instance)])
 
 
-def disconnect_named(ctx, instance, lpar_uuid, names, boot_names=None):
+def disconnect_named(ctx, instance, lpar_uuid, names):
     """Remove the mappings of some of an instance's disks (1 GET, 1 POST).
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
     :param lpar_uuid: PowerVM UUID of the partition.
     :param names: names of the disks to unmap.
-    :param boot_names: names the boot disk may have: its bootstring is
-                       returned (read from the same VIOS update).
-    :returns: ``(mappings.removed, bootstring or None)``.
+    :returns: the ``mapping.VIOSMappings`` executed (its VIOS wrappers
+              show what stays mapped).
     """
     mappings = mapping.VIOSMappings(ctx.adapter, 'unmap_disks', instance)
     ctx.disk_dvr.disconnect_disks(mappings, instance, lpar_uuid, names=names)
-    removed = mappings.execute()
-    found = None
-    if boot_names:
-        found = mappings.boot_string(lpar_uuid,
-                                     mapping.storage_named(boot_names))
-    return removed, found
+    mappings.execute()
+    return mappings
 
 
 class DisconnectRescueDisk(base.PowerVMTask):
     """Remove the rescue disk's mapping (unrescue; nothing when gone).
 
-    Provides ``boot_string``: the boot disk's Open Firmware path, read in
-    the same VIOS update.  Unrescue only goes forward: a failed unrescue
-    is run again.
+    Provides ``boot_string``, the mapped boot disk's Open Firmware path
+    (None when none is mapped), and ``leftover_disks``: the rescue disk and
+    a boot disk a failed rebuild left unmapped, to delete.  Both are read
+    from the same VIOS update.  Unrescue only goes forward: a failed
+    unrescue is run again.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
@@ -335,37 +333,44 @@ class DisconnectRescueDisk(base.PowerVMTask):
 
     def __init__(self, ctx, instance):
         super().__init__(instance, 'disconnect_rescue_disk',
-                         provides='boot_string', requires=['lpar_wrap'])
+                         provides=('boot_string', 'leftover_disks'),
+                         requires=['lpar_wrap'])
         self.ctx = ctx
 
     def execute(self, lpar_wrap):
         dvr = self.ctx.disk_dvr
-        return disconnect_named(
-            self.ctx, self.instance, lpar_wrap.uuid,
-            [dvr.rescue_disk_name(self.instance)],
-            boot_names=dvr.boot_disk_names(self.instance))[1]
+        rescue = dvr.rescue_disk_name(self.instance)
+        mappings = disconnect_named(self.ctx, self.instance, lpar_wrap.uuid,
+                                    [rescue])
+        boot_names = dvr.boot_disk_names(self.instance)
+        mapped = mappings.names_mapped_to(lpar_wrap.uuid)
+        leftover = [rescue]
+        if mapped & set(boot_names):
+            leftover += [name for name in boot_names if name not in mapped]
+        return (mappings.boot_string(lpar_wrap.uuid,
+                                     mapping.storage_named(boot_names),
+                                     required=False),
+                leftover)
 
     def revert(self, *args, **kwargs):
         """Unrescue goes forward only; run it again."""
 
 
-class DeleteDisks(base.PowerVMTask):
-    """Delete some of the instance's disks by name (GET, and POST if any).
+class DeleteLeftoverDisks(base.PowerVMTask):
+    """Delete the disks ``leftover_disks`` names (GET, and POST if any).
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
-    :param names: the disk names.
-    :param name: task name.
     """
 
-    def __init__(self, ctx, instance, names, name='delete_disks'):
-        super().__init__(instance, name)
+    def __init__(self, ctx, instance):
+        super().__init__(instance, 'delete_leftover_disks',
+                         requires=['leftover_disks'])
         self.ctx = ctx
-        self.names = names
 
-    def execute(self):
+    def execute(self, leftover_disks):
         return self.ctx.disk_dvr.delete_disks_named(self.instance,
-                                                    self.names)
+                                                    leftover_disks)
 
     def revert(self, *args, **kwargs):
         """Deleted disks cannot come back."""
