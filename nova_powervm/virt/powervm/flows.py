@@ -22,6 +22,7 @@ REST cost of each step is listed in ``doc/source/devref/flows.rst``.
 """
 
 from nova import exception as nova_exc
+from nova import objects
 from nova.virt import driver as nova_driver
 from oslo_log import log as logging
 from taskflow import engines as tf_eng
@@ -29,6 +30,7 @@ from taskflow.patterns import linear_flow as tf_lf
 
 from nova_powervm import conf as pvm_conf
 from nova_powervm.virt.powervm.disk import base as dvr_base
+from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import mapping
 from nova_powervm.virt.powervm import media
 from nova_powervm.virt.powervm.tasks import network as tf_net
@@ -188,6 +190,8 @@ def check_rescue(image_meta):
     :param image_meta: nova ``ImageMeta`` of the rescue image.
     :raises nova.exception.InvalidInput: naming the property and value.
     """
+    if not image_meta.obj_attr_is_set('properties'):
+        return
     props = image_meta.properties
     for key, allowed in (('hw_rescue_device', RESCUE_DEVICES),
                          ('hw_rescue_bus', RESCUE_BUSES)):
@@ -225,7 +229,12 @@ def rescue(ctx, context, instance, image_meta):
     """Rescue an instance (parameters as :func:`build_rescue`).
 
     1 GET of the partition plus the flow's requests (see flows.rst).
+    nova's compute manager always names the rescue image; given none (an
+    ``ImageMeta`` without id), the server's own image is read from Glance.
     """
+    if not image_meta.obj_attr_is_set('id'):
+        image_meta = objects.ImageMeta.from_dict(
+            image.image_api().get(context, instance.image_ref))
     flow = build_rescue(ctx, context, instance, image_meta)
     run(flow, store={'lpar_wrap': vm.get_instance_wrapper(ctx.adapter,
                                                           instance)})

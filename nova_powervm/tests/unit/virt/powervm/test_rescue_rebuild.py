@@ -19,6 +19,7 @@ leaves the server usable and nothing leaked.
 """
 
 from nova import exception as nova_exc
+from nova import objects
 
 from nova_powervm.tests.unit.virt.powervm import flowbase
 from nova_powervm.tests.unit.virt.powervm import test_flows
@@ -103,6 +104,30 @@ class TestRescue(RescueRebuildTestCase):
         self.destroy(self.inst)
         self.assertEqual([], self.disk_names())
         self.assertEqual([], self.storage_mappings(self.inst))
+
+    def test_rescue_without_an_image_uses_its_own(self):
+        # nova's compute manager always names one; nova's driver contract
+        # tests do not.
+        self.stop()
+        self.rescue(objects.ImageMeta.from_dict({}))
+        rescue = self.dvr.rescue_disk_name(self.inst)
+        self.assertEqual(rescue, self.booted_from())
+        self.assertEqual(self.IMAGE_BYTES,
+                         self.disk_bytes(rescue, len(self.IMAGE_BYTES)))
+
+    def test_unrescue_removes_what_failures_left(self):
+        # A rescue disk and a second, unmapped boot disk (a failed
+        # rebuild's): unrescue (and the hard reboot of a server in ERROR)
+        # removes both and boots the mapped boot disk.
+        boot = self.dvr.boot_disk_name(self.inst)
+        self.dvr.create_rescue_disk(self.ctx, self.inst, self.image_meta)
+        self.dvr.create_boot_disk(self.ctx, self.inst, self.image_meta,
+                                  self.dvr.alt_boot_disk_name(self.inst))
+        self.assertEqual(3, len(self.disk_names()))
+        self.unrescue()
+        self.assertEqual([boot], self.disk_names())
+        self.assertEqual(boot, self.booted_from())
+        self.assertEqual('running', self.lpar(self.inst)['state'])
 
     def test_rest_budgets(self):
         self.stop()
