@@ -20,6 +20,7 @@ leaves the server usable and nothing leaked.
 
 from nova import exception as nova_exc
 from nova import objects
+from pypowervm.tasks import power_opts as pvm_popts
 
 from nova_powervm.tests.unit.virt.powervm import flowbase
 from nova_powervm.tests.unit.virt.powervm import test_flows
@@ -221,6 +222,28 @@ class TestRescue(RescueRebuildTestCase):
             self.assertEqual([boot], self.disk_names(), request)
             self.assertEqual([boot], self.disks_of(self.inst), request)
             self.assertEqual([], self.sim.state()['files'], request)
+
+
+class TestBootDevice(RescueRebuildTestCase):
+    """The simulator's firmware boots what the bootstring names."""
+
+    def test_unknown_boot_device_fails_the_power_on(self):
+        self.stop()
+        opts = pvm_popts.PowerOnOpts().bootstring(
+            '/vdevice/v-scsi@30000063/disk@8100000000000000')
+        exc = self.assertRaises(nova_exc.InstancePowerOnFailure,
+                                power.power_on, self.hctx, self.inst,
+                                opts=opts)
+        self.assertIn('Boot device', str(exc))
+        self.assertEqual('not activated', self.lpar(self.inst)['state'])
+
+    def test_without_bootstring_the_first_disk(self):
+        self.stop()
+        power.power_on(self.hctx, self.inst)
+        self.assertEqual(self.dvr.boot_disk_name(self.inst),
+                         self.booted_from())
+        self.stop()
+        self.assertIsNone(self.booted_from())
 
 
 class TestRebuild(RescueRebuildTestCase):
