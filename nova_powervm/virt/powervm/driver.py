@@ -433,6 +433,11 @@ class PowerVMDriver(driver.ComputeDriver):
         # (check_block_devices refuses volumes).
         self._resolver.remember(instance)
         ctx = self._host_ctx()
+        if not ctx.disk_dvr.can_rebuild():
+            # Before any change: nova then runs its own rebuild (destroy
+            # and spawn).
+            raise exc.NotSupportedYet(
+                operation='rebuild on this disk driver')
         flows.check_block_devices(instance, block_device_info)
         detach_block_devices(context, bdms)
         instance.task_state = task_states.REBUILD_BLOCK_DEVICE_MAPPING

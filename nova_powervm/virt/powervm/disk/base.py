@@ -280,6 +280,13 @@ class DiskAdapter(metaclass=abc.ABCMeta):
         """
         raise exc.NotSupportedYet(operation='rescue on this disk driver')
 
+    def can_rebuild(self):
+        """Whether this adapter has what rebuild needs (no REST)."""
+        cls = type(self)
+        return all(getattr(cls, name) is not getattr(DiskAdapter, name)
+                   for name in ('create_boot_disk', 'delete_disks_named',
+                                'existing_disk_names'))
+
     def create_boot_disk(self, context, instance, image_meta, name):
         """Create a boot disk named ``name`` from an image (rebuild).
 
