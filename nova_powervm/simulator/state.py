@@ -32,7 +32,8 @@ def _lpar(obj):
                 elem, 'PartitionMemoryConfiguration/DesiredMemory', 0)),
             'type': xu.text(elem, 'PartitionType'),
             'rmc_state': xu.text(elem, 'ResourceMonitoringControlState'),
-            'dumps': len(obj.extra.get('dumps', ()))}
+            'dumps': len(obj.extra.get('dumps', ())),
+            'booted_from': obj.extra.get('booted_from')}
 
 
 def _lpar_ref(mapping):

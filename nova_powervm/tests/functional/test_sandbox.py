@@ -181,7 +181,7 @@ class TestSandboxDemo(tests_base.TestCase):
         self.assertEqual(0, proc.returncode, out)
         self.assertIn('Demo PASSED', out)
         for step in ('boot', 'stop', 'start', 'soft reboot', 'hard reboot',
-                     'delete'):
+                     'rescue', 'unrescue', 'rebuild', 'delete'):
             self.assertRegex(out, r'(?m)^%s\s' % step)
         self.assertNotIn('FAILED', out)
         self.assertTrue(os.path.exists(os.path.join(state_dir,

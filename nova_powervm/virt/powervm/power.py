@@ -193,7 +193,8 @@ def _wrapper(ctx, instance, lpar_w):
     return lpar_w or vm.get_instance_wrapper(ctx.adapter, instance)
 
 
-def power_on(ctx, instance, lpar_w=None, opts=None, timeout=None):
+def power_on(ctx, instance, lpar_w=None, opts=None, timeout=None,
+             known_off=False):
     """Power an instance's partition on unless it is up.
 
     2 round trips for the job, plus 1 GET when ``lpar_w`` is not given.
@@ -203,11 +204,13 @@ def power_on(ctx, instance, lpar_w=None, opts=None, timeout=None):
     :param lpar_w: the partition's wrapper, recently read (optional).
     :param opts: pypowervm ``PowerOnOpts`` (optional).
     :param timeout: job timeout in seconds (default: pypowervm's).
+    :param known_off: the caller powered the partition off since
+                      ``lpar_w`` was read: do not trust its state.
     :raises InstanceNotFound: when the partition does not exist.
     :raises InstancePowerOnFailure: when the job fails.
     """
     lpar_w = _wrapper(ctx, instance, lpar_w)
-    if lpar_w.state in UP_STATES:
+    if not known_off and lpar_w.state in UP_STATES:
         return
     try:
         start(ctx, lpar_w, opts, timeout)

@@ -198,10 +198,7 @@ class TestSpawn(SpawnDestroyTestCase):
         self.assertLessEqual(calls, 14, self.sim.stats()['by_pattern'])
 
 
-class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
-    """A failure at each step of spawn leaves the host as it was."""
-
-    scenarios = [
+_SPAWN_STEP_FAULTS = [
         ('validate_flavor', dict(
             fault=None, specs={'powervm:bogus_key': '1'}, vif=True,
             error=pvm_exception.InvalidExtraSpec)),
@@ -233,7 +230,26 @@ class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
         ('power_on', dict(
             fault=dict(kind='job_fail', job='PowerOn'), vif=True,
             specs=None, error=nova_exc.InstancePowerOnFailure)),
-    ]
+]
+
+
+class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
+    """A failure at each step of spawn leaves the host as it was.
+
+    Each step fails once for a flavor without, and once for a flavor with
+    ephemeral and swap disks.
+    """
+
+    scenarios = (
+        [(name, dict(spec, local=False))
+         for name, spec in _SPAWN_STEP_FAULTS] +
+        [(name + '_with_local_disks', dict(spec, local=True))
+         for name, spec in _SPAWN_STEP_FAULTS] +
+        # The 1st VG POST copies the boot disk, the 2nd makes the blanks.
+        [('create_local_disks', dict(
+            fault=dict(method='POST', path='VolumeGroup', skip=1),
+            vif=True, specs=None, local=True,
+            error=pvm_exception.PowerVMAPIFailed))])
 
     def test_revert_leaves_nothing(self):
         # The image is cached first: the cache is not what is tested here.
@@ -244,6 +260,9 @@ class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
         elif self.fault:
             self.sim.add_fault(count=1, **self.fault)
         inst = self.instance(extra_specs=self.specs)
+        if self.local:
+            inst.flavor.ephemeral_gb = 2
+            inst.flavor.swap = 512
         nwi = flowbase.sea_network_info(mac='fa:16:3e:00:00:09') \
             if self.vif else None
         self.assertRaises(self.error, self.spawn, inst, nwi)
@@ -279,7 +298,7 @@ class TestSpawnRevertsUncached(SpawnDestroyTestCase):
 
 
 class TestUnsupportedBlockDevices(SpawnDestroyTestCase):
-    """Volumes, ephemeral and swap disks are refused, not ignored."""
+    """Volumes are refused, not ignored."""
 
     def _refused(self, inst, bdi, fragment):
         before = flowbase.normalise(self.sim.state())
@@ -297,16 +316,78 @@ class TestUnsupportedBlockDevices(SpawnDestroyTestCase):
              'mount_device': '/dev/sda', 'boot_index': 0}]}
         self._refused(self.instance(), bdi, 'volumes')
 
-    def test_ephemeral_disk(self):
-        inst = self.instance()
-        inst.flavor.ephemeral_gb = 1
-        self._refused(inst, None, 'ephemeral disks')
+    def test_too_many_ephemerals(self):
+        bdi = {'ephemerals': [{'device_name': '/dev/sd%s' % chr(98 + n),
+                               'size': 1, 'num': n} for n in range(11)]}
+        self._refused(self.instance(), bdi, 'at most 10 ephemeral disks')
 
-    def test_swap_disk(self):
+
+class TestLocalDisks(SpawnDestroyTestCase):
+    """Ephemeral and swap disks: made, mapped with the boot disk, removed."""
+
+    def sizes(self):
+        return {vd['name']: vd['capacity_gb']
+                for vd in self.sim.state()['virtual_disks']}
+
+    def local_instance(self, ephemeral_gb=2, swap=512):
         inst = self.instance()
-        inst.flavor.swap = 512
-        self._refused(inst, {'swap': {'device_name': '/dev/sdb',
-                                      'swap_size': 512}}, 'swap disks')
+        inst.flavor.ephemeral_gb = ephemeral_gb
+        inst.flavor.swap = swap
+        return inst
+
+    def test_flavor_disks(self):
+        inst = self.local_instance()
+        self.spawn(inst, flowbase.sea_network_info())
+        dvr = self.hctx.disk_dvr
+        eph, swap = (dvr.ephemeral_disk_name(inst, 0),
+                     dvr.swap_disk_name(inst))
+        sizes = self.sizes()
+        self.assertEqual(2.0, sizes[eph])
+        self.assertEqual(0.5, sizes[swap])
+        self.assertEqual(
+            sorted([('VirtualDisk', dvr.boot_disk_name(inst)),
+                    ('VirtualDisk', eph), ('VirtualDisk', swap),
+                    ('VirtualOpticalMedia', media.vopt_name(inst))]),
+            self.mappings(inst))
+        self.assertEqual('running', self.lpar(inst)['state'])
+        self.assertEqual(sorted([dvr.boot_disk_name(inst), eph, swap]),
+                         dvr.existing_disk_names(inst))
+        self.destroy(inst)
+        self.assertEqual([dvr.image_name(self.image_meta.id)],
+                         self.vdisk_names())
+        self.assertEqual([], self.mappings(inst))
+
+    def test_block_device_mapping_disks_win(self):
+        inst = self.local_instance(ephemeral_gb=4, swap=256)
+        bdi = {'ephemerals': [
+            {'device_name': '/dev/sdb', 'size': 1, 'num': 0},
+            {'device_name': '/dev/sdc', 'size': 3, 'num': 1}],
+            'swap': {'device_name': '/dev/sdd', 'swap_size': 1024}}
+        flows.spawn(self.hctx, self.ctx, inst, self.image_meta, [], None,
+                    None, bdi, False)
+        dvr = self.hctx.disk_dvr
+        sizes = self.sizes()
+        self.assertEqual(1.0, sizes[dvr.ephemeral_disk_name(inst, 0)])
+        self.assertEqual(3.0, sizes[dvr.ephemeral_disk_name(inst, 1)])
+        self.assertEqual(1.0, sizes[dvr.swap_disk_name(inst)])
+        self.assertEqual(5, len(self.mappings(inst)))
+
+    def test_structure(self):
+        flow = flows.build_spawn(self.hctx, self.ctx, self.local_instance(),
+                                 self.image_meta, [], None, None)
+        names = [atom.name for atom in flow]
+        self.assertEqual(names.index('create_disk_from_image') + 1,
+                         names.index('create_local_disks'))
+
+    def test_rest_budget(self):
+        # Ephemeral and swap disks cost 2 round trips (1 GET and 1 POST
+        # of the volume group), whatever their number; they are mapped in
+        # the spawn's one VIOS update.
+        self.spawn(self.instance(), flowbase.sea_network_info())
+        _r, calls = self.count_rest(
+            self.spawn, self.local_instance(),
+            flowbase.sea_network_info(mac='fa:16:3e:00:00:02'))
+        self.assertLessEqual(calls, 14, self.sim.stats()['by_pattern'])
 
 
 class TestDestroy(SpawnDestroyTestCase):
