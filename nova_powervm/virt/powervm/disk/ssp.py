@@ -167,9 +167,15 @@ class SSPDiskAdapter(base.DiskAdapter):
                 super().is_instance_disk(storage, instance))
 
     def connect_disk(self, mappings, lpar_uuid, disk):
-        """Map the LU through every VIOS of this host in the cluster."""
-        ref = pvm_stg.LU.bld_ref(self.adapter, disk.name, disk.udid)
-        super().connect_disk(mappings, lpar_uuid, ref)
+        """Map the LU through every VIOS of this host in the cluster.
+
+        Each VIOS gets its own reference element: the VIOS updates run in
+        parallel, and one XML element put in two mappings would move from
+        one to the other.
+        """
+        for vios_uuid in self.vios_uuids:
+            mappings.add_vscsi(vios_uuid, lpar_uuid, pvm_stg.LU.bld_ref(
+                self.adapter, disk.name, disk.udid))
 
     # -- Logical units ---------------------------------------------------
     def _lus(self, what='read logical units'):
@@ -184,15 +190,29 @@ class SSPDiskAdapter(base.DiskAdapter):
         with errors.translate('create logical unit %s' % name):
             return lu.create(parent=self.tier)
 
-    def _delete_lu(self, lu):
-        """Delete an LU (1 DELETE); one already gone is no error."""
-        with errors.translate('delete logical unit %s' % lu.name):
-            with errors.ignore_missing():
-                self.adapter.delete(pvm_stg.Tier.schema_type,
-                                    root_id=self.tier.uuid,
-                                    child_type=pvm_stg.LUEnt.schema_type,
-                                    child_id=lu.uuid)
-                return True
+    def _delete_lu(self, lu, tries=1):
+        """Delete an LU (1 DELETE); one already gone is no error.
+
+        :param lu: the LU wrapper.
+        :param tries: attempts before the error is raised (a marker LU
+                      left behind would hold every host's upload up).
+        :returns: True when this call deleted it.
+        """
+        for attempt in range(tries):
+            try:
+                with errors.translate('delete logical unit %s' % lu.name):
+                    with errors.ignore_missing():
+                        self.adapter.delete(
+                            pvm_stg.Tier.schema_type, root_id=self.tier.uuid,
+                            child_type=pvm_stg.LUEnt.schema_type,
+                            child_id=lu.uuid)
+                        return True
+                return False
+            except nova_exc.NovaException:
+                if attempt + 1 >= tries:
+                    raise
+                LOG.warning('Deleting logical unit %s failed; trying again.',
+                            lu.name)
         return False
 
     def create_disk_from_image(self, context, instance, image_meta):
@@ -276,7 +296,7 @@ class SSPDiskAdapter(base.DiskAdapter):
                         self._upload(context, image_meta, img)
                         return img, img
                 finally:
-                    self._delete_lu(marker)
+                    self._delete_lu(marker, tries=3)
             else:
                 LOG.log(logging.INFO if first_wait else logging.DEBUG,
                         'Waiting for another upload of image %(img)s '
@@ -341,10 +361,7 @@ class SSPDiskAdapter(base.DiskAdapter):
                     with image.stream(context, image_meta.id) as chunks:
                         self.adapter.upload_file(vio_file.element, chunks)
                 finally:
-                    with errors.ignore_missing():
-                        self.adapter.delete(vio_file.schema_type,
-                                            root_id=vio_file.uuid,
-                                            service='web')
+                    self._delete_descriptor(vio_file)
         except Exception:
             LOG.warning('Upload of image %s failed; removing its logical '
                         'unit.', image_meta.id)
@@ -352,6 +369,23 @@ class SSPDiskAdapter(base.DiskAdapter):
             raise
         LOG.info('Uploaded image %(img)s into logical unit %(lu)s.',
                  {'img': image_meta.id, 'lu': luname})
+
+    def _delete_descriptor(self, vio_file):
+        """Delete an upload's File descriptor; a failure is only logged.
+
+        The bytes are in the LU either way; NovaLink drops stale
+        descriptors itself.
+        """
+        try:
+            with errors.translate('delete upload descriptor'):
+                with errors.ignore_missing():
+                    self.adapter.delete(vio_file.schema_type,
+                                        root_id=vio_file.uuid,
+                                        service='web')
+        except nova_exc.NovaException as error:
+            LOG.warning('The upload descriptor %(file)s could not be '
+                        'deleted: %(err)s', {'file': vio_file.uuid,
+                                             'err': error.format_message()})
 
     def delete_disks(self, disks):
         """Delete LUs (1 DELETE each); absent ones are ignored.
