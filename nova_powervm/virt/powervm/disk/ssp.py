@@ -228,9 +228,10 @@ class SSPDiskAdapter(base.DiskAdapter):
         try:
             disk = self._create_lu(name, size, DISK, clone=img)
         except Exception as error:
-            stale = created is None and self._image_lu_gone(image_meta.id,
-                                                            img)
-            if not stale:
+            # Another host's image cache pass may have removed the image
+            # LU since this process last saw (or made) it: then read the
+            # tier again (and upload again) once.
+            if not self._image_lu_gone(image_meta.id, img):
                 if created is not None:
                     self.delete_disks([created])
                 raise
