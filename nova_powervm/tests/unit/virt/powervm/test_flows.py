@@ -640,3 +640,129 @@ class TestDeviceTags(SpawnDestroyTestCase):
             self.media_bytes(media.vopt_name(inst)),
             '/openstack/latest/meta_data.json')
         self.assertEqual([], json.loads(meta).get('devices', []))
+
+
+class SSPSpawnTestCase(flowbase.SSPMixin, SpawnDestroyTestCase):
+    """Spawn and destroy with ``disk_driver = ssp``."""
+
+    def lu_mappings(self, inst):
+        name = self.hctx.disk_dvr.boot_disk_name(inst)
+        return sorted(vios['name'] for vios in self.sim.state()['vioses']
+                      for m in vios['scsi_mappings']
+                      if m['storage_name'] == name)
+
+
+class TestSSPSpawn(SSPSpawnTestCase):
+
+    def test_spawn_and_destroy(self):
+        inst = self.instance()
+        self.spawn(inst, flowbase.sea_network_info())
+        self.assertEqual('running', self.lpar(inst)['state'])
+        # The LU on both VIOSes of the cluster, the media on one.
+        self.assertEqual(['vios1', 'vios2'], self.lu_mappings(inst))
+        self.assertEqual(3, len(self.mappings(inst)))
+        boot = self.hctx.disk_dvr.boot_disk_name(inst)
+        image = self.hctx.disk_dvr.image_name(self.image_meta.id)
+        self.assertEqual(sorted([boot, image]), self.lu_names())
+        self.assertEqual(self.IMAGE_BYTES,
+                         self.lu_bytes(boot, len(self.IMAGE_BYTES)))
+        self.destroy(inst)
+        self.assertEqual([image], self.lu_names())
+        self.assertEqual([], self.mappings(inst))
+        self.assertEqual([image], flows.manage_image_cache(
+            self.hctx, self.ctx, []))
+        self.assertEqual([], self.lu_names())
+
+    def test_rest_budget_image_cached(self):
+        # Warm up: the image LU, the job template, the host, the repository.
+        self.spawn(self.instance(), flowbase.sea_network_info())
+        _r, calls = self.count_rest(
+            self.spawn, self.instance(),
+            flowbase.sea_network_info(mac='fa:16:3e:00:00:02'))
+        # flows.rst: the clone PUT, and one mapping POST per cluster VIOS.
+        self.assertEqual(12, calls, self.sim.stats()['by_pattern'])
+
+    def test_rest_budget_destroy(self):
+        inst = self.instance()
+        self.spawn(inst, flowbase.sea_network_info())
+        _r, calls = self.count_rest(self.destroy, inst)
+        # flows.rst: GET LU feed + DELETE LU replace GET + POST VG; the
+        # mappings go from both VIOSes.
+        self.assertEqual(11, calls, self.sim.stats()['by_pattern'])
+
+
+def _ssp_revert_scenarios():
+    out = []
+    for name, params in TestSpawnReverts.scenarios:
+        if name == 'create_disk_copy':
+            name, params = 'create_disk_clone', dict(
+                params, fault=dict(method='PUT', path='LogicalUnit$'))
+        out.append((name, params))
+    return out
+
+
+class TestSSPSpawnReverts(testscenarios.WithScenarios, SSPSpawnTestCase):
+    """A failure at each step of an SSP spawn leaves no LU or mapping."""
+
+    scenarios = _ssp_revert_scenarios()
+    test_revert_leaves_nothing = TestSpawnReverts.test_revert_leaves_nothing
+
+
+class TestSSPSpawnFailsAtEachRequest(SSPSpawnTestCase):
+    """Every request of a first SSP spawn (image upload) fails in turn."""
+
+    def test_each_request(self):
+        empty = flowbase.normalise(self.sim.state())
+        inst = self.instance()
+        self.sim.reset_stats()
+        self.spawn(inst, flowbase.sea_network_info())
+        by_pattern = dict(self.sim.stats()['by_pattern'])
+        self.destroy(inst)
+        flows.manage_image_cache(self.hctx, self.ctx, [])
+        self.assertEqual(empty, flowbase.normalise(self.sim.state()))
+        failed = []
+        descriptors = ['DELETE /rest/api/web/File/{uuid} #%d' % (n + 1)
+                       for n in range(by_pattern[
+                           'DELETE /rest/api/web/File/{uuid}'])]
+        for pattern, times in sorted(by_pattern.items()):
+            if pattern.startswith('GET /rest/api/uom/Event'):
+                continue
+            if pattern.startswith('DELETE /rest/api/uom/Tier'):
+                # The boot disk's DELETE belongs to the destroy.
+                times = 1
+            for skip in range(times):
+                # A new process: nothing remembered of the image LU.
+                self.hctx.disk_dvr._image_lus.clear()
+                inst = self.instance()
+                self.sim.add_fault(
+                    method=pattern.split(' ')[0], skip=skip, count=1,
+                    path=TestSpawnFailsAtEachRequest.regex(pattern))
+                what = '%s #%d' % (pattern, skip + 1)
+                try:
+                    self.spawn(inst, flowbase.sea_network_info(
+                        mac='fa:16:3e:00:03:%02x' % len(failed)))
+                except nova_exc.NovaException:
+                    failed.append(what)
+                else:
+                    self.assertEqual('running', self.lpar(inst)['state'],
+                                     what)
+                    # Requests of the first spawn only (the media
+                    # repository lookup) are not made again.
+                    self.sim.clear_faults()
+                    self.destroy(inst)
+                self.sim.clear_faults()
+                flows.manage_image_cache(self.hctx, self.ctx, [])
+                state = flowbase.normalise(self.sim.state())
+                # A descriptor whose delete failed stays (NovaLink expires
+                # them); the spawn does not fail for it.
+                leftover = state.pop('files')
+                self.assertEqual(
+                    len([w for w in descriptors if w <= what]),
+                    len(leftover), what)
+                self.assertEqual(dict(empty, files=[]),
+                                 dict(state, files=[]), what)
+        # Only cleanup requests may fail without failing the spawn: the
+        # descriptor and job DELETEs, and the marker's (retried).
+        self.assertEqual(
+            [], [w for w in failed if w.startswith('DELETE')], failed)
+        self.assertGreater(len(failed), 15, failed)
