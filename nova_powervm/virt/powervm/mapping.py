@@ -26,6 +26,8 @@ Cost: 1 GET, plus 1 POST per changed VIOS; nothing when no change was
 added.
 """
 
+import copy
+
 from oslo_log import log as logging
 from pypowervm import const as pvm_const
 from pypowervm.tasks import scsi_mapper as pvm_smap
@@ -98,6 +100,10 @@ def _add_vscsi(vios_w, vios_uuid, lpar_uuid, stg):
     """Subtask: map ``stg`` to the partition on the VIOS ``vios_uuid``."""
     if vios_w.uuid != vios_uuid:
         return False
+    # The mapping takes the storage element's XML node into its own tree;
+    # a copy keeps one element added for several VIOSes (whose updates run
+    # in parallel) from moving from one mapping to the other.
+    stg = type(stg).wrap(copy.deepcopy(stg.element))
     mapping = pvm_smap.build_vscsi_mapping(None, vios_w, lpar_uuid, stg)
     return pvm_smap.add_map(vios_w, mapping) is not None
 
