@@ -138,3 +138,10 @@ class VNCConsoleFailed(exception.ConsoleTypeUnavailable):
 
     msg_fmt = _("Cannot open the VNC console of instance %(instance)s: "
                 "%(reason)s")
+
+
+class InterfaceHotplugNotPossible(exception.NovaException):
+    """A running partition cannot take or give up a network adapter now."""
+
+    msg_fmt = _("Cannot %(action)s a network interface of instance "
+                "%(instance)s while its partition runs: %(reason)s")

@@ -61,6 +61,12 @@ def parse_args(argv):
                         default='powervm',
                         help="compute driver: 'powervm' (default) or nova's "
                              "'fake' driver, for checking the harness")
+    parser.add_argument('--disk-driver', choices=('localdisk', 'ssp'),
+                        default='localdisk',
+                        help="[powervm] disk_driver: 'localdisk' (a volume "
+                             "group on each host, the default) or 'ssp' "
+                             "(one Shared Storage Pool all the simulated "
+                             "hosts share)")
     parser.add_argument('--network', choices=('none', 'auto'),
                         default='auto',
                         help="'networks' the demo boots with: 'auto' (a "
@@ -285,7 +291,7 @@ def _main(argv):
     cloud = sandbox_cloud.Cloud(
         computes=args.computes, driver=args.driver, api_port=args.api_port,
         state_dir=state_dir, image_size=args.image_mb * 1024 * 1024,
-        lite=args.lite, out=out)
+        disk_driver=args.disk_driver, lite=args.lite, out=out)
     catch_signals()
     try:
         cloud.setUp()
@@ -308,9 +314,10 @@ def _main(argv):
             from nova_powervm.sandbox import describe
 
             describe.write(cloud, state_dir)
-        print('Sandbox started in %.1f s (%d compute(s), driver %s%s).'
-              % (time.monotonic() - t0, args.computes, args.driver,
-                 ', lite' if args.lite else ''), file=out)
+        print('Sandbox started in %.1f s (%d compute(s), driver %s, disk '
+              'driver %s%s).' % (time.monotonic() - t0, args.computes,
+                                 args.driver, args.disk_driver,
+                                 ', lite' if args.lite else ''), file=out)
         print_endpoints(cloud, clouds_yaml, log_path, out)
         if args.demo:
             status = run_demo(cloud, args, out, t0)

@@ -80,10 +80,10 @@ def _latency(sim, req):
 
 
 def _device(sim, udid):
-    path = sim.files.disk_path(udid)
-    if not os.path.exists(path):
+    if not os.path.exists(sim.files.disk_path(udid)):
         raise registry.SimError(404, 'No device with UDID %s' % udid)
-    return http.json_response({'udid': udid, 'path': path})
+    return http.json_response({'udid': udid,
+                               'path': sim.files.device_path(udid)})
 
 
 def _vterm(sim, req, uuid):

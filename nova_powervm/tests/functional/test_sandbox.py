@@ -306,7 +306,7 @@ class TestSandboxDemo(tests_base.TestCase):
         self.assertEqual(0, status, out)
         self.assertIn('Demo PASSED', out)
         for step in ('boot', 'stop', 'start', 'soft reboot', 'hard reboot',
-                     'delete'):
+                     'rescue', 'unrescue', 'rebuild', 'delete'):
             self.assertRegex(out, r'(?m)^%s\s' % step)
         self.assertNotIn('FAILED', out)
 
@@ -342,6 +342,17 @@ class TestSandboxDemo(tests_base.TestCase):
         self.assertNotIn('Keystone:', out)
         self.assertFalse(os.path.exists(os.path.join(state_dir,
                                                      'keystone')))
+
+    def test_demo_passes_on_a_shared_storage_pool(self):
+        state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
+        self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
+        status, out = run_sandbox(state_dir, '--demo', '--disk-driver',
+                                  'ssp')
+        self.assertDemoPassed(status, out)
+        self.assertIn('disk driver ssp', out)
+        # Both simulated hosts served one pool, kept in the state dir.
+        self.assertTrue(os.path.exists(os.path.join(state_dir, 'ssp',
+                                                    'pool.xml')))
 
 
 class TestServedSandbox(tests_base.TestCase):

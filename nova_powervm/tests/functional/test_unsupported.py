@@ -66,15 +66,6 @@ class TestUnsupported(base.PowerVMFunctionalTestCase):
         self.wait_for(self.server, 'ACTIVE')
         self.assertEqual('running', self.lpar_state())
 
-    def test_rescue_leaves_the_partition_untouched(self):
-        self.api.post_server_action(self.server['id'], {'rescue': None})
-        # nova puts a server whose rescue failed in ERROR whatever the
-        # driver does; the partition keeps running and the fault says why.
-        server = self.wait_for(self.server, 'ERROR')
-        self.assertIn('does not support rescue yet',
-                      server['fault']['message'])
-        self.assertEqual('running', self.lpar_state())
-
 
 class TestVolumesNotYet(base.PowerVMFunctionalTestCase):
 

@@ -31,6 +31,7 @@ from nova_powervm import exception as pvm_exception
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.tests.unit.virt.powervm import test_event
 from nova_powervm.tests.unit.virt.powervm import test_session
+from nova_powervm.virt.powervm.disk import base as disk_base
 from nova_powervm.virt.powervm import driver
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import vm
@@ -268,10 +269,9 @@ class TestPowerBudgets(DriverTestCase):
 class TestNotSupportedYet(DriverTestCase):
     """What the driver cannot do yet is refused before anything changes."""
 
-    def test_power_off_for_rescue_or_shelve_is_refused(self):
+    def test_power_off_for_shelve_is_refused(self):
         inst = self.lpar_instance(running=True)
-        for task, name in ((task_states.RESCUING, 'rescue'),
-                           (task_states.SHELVING, 'shelve')):
+        for task, name in ((task_states.SHELVING, 'shelve'),):
             inst.task_state = task
             self.sim.reset_stats()
             err = self.assertRaises(pvm_exception.NotSupportedYet,
@@ -280,9 +280,36 @@ class TestNotSupportedYet(DriverTestCase):
                           err.format_message())
             self.assertEqual(0, self.sim.stats()['total'])
             self.assertEqual('running', self.lpar(inst)['state'])
-        inst.task_state = task_states.POWERING_OFF
+        inst.task_state = task_states.RESCUING
         self.drv.power_off(inst)
         self.assertEqual('not activated', self.lpar(inst)['state'])
+
+    def test_rebuild_needs_the_disk_adapter_calls(self):
+        # An adapter without them (the base's refusing defaults) makes the
+        # driver refuse before any change: nova then destroys and spawns.
+        inst = self.lpar_instance(running=True)
+        dvr = self.drv._host_ctx().disk_dvr
+        self.assertTrue(dvr.can_rebuild())
+        real = type(dvr)
+        self.addCleanup(setattr, dvr, '__class__', real)
+        dvr.__class__ = type('Bare', (real,), {
+            'create_boot_disk': disk_base.DiskAdapter.create_boot_disk})
+        self.assertFalse(dvr.can_rebuild())
+        self.sim.reset_stats()
+        err = self.assertRaises(
+            NotImplementedError, self.drv.rebuild, self.ctx, inst, None, [],
+            None, None, [], None, None)
+        self.assertIn('rebuild on this disk driver', str(err))
+        self.assertEqual(0, self.sim.stats()['total'])
+
+    def test_evacuate_is_not_supported_yet(self):
+        inst = self.lpar_instance(running=True)
+        self.sim.reset_stats()
+        err = self.assertRaises(
+            NotImplementedError, self.drv.rebuild, self.ctx, inst, None, [],
+            None, None, [], None, None, evacuate=True)
+        self.assertIn('does not support evacuate yet', str(err))
+        self.assertEqual(0, self.sim.stats()['total'])
 
     def test_live_migration_fails_its_pre_check(self):
         inst = self.lpar_instance(running=True)
