@@ -384,11 +384,31 @@ def run_demo(cloud, args, out, t0):
         cloud.compute_url, tokens[0], admin_token=tokens[1],
         image_url=cloud.image_url)
     ok = demo.run_demo(cloud, client, out, network=args.network,
-                       snapshot=_snapshot_supported(cloud))
+                       snapshot=_snapshot_supported(cloud),
+                       rescue=_rescue_supported(cloud, args.disk_driver))
     print('Demo %s in %.1f s (total %.1f s).'
           % ('PASSED' if ok else 'FAILED', time.monotonic() - t1,
              time.monotonic() - t0), file=out)
     return 0 if ok else 1
+
+
+def _rescue_supported(cloud, disk_driver):
+    """Whether the driver, on this disk driver, implements rescue."""
+    from oslo_utils import importutils
+
+    from nova_powervm.sandbox import describe
+
+    drv = next(iter(cloud.computes.values())).manager.driver
+    if not describe.implements(drv, 'rescue', 'unrescue'):
+        return False
+    if cloud.driver != 'powervm':
+        return True
+    from nova_powervm.virt.powervm import disk
+    from nova_powervm.virt.powervm.disk import base
+
+    adapter = importutils.import_class(disk.ADAPTERS[disk_driver])
+    return describe.implements(adapter, 'create_rescue_disk',
+                               base=base.DiskAdapter)
 
 
 def _snapshot_supported(cloud):

@@ -120,12 +120,13 @@ def fault_of(server):
     return (server.get('fault') or {}).get('message', '')
 
 
-def lifecycle_steps(client, network='none', snapshot=False):
+def lifecycle_steps(client, network='none', snapshot=False, rescue=True):
     """The demo's steps as ``(name, callable)``; callables share state.
 
     :param client: ``ComputeClient``.
     :param network: ``networks`` value for the boot ('none' or 'auto').
     :param snapshot: whether to include a snapshot step.
+    :param rescue: whether to include the rescue and unrescue steps.
     """
     state = {}
 
@@ -170,16 +171,18 @@ def lifecycle_steps(client, network='none', snapshot=False):
              ('stop', action({'os-stop': None}, 'SHUTOFF')),
              ('start', action({'os-start': None}, 'ACTIVE')),
              ('soft reboot', action({'reboot': {'type': 'SOFT'}}, 'ACTIVE')),
-             ('hard reboot', action({'reboot': {'type': 'HARD'}}, 'ACTIVE')),
-             ('rescue', action({'rescue': None}, 'RESCUE')),
-             ('unrescue', action({'unrescue': None}, 'ACTIVE')),
-             ('rebuild', action({'rebuild': {
-                 'imageRef': images.DEFAULT_IMAGE_ID}}, 'ACTIVE'))]
+             ('hard reboot', action({'reboot': {'type': 'HARD'}}, 'ACTIVE'))]
+            + ([('rescue', action({'rescue': None}, 'RESCUE')),
+                ('unrescue', action({'unrescue': None}, 'ACTIVE'))]
+               if rescue else [])
+            + [('rebuild', action({'rebuild': {
+                'imageRef': images.DEFAULT_IMAGE_ID}}, 'ACTIVE'))]
             + ([('snapshot', snap)] if snapshot else [])
             + [('delete', delete)])
 
 
-def run_demo(cloud, client, out, network='none', snapshot=False):
+def run_demo(cloud, client, out, network='none', snapshot=False,
+             rescue=True):
     """Run the lifecycle, print the table, return True when all passed.
 
     :param cloud: the running ``Cloud`` (round trips and leftovers).
@@ -187,10 +190,11 @@ def run_demo(cloud, client, out, network='none', snapshot=False):
     :param out: text stream for the table.
     :param network: ``networks`` value for the boot.
     :param snapshot: include a snapshot step.
+    :param rescue: include the rescue and unrescue steps.
     """
     rows = []
     ok = True
-    for name, step in lifecycle_steps(client, network, snapshot):
+    for name, step in lifecycle_steps(client, network, snapshot, rescue):
         rows.append(_timed(cloud, name, step))
         if rows[-1][1].startswith('FAILED'):
             ok = False

@@ -38,16 +38,16 @@ CONF = cfg.CONF
 REFUSAL = 'NotSupportedYet'
 
 
-def implements(drv, *names):
-    """Whether the driver implements every named ``ComputeDriver`` method.
+def implements(drv, *names, base=virt_driver.ComputeDriver):
+    """Whether the driver implements every named method of ``base``.
 
     Implemented means overridden, and not by a method that only refuses
     (one whose code names ``NotSupportedYet``).
 
-    :param drv: a driver instance or class.
+    :param drv: a driver (or disk adapter) instance or class.
+    :param base: the class declaring the methods.
     """
     cls = drv if isinstance(drv, type) else type(drv)
-    base = virt_driver.ComputeDriver
     for name in names:
         method = getattr(cls, name, None)
         if method is None or method is getattr(base, name):

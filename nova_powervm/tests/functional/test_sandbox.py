@@ -302,11 +302,12 @@ def rfb_handshake(console_url):
 class TestSandboxDemo(tests_base.TestCase):
     """The README's main-job command, end to end, in a subprocess."""
 
-    def assertDemoPassed(self, status, out):
+    def assertDemoPassed(self, status, out, rescue=True):
         self.assertEqual(0, status, out)
         self.assertIn('Demo PASSED', out)
-        for step in ('boot', 'stop', 'start', 'soft reboot', 'hard reboot',
-                     'rescue', 'unrescue', 'rebuild', 'delete'):
+        for step in (('boot', 'stop', 'start', 'soft reboot', 'hard reboot')
+                     + (('rescue', 'unrescue') if rescue else ())
+                     + ('rebuild', 'delete')):
             self.assertRegex(out, r'(?m)^%s\s' % step)
         self.assertNotIn('FAILED', out)
 
@@ -348,7 +349,8 @@ class TestSandboxDemo(tests_base.TestCase):
         self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
         status, out = run_sandbox(state_dir, '--demo', '--disk-driver',
                                   'ssp')
-        self.assertDemoPassed(status, out)
+        # The disk driver cannot make rescue disks yet: no rescue step.
+        self.assertDemoPassed(status, out, rescue=False)
         self.assertIn('disk driver ssp', out)
         # Both simulated hosts served one pool, kept in the state dir.
         self.assertTrue(os.path.exists(os.path.join(state_dir, 'ssp',
