@@ -57,15 +57,6 @@ class TestUnsupported(base.PowerVMFunctionalTestCase):
             time.sleep(0.1)
         self.fail('no finished %s event' % action)
 
-    def test_shelve_keeps_the_server_running(self):
-        self.api.post_server_action(self.server['id'], {'shelve': None})
-        event = self.wait_for_event('shelve')
-        self.assertEqual('Error', event['result'])
-        # Its details (microversion 2.84) say why.
-        self.assertIn('does not support shelve yet', event['details'])
-        self.wait_for(self.server, 'ACTIVE')
-        self.assertEqual('running', self.lpar_state())
-
     def test_rescue_leaves_the_partition_untouched(self):
         self.api.post_server_action(self.server['id'], {'rescue': None})
         # nova puts a server whose rescue failed in ERROR whatever the

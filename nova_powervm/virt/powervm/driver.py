@@ -23,6 +23,7 @@ import time
 
 from nova.compute import task_states
 from nova import exception as nova_exc
+from nova import objects
 from nova.virt import driver
 from nova.virt import hardware
 from oslo_log import log as logging
@@ -38,8 +39,10 @@ from nova_powervm.virt.powervm import event
 from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
+from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import session
+from nova_powervm.virt.powervm import snapshot as pvm_snapshot
 from nova_powervm.virt.powervm import vm
 
 CONF = pvm_conf.CONF
@@ -379,6 +382,36 @@ class PowerVMDriver(driver.ComputeDriver):
         """Remove cached images no instance uses."""
         flows.manage_image_cache(self._host_ctx(), context, all_instances)
 
+    def cache_image(self, context, image_id):
+        """Upload an image into the host's image cache before a boot.
+
+        nova's image pre-cache API (aggregate ``cache-images``) calls this.
+        Images of a format the driver cannot boot are refused.
+
+        :returns: True when the image was uploaded, False when it was
+                  cached already.
+        :raises NotImplementedError: when the disk driver has no cache
+                                     (nova reports ``unsupported``).
+        """
+        meta = objects.ImageMeta.from_dict(
+            image.image_api().get(context, image_id))
+        image.check_format(meta)
+        return self._host_ctx().disk_dvr.cache_image(context, meta)
+
+    # ------------------------------------------------------------------
+    # Snapshot (and shelve, which nova builds on it)
+    # ------------------------------------------------------------------
+    def snapshot(self, context, instance, image_id, update_task_state):
+        """Upload the boot disk as the image ``image_id`` (raw).
+
+        The partition keeps running.  1 REST round trip when the
+        management partition is the VIOS that serves the disk; otherwise
+        the disk is mapped to the management partition for the read
+        (about 4 more).  See ``doc/source/devref/flows.rst``.
+        """
+        pvm_snapshot.snapshot(self._host_ctx(), context, instance, image_id,
+                              update_task_state)
+
     # ------------------------------------------------------------------
     # Power
     # ------------------------------------------------------------------
@@ -390,9 +423,9 @@ class PowerVMDriver(driver.ComputeDriver):
         ``retry_interval``.  At most 4 REST round trips when the first
         attempt works (1 GET and the job's 2).
 
-        nova powers a server off itself before it calls ``rescue`` or
-        ``snapshot`` for a shelve; those operations are refused here,
-        before the partition is touched, until the driver has them.
+        nova powers a server off itself before it calls ``rescue``; that
+        operation is refused here, before the partition is touched, until
+        the driver has it.
         """
         _refuse_unsupported(instance)
         try:
@@ -472,7 +505,6 @@ class PowerVMDriver(driver.ComputeDriver):
 # this driver does not implement yet, with their names for the fault.
 _UNSUPPORTED_TASKS = {
     task_states.RESCUING: 'rescue',
-    task_states.SHELVING: 'shelve',
 }
 
 

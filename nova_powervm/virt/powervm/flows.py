@@ -28,6 +28,7 @@ from taskflow import engines as tf_eng
 from taskflow.patterns import linear_flow as tf_lf
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import media
 from nova_powervm.virt.powervm.tasks import network as tf_net
 from nova_powervm.virt.powervm.tasks import storage as tf_stg
@@ -62,8 +63,10 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     :returns: a TaskFlow linear flow.
     :raises nova.exception.InvalidInput: for block devices this driver
                                          cannot create yet.
+    :raises UnsupportedImageFormat: for an image that is not raw.
     """
     check_block_devices(instance, block_device_info)
+    image.check_format(image_meta)
     flow = tf_lf.Flow('spawn_%s' % instance.uuid)
     flow.add(tf_vm.ValidateFlavor(ctx, instance),
              tf_vm.CreateLPAR(ctx, instance, image_meta))

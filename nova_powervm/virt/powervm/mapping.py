@@ -89,6 +89,10 @@ class VIOSMappings(object):
         self._xags = set()
         self._subtasks = []
         self.removed = []
+        # VIOS UUID -> the wrapper after execute (the POST's reply for a
+        # VIOS that changed), for callers that read what the server filled
+        # in (a new mapping's client slot, say).
+        self.wrappers = {}
 
     def __len__(self):
         return len(self._subtasks)
@@ -147,6 +151,8 @@ class VIOSMappings(object):
             rets = ftsk.execute()
         for vios_uuid, ret in (rets or {}).get('wrapper_task_rets',
                                                {}).items():
+            if ret.get('wrapper') is not None:
+                self.wrappers[vios_uuid] = ret['wrapper']
             for value in ret.values():
                 if isinstance(value, list):
                     self.removed.extend(
