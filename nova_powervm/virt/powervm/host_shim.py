@@ -76,7 +76,8 @@ class DiskDevice:
 class DiskReader:
     """A read-only file of the first ``size`` bytes of a device.
 
-    Read in chunks (``read(n)`` or iteration), never whole.
+    Read in chunks (``read(n)`` or iteration), never whole.  ``short``
+    turns true when the device ended before ``size`` bytes.
 
     :param fil: the open binary file.
     :param size: bytes to serve.
@@ -88,6 +89,7 @@ class DiskReader:
         self.size = size
         self.left = size
         self.chunk = chunk
+        self.short = False
 
     def read(self, size=-1):
         """Up to ``size`` bytes (a chunk when negative), b'' at the end."""
@@ -97,6 +99,8 @@ class DiskReader:
         if size <= 0:
             return b''
         data = self._fil.read(size)
+        if len(data) < size:
+            self.short = True
         self.left -= len(data)
         return data
 

@@ -76,9 +76,10 @@ def snapshot(ctx, context, instance, image_id, update_task_state,
                  '%(image)s.', {'size': reader.size, 'image': image_id},
                  instance=instance)
         api.update(context, image_id, image_metadata(instance), data=reader)
-        if reader.left:
-            # The device ended early: the image would be short.
+        if reader.short:
+            # The device ended early: the image is short (nova deletes a
+            # snapshot image whose upload failed).
             raise exc.DiskNotReadable(
-                disk=ctx.disk_dvr.boot_disk_name(instance), reason='%d bytes missing at the end of the '
-                                       'disk' % reader.left)
+                disk=ctx.disk_dvr.boot_disk_name(instance),
+                reason='the device ended %d bytes early' % reader.left)
     LOG.info('Snapshot %s uploaded.', image_id, instance=instance)

@@ -29,6 +29,7 @@ from nova_powervm.virt.powervm import driver as pvm_driver
 
 _NOVA_NETWORK_INFO = test_utils.get_test_network_info
 _NOVA_FLAVOR = test_utils.get_test_flavor
+_NOVA_IMAGE = test_utils.get_test_image_object
 
 
 def _sea_network_info(count=1):
@@ -54,6 +55,19 @@ def _flavor_without_local_disks(context=None, options=None):
     return _NOVA_FLAVOR(context, options)
 
 
+def _raw_image(context, instance_ref):
+    """nova's test image, as a raw disk image.
+
+    The suite's image claims the ``ami`` format, which the driver refuses
+    (it copies image bytes to a disk as they are); every spawning test
+    would stop there.
+    """
+    image_meta = _NOVA_IMAGE(context, instance_ref)
+    image_meta.disk_format = 'raw'
+    image_meta.container_format = 'bare'
+    return image_meta
+
+
 class PowerVMDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
                                     test.TestCase):
     """The contract suite on the in-process NovaLink simulator."""
@@ -72,6 +86,8 @@ class PowerVMDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
                       _sea_network_info)
         self.stub_out('nova.tests.unit.utils.get_test_flavor',
                       _flavor_without_local_disks)
+        self.stub_out('nova.tests.unit.utils.get_test_image_object',
+                      _raw_image)
         # A short long-poll lets cleanup_host join the event thread fast.
         self.sim = self.useFixture(
             pvm_fixtures.SimulatorFixture(event_timeout=0.2))

@@ -27,7 +27,10 @@ import testscenarios
 from nova_powervm import exception as pvm_exception
 from nova_powervm.simulator import inventory as sim_inv
 from nova_powervm.tests.unit.virt.powervm import flowbase
+from nova_powervm.virt.powervm import driver
 from nova_powervm.virt.powervm import flows
+from nova_powervm.virt.powervm import host_shim
+from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import snapshot
 from nova_powervm.virt.powervm import vm
 
@@ -147,6 +150,17 @@ class TestSnapshot(SnapshotTestCase):
         self.assertEqual({}, self.api.uploads)
         self.assertEqual([], self.mgmt_mappings())
 
+    def test_device_shorter_than_the_disk(self):
+        name = self.hctx.disk_dvr.boot_disk_name(self.inst)
+        udid = [vd['udid'] for vd in self.sim.state()['virtual_disks']
+                if vd['name'] == name][0]
+        with open(self.sim.sim.files.disk_path(udid), 'r+b') as fil:
+            fil.truncate(5 * 1024 * 1024)
+        err = self.assertRaises(pvm_exception.DiskNotReadable, self.snap)
+        self.assertIn('ended %d bytes early' % (1024 ** 3 - 5 * 1024 * 1024),
+                      str(err))
+        self.assertEqual([], self.mgmt_mappings())
+
     def test_leftover_mapping_is_reused_and_removed(self):
         # A read that could not clean up (the process died) left its
         # mapping to the management partition: the next one reuses it.
@@ -222,3 +236,47 @@ class TestSnapshotManagementVIOS(SnapshotTestCase):
         self.assertRaises(pvm_exception.PowerVMAPIFailed, self.snap)
         self.assertEqual({}, self.api.uploads)
         self.assertEqual(self.disk_digest()[1], self.snap('snap-2')[1])
+
+
+class TestSimulatorShimVisibility(SnapshotTestCase):
+    """The simulator serves only disks the management partition sees."""
+
+    def test_unmapped_disk_is_not_readable(self):
+        name = self.hctx.disk_dvr.boot_disk_name(self.inst)
+        udid = [vd['udid'] for vd in self.sim.state()['virtual_disks']
+                if vd['name'] == name][0]
+        dev = host_shim.DiskDevice(udid=udid, name=name, size=1)
+
+        def read():
+            with self.hctx.shim.open_disk(dev) as reader:
+                return reader.read()
+        err = self.assertRaises(pvm_exception.DiskNotReadable, read)
+        self.assertIn('409', str(err))
+        with self.hctx.disk_dvr._mapped_to_mgmt(
+                self.inst, vm.get_pvm_uuid(self.inst)):
+            self.assertEqual(1, len(read()))
+
+
+class TestImageFormats(flowbase.FlowTestCase):
+    """Only raw images make disks; others are refused before any change."""
+
+    def test_qcow2_refused_before_anything_is_created(self):
+        qcow = self.new_image(b'QFI\xfb' + b'\0' * 1020)
+        qcow.disk_format = 'qcow2'
+        before = flowbase.normalise(self.sim.state())
+        self.sim.reset_stats()
+        err = self.assertRaises(
+            nova_exc.ImageUnacceptable, flows.spawn, self.hctx, self.ctx,
+            self.instance(), qcow, [], None, None, None, True)
+        self.assertIn('disk format qcow2 is not supported', str(err))
+        self.assertIn(qcow.id, str(err))
+        self.assertEqual(0, self.sim.stats()['total'])
+        self.assertEqual(before, flowbase.normalise(self.sim.state()))
+
+    def test_capabilities_say_raw_only(self):
+        caps = driver.PowerVMDriver.capabilities
+        types = {k[len('supports_image_type_'):]: v for k, v in caps.items()
+                 if k.startswith('supports_image_type_')}
+        self.assertEqual({'raw'}, {k for k, v in types.items() if v})
+        self.assertEqual(set(image.SUPPORTED_DISK_FORMATS),
+                         {k for k, v in types.items() if v})
