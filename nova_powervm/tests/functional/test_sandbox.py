@@ -176,11 +176,12 @@ class TestSandboxDemo(tests_base.TestCase):
             [sys.executable, '-m', 'nova_powervm.sandbox.cli', '--demo',
              '--api-port', '0', '--state-dir', state_dir],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            timeout=180, check=False)
+            timeout=300, check=False)
         out = proc.stdout.decode('utf8', 'replace')
         self.assertEqual(0, proc.returncode, out)
         self.assertIn('Demo PASSED', out)
         for step in ('boot', 'stop', 'start', 'soft reboot', 'hard reboot',
+                     'snapshot', 'boot from snapshot', 'shelve', 'unshelve',
                      'delete'):
             self.assertRegex(out, r'(?m)^%s\s' % step)
         self.assertNotIn('FAILED', out)
