@@ -200,7 +200,6 @@ class LocalShim(HostShim):
             LOG.warning('Could not close the terminal of %(lpar)s: %(err)s',
                         {'lpar': lpar_uuid, 'err': error.format_message()})
 
-
     @contextlib.contextmanager
     def open_disk(self, device):
         if device.client_slot is None:
@@ -336,7 +335,6 @@ class SimulatorShim(HostShim):
             LOG.warning('Could not close the simulated terminal of '
                         '%(lpar)s: %(err)s',
                         {'lpar': lpar_uuid, 'err': errors.safe_text(error)})
-
 
     @contextlib.contextmanager
     def open_disk(self, device):
