@@ -70,6 +70,17 @@ class RecordingImageAPI:
         return {'id': image_id}
 
 
+class NoDeviceShim(host_shim.SimulatorShim):
+    """A host on which no mapped disk ever appears."""
+
+    def __init__(self):
+        super().__init__('http://unused')
+
+    def open_disk(self, device):
+        raise pvm_exception.DiskNotReadable(
+            disk=device.name, reason='no block device appeared')
+
+
 class SnapshotTestCase(flowbase.FlowTestCase):
 
     def setUp(self):
@@ -182,6 +193,9 @@ class TestSnapshotFailures(testscenarios.WithScenarios, SnapshotTestCase):
         ('map_post', dict(
             fault=dict(method='POST', path='VirtualIOServer/[^/]+$'),
             upload=None, error=pvm_exception.PowerVMAPIFailed)),
+        ('open_device', dict(
+            fault='device', upload=None,
+            error=pvm_exception.DiskNotReadable)),
         ('upload', dict(
             fault=None, upload=3 * 1024 * 1024, error=UploadFailed)),
         # The first unmap attempt fails; the retry removes the mapping.
@@ -199,6 +213,10 @@ class TestSnapshotFailures(testscenarios.WithScenarios, SnapshotTestCase):
                                    path='VirtualIOServer/[^/]+$', count=1)
                 return orig(*args, **kwargs)
             self.hctx.disk_dvr._unmap_from_mgmt = unmap_with_fault
+        elif self.fault == 'device':
+            # The mapped disk never shows up on the management partition.
+            shim = self.hctx.shim
+            self.hctx.shim = NoDeviceShim()
         elif self.fault:
             self.sim.add_fault(count=1, **self.fault)
         self.api.fail_after = self.upload
@@ -209,6 +227,8 @@ class TestSnapshotFailures(testscenarios.WithScenarios, SnapshotTestCase):
             self.snap()
         self.assert_usable()
         # And the next snapshot works.
+        if self.fault == 'device':
+            self.hctx.shim = shim
         self.sim.clear_faults()
         self.api.fail_after = None
         self.assertEqual(self.disk_digest()[1], self.snap('snap-2')[1])
