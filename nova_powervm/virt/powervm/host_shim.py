@@ -48,6 +48,9 @@ SIM_TIMEOUT = 10
 DEVICE_TIMEOUT = 300
 DEVICE_GONE_TIMEOUT = 30
 DEVICE_POLL = 0.25
+# Bytes per read of a disk.  Devices are opened unbuffered: a buffered
+# reader copies every large read once more (about 15 times slower).
+CHUNK = 1024 * 1024
 # Virtual SCSI client adapters show in sysfs as 0x30000000 + slot number.
 _VSCSI_SLOT_BASE = 0x30000000
 
@@ -84,7 +87,7 @@ class DiskReader:
     :param chunk: bytes per iteration step.
     """
 
-    def __init__(self, fil, size, chunk=1024 * 1024):
+    def __init__(self, fil, size, chunk=CHUNK):
         self._fil = fil
         self.size = size
         self.left = size
@@ -99,7 +102,8 @@ class DiskReader:
         if size <= 0:
             return b''
         data = self._fil.read(size)
-        if len(data) < size:
+        if not data:
+            # The device ended before its size.
             self.short = True
         self.left -= len(data)
         return data
@@ -220,10 +224,10 @@ class LocalShim(HostShim):
     def _open(self, path, device):
         try:
             try:
-                fil = open(path, 'rb')
+                fil = open(path, 'rb', buffering=0)
             except PermissionError:
                 _privsep_chown(path)
-                fil = open(path, 'rb')
+                fil = open(path, 'rb', buffering=0)
         except OSError as error:
             raise exc.DiskNotReadable(disk=device.name,
                                       reason=errors.safe_text(error))
@@ -357,7 +361,7 @@ class SimulatorShim(HostShim):
                     resp.status_code, resp.text[:200]))
         path = resp.json()['path']
         try:
-            fil = open(path, 'rb')
+            fil = open(path, 'rb', buffering=0)
         except OSError as error:
             raise exc.DiskNotReadable(disk=device.name,
                                       reason=errors.safe_text(error))

@@ -252,7 +252,7 @@ class DiskAdapter(metaclass=abc.ABCMeta):
         :raises InstanceNotRunning: when the partition does not exist.
         :raises DiskNotReadable: when the disk cannot be found or read.
         """
-        if self.mgmt_uuid in self.vios_uuids:
+        if self.mgmt_uuid.upper() in {u.upper() for u in self.vios_uuids}:
             with errors.translate('read the storage mappings of the '
                                   'management partition', instance=instance):
                 vios_w = pvm_vios.VIOS.get(self.adapter, uuid=self.mgmt_uuid,
