@@ -406,8 +406,8 @@ class PowerVMDriver(driver.ComputeDriver):
 
         The partition keeps running.  1 REST round trip when the
         management partition is the VIOS that serves the disk; otherwise
-        the disk is mapped to the management partition for the read
-        (about 4 more).  See ``doc/source/devref/flows.rst``.
+        4 (the disk is mapped to the management partition for the read
+        and unmapped after it).  See ``doc/source/devref/flows.rst``.
         """
         pvm_snapshot.snapshot(self._host_ctx(), context, instance, image_id,
                               update_task_state)
