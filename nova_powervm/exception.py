@@ -157,3 +157,10 @@ class UnsupportedImageFormat(exception.ImageUnacceptable):
     msg_fmt = _("Image %(image_id)s is unacceptable: its disk format "
                 "%(disk_format)s is not supported by the PowerVM driver "
                 "(supported: %(supported)s).")
+
+
+class InterfaceHotplugNotPossible(exception.NovaException):
+    """A running partition cannot take or give up a network adapter now."""
+
+    msg_fmt = _("Cannot %(action)s a network interface of instance "
+                "%(instance)s while its partition runs: %(reason)s")

@@ -163,6 +163,10 @@ class BenchEnv(fixtures.Fixture):
         self.useFixture(fixtures.MonkeyPatch(
             'nova.objects.BlockDeviceMappingList.get_by_instance_uuid',
             lambda *a, **k: objects.BlockDeviceMappingList(objects=[])))
+        # Device tags: the instances have no tagged interfaces.
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.objects.VirtualInterfaceList.get_by_instance_uuid',
+            lambda *a, **k: objects.VirtualInterfaceList(objects=[])))
         self.ctx = nova_context.get_admin_context()
         assert pvm_image.image_api() is self.images
 

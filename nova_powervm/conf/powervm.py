@@ -173,16 +173,38 @@ Possible values:
         default='localdisk',
         ignore_case=True,
         choices=[('localdisk', 'Logical volumes in a volume group of a '
-                               'Virtual I/O Server.')],
+                               'Virtual I/O Server.'),
+                 ('ssp', 'Logical units in a Shared Storage Pool cluster '
+                         'that the Virtual I/O Servers of several hosts '
+                         'share.')],
         help="""
 Where the boot disks of instances are created.
 
-``localdisk`` is the only disk driver so far; Shared Storage Pools will be
-added as another choice.
+``localdisk`` makes each boot disk a logical volume in a volume group of one
+Virtual I/O Server of the host, copied from an image cached in that group.
+``ssp`` makes it a logical unit in a Shared Storage Pool: a linked clone of
+an image logical unit that the pool holds once for every host of the
+cluster, mapped through every VIOS of the host that is a cluster member.
 
 Related options:
 
 * ``volume_group_name``: required with ``localdisk``.
+* ``cluster_name``: the cluster, with ``ssp``.
+"""),
+    cfg.StrOpt(
+        'cluster_name',
+        default='',
+        help="""
+Name of the Shared Storage Pool cluster that holds instance disks with the
+``ssp`` disk driver.
+
+May be left empty when the NovaLink host sees exactly one cluster, which is
+then used; with several, the driver refuses to start until one is named.
+At least one Virtual I/O Server of this host must be a node of the cluster.
+
+Related options:
+
+* ``disk_driver``
 """),
     cfg.StrOpt(
         'volume_group_name',

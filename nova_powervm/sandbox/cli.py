@@ -60,6 +60,12 @@ def parse_args(argv):
                         default='powervm',
                         help="compute driver: 'powervm' (default) or nova's "
                              "'fake' driver, for checking the harness")
+    parser.add_argument('--disk-driver', choices=('localdisk', 'ssp'),
+                        default='localdisk',
+                        help="[powervm] disk_driver: 'localdisk' (a volume "
+                             "group on each host, the default) or 'ssp' "
+                             "(one Shared Storage Pool all the simulated "
+                             "hosts share)")
     parser.add_argument('--network', choices=('none', 'auto'),
                         default='auto',
                         help="'networks' the demo boots with: 'auto' (a "
@@ -180,7 +186,8 @@ def main(argv=None):
     print(auth.WARNING, file=sys.stderr)
     cloud = sandbox_cloud.Cloud(
         computes=args.computes, driver=args.driver, api_port=args.api_port,
-        state_dir=state_dir, image_size=args.image_mb * 1024 * 1024)
+        state_dir=state_dir, image_size=args.image_mb * 1024 * 1024,
+        disk_driver=args.disk_driver)
     try:
         cloud.setUp()
     except Exception as exc:
@@ -190,9 +197,9 @@ def main(argv=None):
         return 1
     try:
         clouds_yaml = write_clouds_yaml(state_dir, cloud.api_server.url)
-        print('Sandbox started in %.1f s (%d compute(s), driver %s).'
-              % (time.monotonic() - t0, args.computes, args.driver),
-              file=out)
+        print('Sandbox started in %.1f s (%d compute(s), driver %s, disk '
+              'driver %s).' % (time.monotonic() - t0, args.computes,
+                               args.driver, args.disk_driver), file=out)
         print_endpoints(cloud, clouds_yaml, log_path, out)
         if args.demo:
             status = run_demo(cloud, args, out, t0)

@@ -45,6 +45,8 @@ DRIVERS = {'powervm': 'powervm_ext.driver.PowerVMDriver',
            'fake': 'fake.MediumFakeDriver'}
 # What the default image asks of a host: Power for the PowerVM driver,
 # nothing for nova's fake driver (which reports x86_64).
+# [powervm] disk_driver values the sandbox can run.
+DISK_DRIVERS = ('localdisk', 'ssp')
 IMAGE_PROPERTIES = {'powervm': {'architecture': 'ppc64le'}, 'fake': {}}
 SHUTDOWN_TIMEOUT = 10
 CONTROLLER_HOST = 'sandbox-controller'
@@ -69,10 +71,14 @@ class Cloud(fixtures.Fixture):
     :param api_port: TCP port of the compute API (0: any free port).
     :param state_dir: directory for locks, logs and simulator state.
     :param image_size: bytes of the default raw image.
+    :param disk_driver: ``[powervm] disk_driver``: ``localdisk`` (each
+        host's volume group) or ``ssp`` (one Shared Storage Pool that
+        every simulated host shares, in ``<state_dir>/ssp``).
     """
 
     def __init__(self, computes=2, driver='powervm', api_port=0,
-                 state_dir=None, image_size=4 * 1024 * 1024):
+                 state_dir=None, image_size=4 * 1024 * 1024,
+                 disk_driver='localdisk'):
         super().__init__()
         if driver not in DRIVERS:
             raise ValueError('driver must be one of %s' % sorted(DRIVERS))
@@ -81,6 +87,10 @@ class Cloud(fixtures.Fixture):
         self.api_port = api_port
         self.state_dir = state_dir
         self.image_size = image_size
+        if disk_driver not in DISK_DRIVERS:
+            raise ValueError('disk_driver must be one of %s'
+                             % ', '.join(DISK_DRIVERS))
+        self.disk_driver = disk_driver
         self.computes = {}
         self.simulators = {}
         self.baselines = {}
@@ -189,7 +199,8 @@ class Cloud(fixtures.Fixture):
             sim = self._start_simulator(host)
             self.simulators[host] = sim
             self.baselines[host] = sim.state()
-            self.flags(group='powervm', **sim.driver_flags())
+            self.flags(group='powervm', disk_driver=self.disk_driver,
+                       **sim.driver_flags())
         self.flags(host=host)
         cell = self.cell_mappings[CELL1]
         with hosts.node_identity(host):
@@ -207,9 +218,13 @@ class Cloud(fixtures.Fixture):
 
         sim_dir = os.path.join(self.state_dir, 'sim-%s' % host)
         os.makedirs(sim_dir, exist_ok=True)
+        pool_dir = None
+        if self.disk_driver == 'ssp':
+            pool_dir = os.path.join(self.state_dir, 'ssp')
         return self.useFixture(pvm_fixtures.SimulatorFixture(
             host='127.0.0.1', port=0, mode='server', state_dir=sim_dir,
-            inventory=hosts.host_inventory(len(self.simulators) + 1)))
+            inventory=hosts.host_inventory(len(self.simulators) + 1),
+            pool_dir=pool_dir))
 
     @staticmethod
     def _map_host(host, cell, svc):

@@ -253,7 +253,11 @@ def lifecycle_steps(client, network='none', snapshot=False):
              ('stop', action({'os-stop': None}, 'SHUTOFF')),
              ('start', action({'os-start': None}, 'ACTIVE')),
              ('soft reboot', action({'reboot': {'type': 'SOFT'}}, 'ACTIVE')),
-             ('hard reboot', action({'reboot': {'type': 'HARD'}}, 'ACTIVE'))]
+             ('hard reboot', action({'reboot': {'type': 'HARD'}}, 'ACTIVE')),
+             ('rescue', action({'rescue': None}, 'RESCUE')),
+             ('unrescue', action({'unrescue': None}, 'ACTIVE')),
+             ('rebuild', action({'rebuild': {
+                 'imageRef': images.DEFAULT_IMAGE_ID}}, 'ACTIVE'))]
             + ([('snapshot', snap), ('boot from snapshot', boot_snap),
                 ('shelve', shelve), ('unshelve', unshelve)]
                if snapshot else [])

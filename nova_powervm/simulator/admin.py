@@ -95,6 +95,7 @@ def _device(sim, udid):
         raise registry.SimError(
             409, 'Device %s is not visible to the management partition: '
                  'it neither serves it nor has it mapped' % udid)
+    path = sim.files.device_path(udid)
     return http.json_response({'udid': udid, 'path': path,
                                'size': os.path.getsize(path)})
 

@@ -28,6 +28,7 @@ from nova_powervm.simulator import hostshim
 from nova_powervm.simulator import inventory as sim_inv
 from nova_powervm.simulator import jobs
 from nova_powervm.simulator import model
+from nova_powervm.simulator import pool as sim_pool
 from nova_powervm.simulator import resources
 from nova_powervm.simulator import state as sim_state
 from nova_powervm.simulator import stats
@@ -51,23 +52,38 @@ class Simulator(object):
     :param registry: the :class:`~nova_powervm.simulator.registry.Registry`
         of resource types, jobs and hooks served (default: every resource
         module's, see :mod:`nova_powervm.simulator.resources`).
+    :param pool_dir: directory of a Shared Storage Pool this host shares
+        with the other Simulators given the same directory in this process
+        (see :mod:`nova_powervm.simulator.pool`); implies an SSP.  None: a
+        private pool in ``<state_dir>/ssp`` when the inventory has one.
     """
 
     def __init__(self, inventory=None, state_dir=None, event_timeout=10.0,
                  job_seconds=0.0, latency=0.0, user=None, password=None,
-                 base_url='http://localhost:12080', registry=None):
+                 base_url='http://localhost:12080', registry=None,
+                 pool_dir=None):
         self.registry = registry or resources.registry()
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='pvm-sim-')
         os.makedirs(self.state_dir, exist_ok=True)
         self.base_url = base_url
         self.store = model.Store()
+        loaded = self._load()
+        if not loaded:
+            self.inventory = inventory or sim_inv.Inventory()
+        self.pool = None
+        if pool_dir or self.inventory.ssp:
+            self.inventory.ssp = True
+            self.pool = sim_pool.join(
+                pool_dir or os.path.join(self.state_dir, 'ssp'), self)
+            self.store.share(self.pool.store, sim_pool.SHARED_KINDS)
         self.events = events.EventBus(event_timeout)
         self.jobs = jobs.JobManager(self)
         self.faults = faults.Faults()
         self.stats = stats.Stats()
         self.vterms = hostshim.Vterms()
-        self.files = files.FileStore(self.state_dir)
+        self.files = files.FileStore(
+            self.state_dir, shared=self.pool.files if self.pool else None)
         self.latency = latency
         self.job_seconds = job_seconds
         self.user = user
@@ -78,8 +94,7 @@ class Simulator(object):
                       ignore_errors=True)
         self.closed = threading.Event()
         self._save_lock = threading.Lock()
-        if not self._load():
-            self.inventory = inventory or sim_inv.Inventory()
+        if not loaded:
             resources.seed(self, self.inventory)
         self.peer_port = 12080
         self.app = sim_app.SimApp(self)
@@ -166,6 +181,8 @@ class Simulator(object):
                               meta.encode('utf-8'))
                 _write_atomic(os.path.join(self.state_dir, STATE_FILE),
                               data)
+                if self.pool is not None:
+                    self.pool.save()
             except OSError:
                 self.store.dirty.set()
                 raise
@@ -193,6 +210,8 @@ class Simulator(object):
             self.save()
         self.closed.set()
         self.registry.run_hooks('closed', self)
+        if self.pool is not None:
+            sim_pool.leave(self.pool, self, save=False)
         self.faults.clear()
         self.events.close()
         self.vterms.close_all()

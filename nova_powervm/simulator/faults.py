@@ -31,7 +31,8 @@ class Faults(object):
         """Add a fault.
 
         :param spec: method, path, kind, status, count, job, message,
-            seconds (hang duration).
+            seconds (hang duration), skip (matching requests or jobs let
+            through before the fault applies).
         :raises ValueError: on a bad spec.
         """
         kind = spec.get('kind', 'http')
@@ -48,7 +49,8 @@ class Faults(object):
                 'kind': kind, 'status': int(spec.get('status', 500)),
                 'count': int(spec.get('count', 1)),
                 'job': spec.get('job'), 'message': spec.get('message'),
-                'seconds': float(spec.get('seconds', 600))}
+                'seconds': float(spec.get('seconds', 600)),
+                'skip': int(spec.get('skip', 0))}
         with self._lock:
             self.cleared.clear()
             self._specs.append(full)
@@ -76,6 +78,9 @@ class Faults(object):
         self.cleared.set()
 
     def _take(self, spec):
+        if spec.get('skip', 0) > 0:
+            spec['skip'] -= 1
+            return False
         if spec['count'] == 0:
             return False
         if spec['count'] > 0:

@@ -11,8 +11,19 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Backing files of disks and media (sparse), streamed in and out."""
+"""Backing files of disks and media (sparse), streamed in and out.
 
+A linked clone (an SSP LU created with ``ClonedFrom``) shares its base's
+blocks: its backing file is sparse and holds only the regions written to
+the clone; a ``.base`` file beside it names the base disk.  Reads take
+each region from the clone when it holds data there, else from the base
+(recursively); a write first copies the touched ``COW_BLOCK`` regions up
+from the base (copy on write), so a partial write never exposes holes.
+Readers therefore go through :meth:`FileStore.read_chunks` (or the
+merged device view of :meth:`FileStore.device_path`), not the raw file.
+"""
+
+import json
 import os
 import re
 import shutil
@@ -20,6 +31,10 @@ import shutil
 from nova_powervm.simulator import registry
 
 CHUNK = 1024 * 1024
+# Copy-on-write granularity of linked clones (a multiple of the block size
+# of any file system, so written regions are exactly the data regions).
+COW_BLOCK = 1024 * 1024
+GB = 1024 ** 3
 _SAFE = re.compile(r'[^A-Za-z0-9_.-]')
 
 
@@ -56,17 +71,223 @@ class FileStore(object):
     :param root: the state directory.
     """
 
-    def __init__(self, root):
+    def __init__(self, root, shared=None):
         self.root = os.path.join(root, 'storage')
+        #: another FileStore whose disks are visible here too (the shared
+        #: storage pool's), or None.
+        self.shared = shared
         os.makedirs(os.path.join(self.root, 'disks'), exist_ok=True)
         os.makedirs(os.path.join(self.root, 'media'), exist_ok=True)
+
+    def _own_path(self, udid):
+        return os.path.join(self.root, 'disks', _SAFE.sub('_', udid) + '.img')
+
+    def locate(self, udid):
+        """The FileStore that holds a disk (this one or the shared one).
+
+        :param udid: the disk UniqueDeviceID.
+        """
+        if (self.shared is not None and
+                not os.path.exists(self._own_path(udid)) and
+                os.path.exists(self.shared._own_path(udid))):
+            return self.shared
+        return self
 
     def disk_path(self, udid):
         """Absolute path of the backing file of a disk UDID.
 
+        For a linked clone this file holds only the clone's own blocks;
+        read through :meth:`read_chunks` or :meth:`device_path`.
+
         :param udid: the disk UniqueDeviceID.
         """
-        return os.path.join(self.root, 'disks', _SAFE.sub('_', udid) + '.img')
+        return self.locate(udid)._own_path(udid)
+
+    def _base_file(self, udid):
+        return self.disk_path(udid)[:-len('.img')] + '.base'
+
+    def base_of(self, udid):
+        """``(base UDID, size in bytes)`` of a linked clone, or None.
+
+        :param udid: the disk UniqueDeviceID.
+        """
+        try:
+            with open(self._base_file(udid)) as fil:
+                data = json.load(fil)
+        except FileNotFoundError:
+            return None
+        return data['base'], data['size']
+
+    def create_clone(self, udid, capacity_gb, base_udid):
+        """Create a linked clone of a disk: no data copied.
+
+        :param udid: the new disk's UDID.
+        :param capacity_gb: its size in GB (at least the base's).
+        :param base_udid: UDID of the disk it is cloned from.
+        :raises SimError: when the base has no backing file.
+        """
+        self.check_disk(base_udid)
+        path = self._own_path(udid)
+        with open(path, 'wb') as fil:
+            fil.truncate(int(capacity_gb * GB))
+        with open(path[:-len('.img')] + '.base', 'w') as fil:
+            json.dump({'base': base_udid,
+                       'size': os.path.getsize(self.disk_path(base_udid))},
+                      fil)
+        return path
+
+    def clones_of(self, udid):
+        """UDIDs of the linked clones made from a disk (in this store).
+
+        :param udid: the base disk's UniqueDeviceID.
+        """
+        out = []
+        folder = os.path.join(self.root, 'disks')
+        for name in os.listdir(folder):
+            if not name.endswith('.base'):
+                continue
+            try:
+                with open(os.path.join(folder, name)) as fil:
+                    if json.load(fil)['base'] == udid:
+                        out.append(name[:-len('.base')])
+            except (OSError, ValueError):
+                continue
+        return out
+
+    def allocated_gb(self, udid):
+        """GB of blocks a disk's own backing file holds (its pool use).
+
+        :param udid: the disk UniqueDeviceID.
+        """
+        try:
+            return os.stat(self.disk_path(udid)).st_blocks * 512 / GB
+        except FileNotFoundError:
+            return 0.0
+
+    def size(self, udid):
+        """Size of a disk in bytes.
+
+        :param udid: the disk UniqueDeviceID.
+        """
+        return os.path.getsize(self.disk_path(udid))
+
+    def read_at(self, udid, offset, length):
+        """Bytes of a disk as a client sees them (clones merged).
+
+        :param udid: the disk UniqueDeviceID.
+        :param offset: where to start.
+        :param length: how many bytes at most (a chunk, not a disk).
+        """
+        path = self.disk_path(udid)
+        size = os.path.getsize(path)
+        length = max(min(length, size - offset), 0)
+        base = self.base_of(udid)
+        with open(path, 'rb') as fil:
+            if base is None:
+                fil.seek(offset)
+                return fil.read(length)
+            out = bytearray()
+            pos, end = offset, offset + length
+            while pos < end:
+                try:
+                    data = os.lseek(fil.fileno(), pos, os.SEEK_DATA)
+                except OSError:
+                    data = end
+                if data > pos:
+                    # A hole of the clone: the base's bytes (zeros past it).
+                    stop = min(data, end)
+                    chunk = b''
+                    if pos < base[1]:
+                        chunk = self.read_at(base[0], pos,
+                                             min(stop, base[1]) - pos)
+                    out += chunk + bytes(stop - pos - len(chunk))
+                    pos = stop
+                    continue
+                hole = os.lseek(fil.fileno(), pos, os.SEEK_HOLE)
+                stop = min(hole, end)
+                fil.seek(pos)
+                out += fil.read(stop - pos)
+                pos = stop
+            return bytes(out)
+
+    def read_chunks(self, udid, size=None):
+        """Yield a disk's first ``size`` bytes (clones merged), chunked.
+
+        :param udid: the disk UniqueDeviceID.
+        :param size: bytes to read (None: the whole disk).
+        """
+        total = self.size(udid)
+        if size is not None:
+            total = min(size, total)
+        pos = 0
+        while pos < total:
+            buf = self.read_at(udid, pos, min(CHUNK, total - pos))
+            if not buf:
+                return
+            pos += len(buf)
+            yield buf
+
+    def write_disk(self, udid, reader):
+        """Write a request body stream at the start of a disk.
+
+        A linked clone copies each block it has not written yet up from
+        its base first (copy on write).
+
+        :param udid: the disk UniqueDeviceID.
+        :param reader: object with ``read(n)``.
+        :returns: the number of bytes written.
+        """
+        path = self.disk_path(udid)
+        base = self.base_of(udid)
+        if base is None:
+            return write_stream(path, reader, truncate=False)
+        total = 0
+        with open(path, 'r+b') as fil:
+            while True:
+                buf = reader.read(CHUNK)
+                if not buf:
+                    break
+                self._cow_write(fil, udid, total, buf)
+                total += len(buf)
+        return total
+
+    def _cow_write(self, fil, udid, offset, data):
+        first = offset - offset % COW_BLOCK
+        for blk in range(first, offset + len(data), COW_BLOCK):
+            try:
+                owned = os.lseek(fil.fileno(), blk, os.SEEK_DATA) == blk
+            except OSError:
+                owned = False
+            if not owned:
+                fil.seek(blk)
+                # Written in full, even zeros: the block is now the clone's.
+                block = self.read_at(udid, blk, COW_BLOCK)
+                fil.write(block + bytes(COW_BLOCK - len(block)))
+        fil.seek(offset)
+        fil.write(data)
+
+    def device_path(self, udid):
+        """A file to read a disk from as its block device on the host.
+
+        A plain disk's backing file; for a linked clone, a merged view
+        (sparse) written now, as the host would see the device.
+
+        :param udid: the disk UniqueDeviceID.
+        """
+        if self.base_of(udid) is None:
+            return self.disk_path(udid)
+        view = os.path.join(self.locate(udid).root, 'devices',
+                            _SAFE.sub('_', udid) + '.img')
+        os.makedirs(os.path.dirname(view), exist_ok=True)
+        with open(view, 'wb') as fil:
+            fil.truncate(self.size(udid))
+            pos = 0
+            for buf in self.read_chunks(udid):
+                if buf.count(0) != len(buf):
+                    fil.seek(pos)
+                    fil.write(buf)
+                pos += len(buf)
+        return view
 
     def check_disk(self, udid):
         """Raise unless a disk's backing file exists.
@@ -110,10 +331,14 @@ class FileStore(object):
 
         :param udid: the UDID.
         """
-        try:
-            os.unlink(self.disk_path(udid))
-        except FileNotFoundError:
-            pass
+        path = self.disk_path(udid)
+        for name in (path, path[:-len('.img')] + '.base',
+                     os.path.join(self.locate(udid).root, 'devices',
+                                  os.path.basename(path))):
+            try:
+                os.unlink(name)
+            except FileNotFoundError:
+                pass
 
     def media_path(self, vg, name):
         """Path of an optical media file in a volume group.

@@ -67,11 +67,14 @@ class SimulatorFixture(fixtures.Fixture):
     :param event_timeout: seconds an event long poll blocks.
     :param registry: the resource types, jobs and hooks served (default:
         all, see :mod:`nova_powervm.simulator.resources`).
+    :param pool_dir: directory of a Shared Storage Pool shared with the
+        other simulators given the same one (see
+        :mod:`nova_powervm.simulator.pool`), or None.
     """
 
     def __init__(self, host='localhost', port=12080, inventory=None,
                  mode='intercept', state_dir=None, event_timeout=1.0,
-                 registry=None):
+                 registry=None, pool_dir=None):
         super(SimulatorFixture, self).__init__()
         if mode not in ('intercept', 'server'):
             raise ValueError('mode must be intercept or server')
@@ -82,6 +85,7 @@ class SimulatorFixture(fixtures.Fixture):
         self.state_dir = state_dir
         self.event_timeout = event_timeout
         self.registry = registry
+        self.pool_dir = pool_dir
         self.server = None
 
     def _setUp(self):
@@ -89,7 +93,7 @@ class SimulatorFixture(fixtures.Fixture):
             inventory=self.inventory, state_dir=self.state_dir,
             event_timeout=self.event_timeout,
             base_url='http://%s:%d' % (self.host, self.port),
-            registry=self.registry)
+            registry=self.registry, pool_dir=self.pool_dir)
         self.addCleanup(self.sim.close)
         if self.mode == 'server':
             self.server = sim_server.SimServer(self.sim, '127.0.0.1', 0)

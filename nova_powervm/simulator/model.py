@@ -57,20 +57,49 @@ class Obj(object):
 
 
 class Store(object):
-    """All objects, indexed by kind and UUID, guarded by one lock."""
+    """All objects, indexed by kind and UUID, guarded by one lock.
 
-    def __init__(self):
-        self.lock = threading.RLock()
+    A store can hand some kinds to a ``shared`` store (the objects of a
+    storage pool several simulated hosts serve, see
+    :mod:`nova_powervm.simulator.pool`): objects of the ``shared_kinds``
+    are added to, found in and removed from that one; both then use the
+    same lock.
+
+    :param lock: the lock to use (a new re-entrant lock when None).
+    """
+
+    def __init__(self, lock=None):
+        self.lock = lock or threading.RLock()
         self._by_kind = {}
         self._by_key = {}
         self._etags = itertools.count(int(time.time() * 1000) % 10 ** 9)
         self.dirty = threading.Event()
+        self.shared = None
+        self.shared_kinds = frozenset()
+
+    def share(self, shared, kinds):
+        """Route ``kinds`` to another store and use its lock.
+
+        :param shared: the shared :class:`Store`.
+        :param kinds: the REST kinds that live there.
+        """
+        self.shared = shared
+        self.shared_kinds = frozenset(kinds)
+        self.lock = shared.lock
+
+    def _home(self, kind):
+        if self.shared is not None and kind in self.shared_kinds:
+            return self.shared
+        return self
 
     def add(self, obj):
         """Add an object (and give it a fresh etag).
 
         :param obj: the :class:`Obj`.
         """
+        home = self._home(obj.kind)
+        if home is not self:
+            return home.add(obj)
         with self.lock:
             self._by_key[obj.key] = obj
             self._by_kind.setdefault(obj.kind, {})[obj.key] = obj
@@ -82,9 +111,12 @@ class Store(object):
 
         :param obj: the :class:`Obj`.
         """
+        home = self._home(obj.kind)
         with self.lock:
             for child in self.children_of(obj):
                 self.remove(child)
+            if home is not self:
+                return home.remove(obj)
             self._by_key.pop(obj.key, None)
             self._by_kind.get(obj.kind, {}).pop(obj.key, None)
             self.dirty.set()
@@ -94,7 +126,9 @@ class Store(object):
 
         :param obj: the :class:`Obj`.
         """
-        obj.etag = str(next(self._etags))
+        home = self._home(obj.kind)
+        obj.etag = str(next(home._etags))
+        home.dirty.set()
         self.dirty.set()
 
     def get(self, uuid, kind=None):
@@ -104,6 +138,8 @@ class Store(object):
         :param kind: expected kind or None.
         """
         obj = self._by_key.get((uuid or '').lower())
+        if obj is None and self.shared is not None:
+            obj = self.shared._by_key.get((uuid or '').lower())
         if obj is not None and kind is not None and obj.kind != kind:
             return None
         return obj
@@ -113,7 +149,7 @@ class Store(object):
 
         :param kind: the kind.
         """
-        return list(self._by_kind.get(kind, {}).values())
+        return list(self._home(kind)._by_kind.get(kind, {}).values())
 
     def children(self, kind, parent_uuid):
         """Objects of ``kind`` whose parent has ``parent_uuid``.
@@ -130,7 +166,10 @@ class Store(object):
 
         :param obj: the parent :class:`Obj`.
         """
-        return [o for o in self._by_key.values()
+        objs = list(self._by_key.values())
+        if self.shared is not None:
+            objs += list(self.shared._by_key.values())
+        return [o for o in objs
                 if o.parent and o.parent[1].lower() == obj.key]
 
     def first(self, kind):

@@ -31,7 +31,9 @@ def _lpar(obj):
             'memory_mb': int(xu.text(
                 elem, 'PartitionMemoryConfiguration/DesiredMemory', 0)),
             'type': xu.text(elem, 'PartitionType'),
-            'rmc_state': xu.text(elem, 'ResourceMonitoringControlState')}
+            'rmc_state': xu.text(elem, 'ResourceMonitoringControlState'),
+            'dumps': len(obj.extra.get('dumps', ())),
+            'booted_from': obj.extra.get('booted_from')}
 
 
 def _lpar_ref(mapping):

@@ -70,12 +70,18 @@ class File(registry.Resource):
                 raise registry.SimError(404, 'File %s not found' % file_uuid)
             ftype = xu.text(fobj.elem, 'FileEnumType', ns=xu.WEB)
             target = _upload_target(sim, fobj, ftype)
-        written = files.write_stream(target, reader,
-                                     truncate=ftype != 'BROKERED_DISK_IMAGE')
+        if ftype == 'BROKERED_DISK_IMAGE':
+            written = sim.files.write_disk(
+                xu.text(fobj.elem, 'TargetDeviceUniqueDeviceID', ns=xu.WEB),
+                reader)
+        else:
+            written = files.write_stream(target, reader, truncate=True)
         with sim.store.lock:
             xu.set_text(fobj.elem, 'CurrentFileSizeInBytes', written,
                         ns=xu.WEB)
             sim.store.touch(fobj)
+            if ftype == 'BROKERED_DISK_IMAGE':
+                _touch_pool(sim)
             if ftype == 'BROKERED_MEDIA_ISO':
                 storage.add_uploaded_media(sim, fobj, written)
         return written
@@ -97,9 +103,16 @@ class File(registry.Resource):
         path = sim.files.disk_path(udid or '')
         if not udid or not os.path.exists(path):
             raise registry.SimError(404, 'No contents for %s' % file_uuid)
-        size = min(size, os.path.getsize(path))
-        return http.Response(200, files.read_chunks(path, size),
+        size = min(size, sim.files.size(udid))
+        return http.Response(200, sim.files.read_chunks(udid, size),
                              'application/octet-stream', length=size)
+
+
+def _touch_pool(sim):
+    # A thin LU's data takes pool space: the pool's free space changed.
+    for kind in ('Tier', 'SharedStoragePool'):
+        for obj in sim.store.all(kind):
+            sim.store.touch(obj)
 
 
 def _upload_target(sim, fobj, ftype):

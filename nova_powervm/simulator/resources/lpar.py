@@ -14,6 +14,8 @@
 """LogicalPartition: create, update, delete, quick properties, power."""
 
 import base64
+import re
+import time
 
 from lxml import etree
 from pypowervm.wrappers import logical_partition as pvm_lpar
@@ -227,6 +229,9 @@ def check_config(sim, elem, current=None):
             raise registry.SimError(400, _BAD_AME % info)
 
 
+MGMT_UPTIME = 1185681
+
+
 def build_partition(sim, elem, name, pid, uuid, ptype, state, mgmt=False):
     """Fill the identity/state fields of a partition element.
 
@@ -248,6 +253,9 @@ def build_partition(sim, elem, name, pid, uuid, ptype, state, mgmt=False):
     xu.set_text(elem, 'ResourceMonitoringControlState',
                 'active' if state == 'running' else 'inactive')
     xu.set_text(elem, 'IsManagementPartition', mgmt)
+    if mgmt:
+        # Seconds the NovaLink partition has been up (a real capture's).
+        xu.set_text(elem, 'Uptime', MGMT_UPTIME)
     ams = xu.find(elem, 'AssociatedManagedSystem')
     if ams is not None:
         ams.set('href', sim.ms_href())
@@ -415,20 +423,83 @@ def _job_error(code, msg):
     raise jobs.JobFailed('%s %s' % (code, msg))
 
 
-def power_on(sim, lpar, params):
-    """PowerOn: not activated -> starting -> running.
+# Open Firmware path of a virtual SCSI disk, as a PowerOn ``bootstring``:
+# the client adapter's unit address (0x30000000 + slot) and the LUN.
+_BOOTSTRING = re.compile(
+    r'^/vdevice/v-scsi@([0-9a-fA-F]+)/disk@([0-9a-fA-F]+)$')
+_DISK_NAME = {'VirtualDisk': 'DiskName', 'PhysicalVolume': 'VolumeName',
+              'LogicalUnit': 'UnitName'}
+
+
+def boot_disks(sim, lpar):
+    """The partition's virtual SCSI disks in firmware (device tree) order.
+
+    Optical media are left out: the firmware boots from a disk unless
+    told otherwise.
 
     :param sim: the Simulator.
     :param lpar: the LPAR object.
-    :param params: job parameters (bootmode, ... are accepted).
+    :returns: sorted ``(client slot, LUN, storage name)`` triples.
+    """
+    lid = xu.text(lpar.elem, 'PartitionID')
+    found = []
+    for vios in sim.store.all('VirtualIOServer'):
+        for mapping in xu.findall(vios.elem, 'VirtualSCSIMappings/'
+                                  'VirtualSCSIMapping'):
+            if xu.text(mapping, 'ServerAdapter/RemoteLogicalPartitionID') \
+                    != lid:
+                continue
+            stg = xu.find(mapping, 'Storage')
+            if stg is None or not len(stg):
+                continue
+            field = _DISK_NAME.get(xu.local(stg[0].tag))
+            slot = xu.text(mapping, 'ClientAdapter/VirtualSlotNumber')
+            lua = xu.text(mapping, 'TargetDevice/*/LogicalUnitAddress')
+            if field is None or slot is None or lua is None:
+                continue
+            found.append((int(slot), int(lua, 16),
+                          xu.text(stg[0], field).split('/')[-1]))
+    return sorted(found)
+
+
+def _boot_device(sim, lpar, bootstring):
+    """The disk the firmware boots: ``bootstring``'s, else the first."""
+    disks = boot_disks(sim, lpar)
+    if not bootstring:
+        return disks[0][2] if disks else None
+    match = _BOOTSTRING.match(bootstring)
+    if match:
+        slot = int(match.group(1), 16) - 0x30000000
+        lun = int(match.group(2), 16)
+        for d_slot, d_lun, name in disks:
+            if (d_slot, d_lun) == (slot, lun):
+                return name
+    _job_error('PVME01040012', 'Boot device %s of partition %s was not '
+               'found.' % (bootstring, xu.text(lpar.elem, 'PartitionName')))
+
+
+def power_on(sim, lpar, params):
+    """PowerOn: not activated -> starting -> running.
+
+    The disk the partition booted from is recorded (``booted_from`` in
+    the state): the one a ``bootstring`` parameter names (an Open Firmware
+    path, ``/vdevice/v-scsi@<30000000 + client slot>/disk@<LUN>``), else
+    the first virtual SCSI disk in slot and LUN order.
+
+    :param sim: the Simulator.
+    :param lpar: the LPAR object.
+    :param params: job parameters (bootmode, bootstring, ... are
+                   accepted).
     """
     state = xu.text(lpar.elem, 'PartitionState')
     if state != 'not activated':
         _job_error('PVME01042026', 'Partition %s is already powered on.'
                    % xu.text(lpar.elem, 'PartitionName'))
+    booted = _boot_device(sim, lpar, params.get('bootstring'))
     if params.get('bootmode'):
         xu.set_text(lpar.elem, 'BootMode', params['bootmode'])
     set_state(sim, lpar, 'starting', 'running')
+    lpar.extra['booted_from'] = booted
     _touch_nvram(sim, lpar)
     return {}
 
@@ -464,8 +535,19 @@ def power_off(sim, lpar, params):
         _job_error('PVME01050905', 'RMC is not active for the partition.')
     if operation not in ('shutdown', 'osshutdown', 'dumprestart'):
         _job_error('PVME01050000', 'Invalid operation %s' % operation)
+    if operation == 'dumprestart':
+        if state != 'running':
+            _job_error('PVME01050000', 'Partition %s is not running: '
+                       'nothing to dump.' % xu.text(lpar.elem,
+                                                    'PartitionName'))
+        # The OS writes its dump, then the partition restarts.
+        lpar.extra.setdefault('dumps', []).append(
+            {'time': time.time(),
+             'immediate': params.get('immediate') == 'true'})
     set_state(sim, lpar, 'shutting down', 'not activated')
+    lpar.extra['booted_from'] = None
     if restart or operation == 'dumprestart':
+        lpar.extra['booted_from'] = _boot_device(sim, lpar, None)
         set_state(sim, lpar, 'starting', 'running')
         _touch_nvram(sim, lpar)
     return {}

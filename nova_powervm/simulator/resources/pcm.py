@@ -14,8 +14,10 @@
 """PCM: preferences and the long-term-monitor (LTM) feed with samples.
 
 Samples are synthesized from the simulator's partitions: every running
-partition uses 30% of its entitled processing units, so counters grow
-with wall-clock time like a real hypervisor's.
+partition uses 30% of its entitled processing units, is backed by all of
+its memory, and each of its virtual Ethernet adapters moves
+``NIC_BYTES_PER_SEC`` bytes each way (in ``NIC_PACKET``-byte packets), so
+counters grow with wall-clock time like a real hypervisor's.
 """
 
 import copy
@@ -35,6 +37,8 @@ from nova_powervm.simulator import xmlutil as xu
 INTERVAL = 30
 CYCLES = 512000000
 LOAD = 0.3
+NIC_BYTES_PER_SEC = 1500
+NIC_PACKET = 1500
 _TEMPLATE = json.loads(tpl.read_capture('phyp_pcm_data.txt'))
 
 
@@ -49,13 +53,16 @@ def _part_util(sim, obj, epoch, started):
     elapsed = max(epoch - started, 0)
     entitled = int(units * CYCLES * elapsed)
     used = int(entitled * LOAD) if running else 0
+    memory = int(xu.text(
+        elem, 'PartitionMemoryConfiguration/DesiredMemory', 0))
     return {'id': int(xu.text(elem, 'PartitionID')), 'uuid': obj.uuid,
             'type': 'aixlinux', 'name': xu.text(elem, 'PartitionName'),
             'state': 'Running' if running else 'Not Activated',
             'affinityScore': 100,
-            'memory': {'logicalMem': int(xu.text(
-                elem, 'PartitionMemoryConfiguration/DesiredMemory', 0)),
-                'backedPhysicalMem': 0},
+            'memory': {'logicalMem': memory,
+                       'backedPhysicalMem': memory if running else 0},
+            'network': {'virtualEthernetAdapters': _veas(
+                sim, obj, elapsed if running else 0)},
             'processor': {
                 'poolId': 0, 'mode': 'uncap',
                 'maxVirtualProcessors': obj.extra.get('vcpus', 1),
@@ -66,6 +73,25 @@ def _part_util(sim, obj, epoch, started):
                 'idleProcCycles': entitled - used, 'donatedProcCycles': 0,
                 'timeSpentWaitingForDispatch': 0, 'totalInstructions': used,
                 'totalInstructionsExecutionTime': used}}
+
+
+def _veas(sim, obj, seconds):
+    """Counters of a partition's virtual Ethernet adapters."""
+    octets = int(NIC_BYTES_PER_SEC * seconds)
+    packets = octets // NIC_PACKET
+    veas = []
+    for cna in sim.store.children('ClientNetworkAdapter', obj.uuid):
+        veas.append({
+            'vlanId': int(xu.text(cna.elem, 'PortVLANID', 0)),
+            'vswitchId': int(xu.text(cna.elem, 'VirtualSwitchID', 0)),
+            'physicalLocation': xu.text(cna.elem, 'LocationCode'),
+            'isPortVLANID': True,
+            'receivedPackets': packets, 'sentPackets': packets,
+            'droppedPackets': 0, 'sentBytes': octets,
+            'receivedBytes': octets, 'receivedPhysicalPackets': packets,
+            'sentPhysicalPackets': packets, 'droppedPhysicalPackets': 0,
+            'sentPhysicalBytes': octets, 'receivedPhysicalBytes': octets})
+    return veas
 
 
 def phyp_sample(sim, epoch):

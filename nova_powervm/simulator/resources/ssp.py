@@ -11,9 +11,24 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Shared storage pool: Cluster, SharedStoragePool, Tier, LogicalUnit."""
+"""Shared storage pool: Cluster, SharedStoragePool, Tier, LogicalUnit.
+
+The objects live in the Simulator's :class:`~nova_powervm.simulator.pool.
+SharedPool`, which every simulated host given the same pool directory
+serves: an LU made through one host is listed by the others, and its
+``InUse`` reflects the mappings of every host's VIOSes.  The cluster's
+nodes are the VIOSes of every member host (with the serving host's
+hrefs, as a real NovaLink shows them).
+
+LUs are thin unless created thick; a linked clone (``ClonedFrom``) shares
+its base's blocks (copy on write, see :mod:`nova_powervm.simulator.files`).
+The pool's free space is its capacity less what the LUs hold: the full
+size of a thick LU, the blocks written to a thin one (a clone counts
+only its own).  An LU with linked clones cannot be deleted.
+"""
 
 import hashlib
+import uuid as uuidlib
 
 from nova_powervm.simulator import model
 from nova_powervm.simulator import registry
@@ -23,56 +38,60 @@ from nova_powervm.simulator import xmlutil as xu
 
 CLUSTER_NAME = 'ssp_cluster'
 SSP_NAME = 'ssp_pool'
+CAPACITY_GB = 1024
+_NS = uuidlib.UUID('6f1c2a4e-5d3b-4c8e-9a7f-0b1d2e3f4a5b')
 
 
 def _hex(*parts):
     return hashlib.sha1('/'.join(parts).encode()).hexdigest()[:48]
 
 
+def _pool_uuid(kind):
+    return str(uuidlib.uuid5(_NS, '%s/%s' % (kind, CLUSTER_NAME)))
+
+
 def seed(sim, inv):
-    """Create a cluster over every VIOS, its SSP and default tier.
+    """Create the cluster, its SSP and default tier (once per pool).
+
+    A host joining a pool that already has them adds nothing: its VIOSes
+    are nodes of the cluster because it is a member of the pool.
 
     :param sim: the Simulator.
     :param inv: the Inventory (``ssp`` knob).
     """
-    if not inv.ssp:
+    if not inv.ssp or sim.store.first('Cluster') is not None:
         return
     ssp = tpl.capture_object('ssp.txt')
-    ssp_uuid = sim.uuid_for('ssp', SSP_NAME)
+    ssp_uuid = _pool_uuid('ssp')
     tpl.set_atom_id(ssp, ssp_uuid)
     tpl.empty(ssp, 'LogicalUnits', keep=())
     xu.set_text(ssp, 'StoragePoolName', SSP_NAME)
-    xu.set_text(ssp, 'Capacity', '%.2f' % 1024)
-    xu.set_text(ssp, 'FreeSpace', '%.2f' % 1024)
+    xu.set_text(ssp, 'Capacity', '%.2f' % CAPACITY_GB)
+    xu.set_text(ssp, 'FreeSpace', '%.2f' % CAPACITY_GB)
     xu.set_text(ssp, 'UniqueDeviceID', '24' + _hex(ssp_uuid))
-    ssp_obj = sim.store.add(model.Obj('SharedStoragePool', ssp_uuid, ssp))
+    sim.store.add(model.Obj('SharedStoragePool', ssp_uuid, ssp))
     clu = tpl.capture_object('cluster.txt')
-    clu_uuid = sim.uuid_for('cluster', CLUSTER_NAME)
+    clu_uuid = _pool_uuid('cluster')
     tpl.set_atom_id(clu, clu_uuid)
     xu.set_text(clu, 'ClusterName', CLUSTER_NAME)
     xu.set_text(clu, 'ClusterID', '22' + _hex(clu_uuid)[:32])
-    xu.find(clu, 'ClusterSharedStoragePool').set('href', sim.href(ssp_obj))
     nodes = xu.find(clu, 'Node')
-    proto = xu.find(nodes, 'Node')
-    for child in list(nodes):
-        if xu.local(child.tag) == 'Node':
-            nodes.remove(child)
-    for vios in sim.store.all('VirtualIOServer'):
-        node = xu.deepcopy(proto)
-        xu.set_text(node, 'HostName', xu.text(vios.elem, 'PartitionName'))
-        xu.set_text(node, 'PartitionID', xu.text(vios.elem, 'PartitionID'))
-        xu.find(node, 'VirtualIOServer').set('href', sim.href(vios))
-        xu.set_text(node, 'State', 'Up')
-        nodes.append(node)
+    # The first captured node is the model of those the view lists.
+    for child in [c for c in nodes if xu.local(c.tag) == 'Node'][1:]:
+        nodes.remove(child)
     sim.store.add(model.Obj('Cluster', clu_uuid, clu))
     tier = tpl.capture_object('tier.txt')
-    tier_uuid = sim.uuid_for('tier', SSP_NAME)
+    tier_uuid = _pool_uuid('tier')
     tpl.set_atom_id(tier, tier_uuid)
-    xu.set_text(tier, 'Capacity', '%.2f' % 1024)
-    xu.find(tier, 'AssociatedSharedStoragePool').set('href',
-                                                     sim.href(ssp_obj))
+    xu.set_text(tier, 'Capacity', '%.2f' % CAPACITY_GB)
     sim.store.add(model.Obj('Tier', tier_uuid, tier,
                             ('SharedStoragePool', ssp_uuid)))
+
+
+def _members(sim):
+    pool = getattr(sim, 'pool', None)
+    members = pool.members if pool is not None else []
+    return members or [sim]
 
 
 def lu_in_use(sim, udid):
@@ -81,7 +100,19 @@ def lu_in_use(sim, udid):
     :param sim: the Simulator.
     :param udid: the LU UniqueDeviceID.
     """
-    return storage.mapped(sim, 'LogicalUnit', 'UniqueDeviceID', udid)
+    return any(storage.mapped(member, 'LogicalUnit', 'UniqueDeviceID', udid)
+               for member in _members(sim))
+
+
+def lu_used_gb(sim, elem):
+    """What an LU takes from the pool, in GB.
+
+    :param sim: the Simulator.
+    :param elem: the LU element.
+    """
+    if xu.text(elem, 'ThinDevice', 'true') == 'false':
+        return float(xu.text(elem, 'UnitCapacity', 0))
+    return sim.files.allocated_gb(xu.text(elem, 'UniqueDeviceID'))
 
 
 def _lu_view(sim, obj):
@@ -111,9 +142,39 @@ def resolve_lu(sim, kind, given):
     return None
 
 
+def _node(sim, proto, member, vios):
+    node = xu.deepcopy(proto)
+    xu.set_text(node, 'HostName', xu.text(vios.elem, 'PartitionName'))
+    xu.set_text(node, 'PartitionID', xu.text(vios.elem, 'PartitionID'))
+    mtm, serial = member.inventory.mtms.split('*')
+    mtms = xu.find(node, 'MachineTypeModelAndSerialNumber')
+    xu.set_text(mtms, 'MachineType', mtm.split('-')[0])
+    xu.set_text(mtms, 'Model', mtm.split('-')[1])
+    xu.set_text(mtms, 'SerialNumber', serial)
+    xu.find(node, 'VirtualIOServer').set(
+        'href', '%s/rest/api/uom/ManagedSystem/%s/VirtualIOServer/%s' % (
+            sim.base_url, member.sys_uuid, vios.uuid))
+    xu.set_text(node, 'State', 'Up')
+    return node
+
+
 class Cluster(registry.Resource):
     kind = 'Cluster'
     search_keys = {'ClusterName': 'ClusterName'}
+
+    def view(self, sim, obj):
+        elem = xu.deepcopy(obj.elem)
+        ssp_obj = sim.store.first('SharedStoragePool')
+        xu.find(elem, 'ClusterSharedStoragePool').set('href',
+                                                      sim.href(ssp_obj))
+        nodes = xu.find(elem, 'Node')
+        proto = xu.find(nodes, 'Node')
+        nodes.remove(proto)
+        members = sorted(_members(sim), key=lambda m: m is not sim)
+        for member in members:
+            for vios in member.store.all('VirtualIOServer'):
+                nodes.append(_node(sim, proto, member, vios))
+        return elem
 
 
 class SharedStoragePool(registry.Resource):
@@ -123,19 +184,27 @@ class SharedStoragePool(registry.Resource):
     def view(self, sim, obj):
         elem = xu.deepcopy(obj.elem)
         lus = xu.find(elem, 'LogicalUnits')
-        used = 0.0
+        used = size = 0.0
         for tier in sim.store.children('Tier', obj.uuid):
             for lu in sim.store.children('LogicalUnit', tier.uuid):
                 lus.append(_lu_view(sim, lu))
-                used += float(xu.text(lu.elem, 'UnitCapacity', 0))
+                used += lu_used_gb(sim, lu.elem)
+                size += float(xu.text(lu.elem, 'UnitCapacity', 0))
         cap = float(xu.text(elem, 'Capacity'))
         xu.set_text(elem, 'FreeSpace', '%.2f' % max(cap - used, 0))
-        xu.set_text(elem, 'TotalLogicalUnitSize', '%g' % used)
+        xu.set_text(elem, 'OverCommitSpace', '%.2f' % max(size - cap, 0))
+        xu.set_text(elem, 'TotalLogicalUnitSize', '%g' % size)
         return elem
 
 
 class Tier(registry.Resource):
     kind = 'Tier'
+
+    def view(self, sim, obj):
+        elem = xu.deepcopy(obj.elem)
+        xu.find(elem, 'AssociatedSharedStoragePool').set(
+            'href', sim.href(sim.store.get(obj.parent[1])))
+        return elem
 
 
 class LogicalUnit(registry.Resource):
@@ -162,15 +231,24 @@ class LogicalUnit(registry.Resource):
                                             'VirtualIO_Disk')),
                 ('InUse', 'false'), ('UnitName', name)):
             xu.set_text(elem, field, val)
-        base = None
+        pool_files = sim.pool.files if sim.pool else sim.files
         if src:
             base = self._source(sim, src)
             xu.set_text(elem, 'ClonedFrom', '29' + src[2:])
+            pool_files.create_clone(udid, max(cap, self._capacity(
+                sim, base)), base)
         else:
             elem.remove(xu.find(elem, 'ClonedFrom'))
-        sim.files.create_disk(udid, cap, base)
+            pool_files.create_disk(udid, cap)
         return sim.store.add(model.Obj(self.kind, uuid, elem,
                                        (parent.kind, parent.uuid)))
+
+    @staticmethod
+    def _capacity(sim, udid):
+        for obj in sim.store.all('LogicalUnit'):
+            if xu.text(obj.elem, 'UniqueDeviceID') == udid:
+                return float(xu.text(obj.elem, 'UnitCapacity', 0))
+        return 0.0
 
     @staticmethod
     def _source(sim, src):
@@ -186,6 +264,9 @@ class LogicalUnit(registry.Resource):
         udid = xu.text(obj.elem, 'UniqueDeviceID')
         if lu_in_use(sim, udid):
             raise registry.SimError(409, 'LU %s is in use.' % udid)
+        if sim.files.locate(udid).clones_of(udid):
+            raise registry.SimError(
+                409, 'LU %s has linked clones.' % udid)
         sim.files.delete_disk(udid)
         sim.store.remove(obj)
 

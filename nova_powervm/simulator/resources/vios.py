@@ -244,8 +244,14 @@ def _target(sim, elem, mapping, stg_kind, stg_elem):
     for tn in elem.iter(xu.qn('TargetName')):
         if tn.text and tn.text.startswith(prefix):
             used.add(int(tn.text[len(prefix):] or 0))
+    # The lowest LUN no other device of the adapter uses.
+    taken = {xu.text(m, 'TargetDevice/*/LogicalUnitAddress')
+             for m in siblings}
+    lun = 1
+    while '0x8%d00000000000000' % lun in taken:
+        lun += 1
     lua = (xu.text(given, 'LogicalUnitAddress') if given is not None
-           else '0x8%d00000000000000' % (len(siblings) + 1))
+           else '0x8%d00000000000000' % lun)
     name = (xu.text(given, 'TargetName') if given is not None else None) \
         or '%s%d' % (prefix, free(used, 0))
     wrap = etree.Element(xu.qn('TargetDevice'))

@@ -53,14 +53,3 @@ class TestBadExtraSpec(base.PowerVMFunctionalTestCase):
         self.assertIn('powervm:proc_units', server['fault']['message'])
         self.assert_sim_empty('host1')
         self.assert_no_usage('host1')
-
-    def test_flavor_with_ephemeral_disk_fails_the_boot_cleanly(self):
-        # The driver cannot create ephemeral disks yet: it refuses the
-        # boot, saying so, rather than boot without the disk.
-        flavor = self._create_flavor(memory_mb=512, vcpu=1, disk=1,
-                                     ephemeral=1)
-        server = self.boot(flavor_id=flavor, expected='ERROR')
-        self.assertIn('does not support ephemeral disks',
-                      server['fault']['message'])
-        self.assert_sim_empty('host1')
-        self.assert_no_usage('host1')

@@ -168,25 +168,36 @@ class TestDemoClient(tests_base.TestCase):
 class TestSandboxDemo(tests_base.TestCase):
     """The README's main-job command, end to end, in a subprocess."""
 
-    def test_demo_passes_and_leaves_nothing(self):
+    def _demo(self, *args):
         state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
         self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
         env = dict(os.environ, OS_NOVA_DISABLE_EVENTLET_PATCHING='1')
         proc = subprocess.run(
             [sys.executable, '-m', 'nova_powervm.sandbox.cli', '--demo',
-             '--api-port', '0', '--state-dir', state_dir],
+             '--api-port', '0', '--state-dir', state_dir] + list(args),
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             timeout=300, check=False)
         out = proc.stdout.decode('utf8', 'replace')
         self.assertEqual(0, proc.returncode, out)
         self.assertIn('Demo PASSED', out)
         for step in ('boot', 'stop', 'start', 'soft reboot', 'hard reboot',
-                     'snapshot', 'boot from snapshot', 'shelve', 'unshelve',
-                     'delete'):
+                     'rescue', 'unrescue', 'rebuild', 'snapshot',
+                     'boot from snapshot', 'shelve', 'unshelve', 'delete'):
             self.assertRegex(out, r'(?m)^%s\s' % step)
         self.assertNotIn('FAILED', out)
         self.assertTrue(os.path.exists(os.path.join(state_dir,
                                                     'clouds.yaml')))
+        return state_dir, out
+
+    def test_demo_passes_and_leaves_nothing(self):
+        self._demo()
+
+    def test_demo_passes_on_a_shared_storage_pool(self):
+        state_dir, out = self._demo('--disk-driver', 'ssp')
+        self.assertIn('disk driver ssp', out)
+        # Both simulated hosts served one pool, kept in the state dir.
+        self.assertTrue(os.path.exists(os.path.join(state_dir, 'ssp',
+                                                    'pool.xml')))
 
 
 class TestServedSandbox(tests_base.TestCase):

@@ -36,6 +36,7 @@ EXPECTED_OPTIONS = {
     'pvm_host', 'pvm_port', 'pvm_protocol', 'pvm_user', 'pvm_password',
     'pvm_certpath', 'pvm_connect_timeout', 'vios_active_wait_timeout',
     'host_shim', 'proc_units_factor', 'uncapped_proc_weight', 'disk_driver',
+    'cluster_name',
     'volume_group_name', 'vopt_media_volume_group', 'vopt_media_rep_size',
     'use_rmc_mgmt_vif', 'use_rmc_ipv6_scheme', 'vnc_use_x509_auth',
     'vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key',
@@ -112,7 +113,7 @@ class TestOptions(ConfTestBase):
         written = set(re.findall(r'^#(\w+) =', sample, re.M))
         self.assertEqual(EXPECTED_OPTIONS, written)
         self.assertIn('#disk_driver = localdisk', sample)
-        self.assertNotIn('ssp', sample)
+        self.assertIn('ssp', sample)
 
     def test_secrets_are_marked_secret(self):
         secret = {opt.name for opt in pvm_opts.ALL_OPTS if opt.secret}
@@ -177,16 +178,10 @@ class TestValidation(ConfTestBase):
         self.flags(volume_group_name='')
         self.assertInvalid('volume_group_name', 'localdisk')
 
-    def test_ssp_is_refused_at_start(self):
-        # Shared Storage Pools are not implemented yet: the value is
-        # refused when the driver starts, naming the option, instead of
-        # when the first disk is created.
-        exc = self._assert_file_invalid(
-            '[powervm]\ndisk_driver = ssp\ncluster_name = cl1\n',
-            'disk_driver')
-        self.assertIn('[powervm] disk_driver', str(exc))
-        self.assertIn("'ssp'", str(exc))
-        self.assertIn('localdisk', str(exc))
+    def test_ssp_needs_no_volume_group(self):
+        conf = self._load('[powervm]\ndisk_driver = ssp\n')
+        pvm_conf.validate(conf)
+        self.assertEqual('', conf.powervm.cluster_name)
 
     def test_disk_driver_is_case_insensitive(self):
         conf = self._load('[powervm]\ndisk_driver = LocalDisk\n'

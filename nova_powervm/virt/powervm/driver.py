@@ -22,6 +22,7 @@ import threading
 import time
 
 from nova.compute import task_states
+from nova.compute import vm_states
 from nova import exception as nova_exc
 from nova import objects
 from nova.virt import driver
@@ -40,6 +41,7 @@ from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import image
+from nova_powervm.virt.powervm import metrics
 from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import snapshot as pvm_snapshot
@@ -66,9 +68,9 @@ class PowerVMDriver(driver.ComputeDriver):
         'has_imagecache': False,  # set from the disk adapter at init_host
         'supports_evacuate': False,
         'supports_migrate_to_same_host': False,
-        'supports_attach_interface': False,
-        'supports_device_tagging': False,
-        'supports_tagged_attach_interface': False,
+        'supports_attach_interface': True,
+        'supports_device_tagging': True,
+        'supports_tagged_attach_interface': True,
         'supports_tagged_attach_volume': False,
         'supports_extend_volume': False,
         'supports_multiattach': False,
@@ -113,10 +115,11 @@ class PowerVMDriver(driver.ComputeDriver):
         self._conn = None
         self._events = None
         self._reserved = pvm_host.Reserved()
-        self._mgmt_cls = None
+        self._uptime = None
         self._resolver = event.UUIDResolver()
         self._stop = threading.Event()
         self._last_resources = (0.0, None, None)
+        self._maintenance = False
 
     # ------------------------------------------------------------------
     # Service lifecycle (the node identity is nova's: one per process)
@@ -138,7 +141,7 @@ class PowerVMDriver(driver.ComputeDriver):
             found = pvm_host.discover(
                 adapter, CONF.powervm.vios_active_wait_timeout, self._stop)
             self._reserved = found.reserved
-            self._mgmt_cls = type(found.mgmt_w)
+            self._uptime = pvm_host.Uptime(found.mgmt_w.uptime)
             disk_dvr = disk.get_disk_adapter(
                 adapter, found.host_w.uuid, found.mgmt_w.uuid,
                 vioses=found.vioses)
@@ -157,6 +160,7 @@ class PowerVMDriver(driver.ComputeDriver):
             # wrapper just read saves the first spawn a GET.
             self._ctx.cache.remember_host(found.host_w)
             power.prime_templates(self._ctx, found.mgmt_w)
+            metrics.enable_ltm(adapter, found.host_w.uuid)
             self._nodename = host
             self._start_events(adapter, self._ctx.cache.lpar_states)
         except Exception:
@@ -209,9 +213,51 @@ class PowerVMDriver(driver.ComputeDriver):
         return CONF.my_ip
 
     def get_host_uptime(self):
-        """Uptime of the NovaLink partition, ``uptime`` style (1 GET)."""
-        return pvm_host.uptime_text(self.adapter, self._mgmt_cls,
-                                    self._host_ctx().mgmt_uuid)
+        """Uptime of the NovaLink partition, ``uptime`` style (no REST).
+
+        Read with the management partition at ``init_host``.
+        """
+        self._host_ctx()
+        return self._uptime.text()
+
+    def node_is_available(self, nodename):
+        """Whether ``nodename`` is this driver's node and NovaLink is up.
+
+        No REST call: the node is available while the driver holds a
+        session (from ``init_host`` to ``cleanup_host``).
+        """
+        return self._ctx is not None and nodename == self._nodename
+
+    # ------------------------------------------------------------------
+    # Host status (os-hosts API, microversions up to 2.42)
+    # ------------------------------------------------------------------
+    def set_host_enabled(self, enabled):
+        """Accept new instances or not.
+
+        nova itself marks the compute node provider with the
+        ``COMPUTE_STATUS_DISABLED`` trait, which keeps the scheduler away;
+        the PowerVM host needs nothing more.
+
+        :returns: ``"enabled"`` or ``"disabled"``.
+        """
+        return 'enabled' if enabled else 'disabled'
+
+    def host_maintenance_mode(self, host, mode):
+        """Enter or leave maintenance mode.
+
+        In maintenance mode this host refuses new instances (spawn fails
+        before anything is created and nova reschedules the build to
+        another host); the partitions already here keep running, as the
+        driver cannot live-migrate them away yet.
+
+        :param host: the nova host name (this host).
+        :param mode: True to enter, False to leave.
+        :returns: ``"on_maintenance"`` or ``"off_maintenance"``.
+        """
+        self._maintenance = bool(mode)
+        LOG.info('PowerVM host %(host)s %(what)s maintenance mode.',
+                 {'host': host, 'what': 'entered' if mode else 'left'})
+        return 'on_maintenance' if mode else 'off_maintenance'
 
     # ------------------------------------------------------------------
     # Resources
@@ -226,6 +272,8 @@ class PowerVMDriver(driver.ComputeDriver):
         total_gb, used_gb = ctx.disk_dvr.disk_usage()
         res = pvm_host.available_resources(host_w, ctx.host, total_gb,
                                            used_gb, host_ip=CONF.my_ip)
+        # What the hypervisors API shows as uptime from microversion 2.88.
+        res['stats']['uptime'] = self._uptime.text()
         self._last_resources = (time.monotonic(), res, host_w)
         return res
 
@@ -344,7 +392,14 @@ class PowerVMDriver(driver.ComputeDriver):
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
-        """Create and (when ``power_on``) start an instance."""
+        """Create and (when ``power_on``) start an instance.
+
+        :raises ComputeResourcesUnavailable: in maintenance mode (nova
+            reschedules the build).
+        """
+        if self._maintenance:
+            raise nova_exc.ComputeResourcesUnavailable(
+                reason='host %s is in maintenance mode' % self._nodename)
         self._resolver.remember(instance)
         try:
             flows.spawn(self._host_ctx(), context, instance, image_meta,
@@ -377,6 +432,20 @@ class PowerVMDriver(driver.ComputeDriver):
     def unplug_vifs(self, instance, network_info):
         """Remove the instance's network adapters."""
         flows.unplug_vifs(self._host_ctx(), instance, network_info)
+
+    def attach_interface(self, context, instance, image_meta, vif):
+        """Add a network adapter to a running or stopped instance.
+
+        At most 5 REST round trips (see ``flows.attach_interface``).
+        """
+        flows.attach_interface(self._host_ctx(), context, instance, vif)
+
+    def detach_interface(self, context, instance, vif):
+        """Remove a network adapter from a running or stopped instance.
+
+        At most 4 REST round trips (see ``flows.detach_interface``).
+        """
+        flows.detach_interface(self._host_ctx(), context, instance, vif)
 
     def manage_image_cache(self, context, all_instances):
         """Remove cached images no instance uses."""
@@ -413,6 +482,79 @@ class PowerVMDriver(driver.ComputeDriver):
                               update_task_state)
 
     # ------------------------------------------------------------------
+    # Rescue and rebuild (TaskFlow graphs in flows.py)
+    # ------------------------------------------------------------------
+    def rescue(self, context, instance, network_info, image_meta,
+               rescue_password, block_device_info, share_info):
+        """Boot the instance from a disk made from the rescue image.
+
+        The instance's own disks stay attached after it.  Image properties
+        ``hw_rescue_device``/``hw_rescue_bus`` other than ``disk``/``scsi``
+        are refused before anything changes.  The rescue password is not
+        applied (no rescue config drive).  About 7 REST round trips with
+        the rescue image cached (see ``devref/flows.rst``).
+        """
+        self._resolver.remember(instance)
+        try:
+            flows.rescue(self._host_ctx(), context, instance, image_meta)
+        finally:
+            self._changed(instance)
+
+    def unrescue(self, context, instance):
+        """Back to the instance's own boot disk; the rescue disk goes.
+
+        A failed unrescue is simply run again.  About 9 REST round trips.
+        """
+        self._resolver.remember(instance)
+        try:
+            flows.unrescue(self._host_ctx(), instance)
+        finally:
+            self._changed(instance)
+
+    def rebuild(self, context, instance, image_meta, injected_files,
+                admin_password, allocations, bdms, detach_block_devices,
+                attach_block_devices, network_info=None, evacuate=False,
+                block_device_info=None, preserve_ephemeral=False,
+                accel_uuids=None, reimage_boot_volume=False):
+        """Replace the boot disk from the new image on the same partition.
+
+        The partition, its network adapters, its UUID and (with
+        ``preserve_ephemeral``) its ephemeral disks stay.  Walks nova's
+        task states (``REBUILDING`` -> ``REBUILD_BLOCK_DEVICE_MAPPING`` ->
+        ``REBUILD_SPAWNING``) as the compute manager expects, with its
+        block device callbacks around the disk change.
+
+        :raises NotSupportedYet: for an evacuation (the move operations
+            come later).
+        """
+        if evacuate:
+            raise exc.NotSupportedYet(operation='evacuate')
+        # nova passes reimage_boot_volume=True for any rebuild from
+        # microversion 2.93; a volume-backed server cannot exist here
+        # (check_block_devices refuses volumes).
+        self._resolver.remember(instance)
+        ctx = self._host_ctx()
+        if not ctx.disk_dvr.can_rebuild():
+            # Before any change: nova then runs its own rebuild (destroy
+            # and spawn).
+            raise exc.NotSupportedYet(
+                operation='rebuild on this disk driver')
+        flows.check_block_devices(instance, block_device_info)
+        detach_block_devices(context, bdms)
+        instance.task_state = task_states.REBUILD_BLOCK_DEVICE_MAPPING
+        instance.save(expected_task_state=[task_states.REBUILDING])
+        block_device_info = attach_block_devices(context, instance, bdms)
+        instance.task_state = task_states.REBUILD_SPAWNING
+        instance.save(
+            expected_task_state=[task_states.REBUILD_BLOCK_DEVICE_MAPPING])
+        try:
+            flows.rebuild(ctx, context, instance, image_meta, injected_files,
+                          admin_password, network_info, block_device_info,
+                          preserve_ephemeral)
+        finally:
+            self._changed(instance)
+
+    # ------------------------------------------------------------------
     # Power
     # ------------------------------------------------------------------
     def power_off(self, instance, timeout=0, retry_interval=0):
@@ -423,9 +565,10 @@ class PowerVMDriver(driver.ComputeDriver):
         ``retry_interval``.  At most 4 REST round trips when the first
         attempt works (1 GET and the job's 2).
 
-        nova powers a server off itself before it calls ``rescue``; that
-        operation is refused here, before the partition is touched, until
-        the driver has it.
+        nova powers a server off itself before some operations (rescue,
+        the snapshot of a shelve); one the driver does not implement would
+        be refused here, before the partition is touched
+        (``_UNSUPPORTED_TASKS``: none today).
         """
         _refuse_unsupported(instance)
         try:
@@ -447,11 +590,32 @@ class PowerVMDriver(driver.ComputeDriver):
     def reboot(self, context, instance, network_info, reboot_type,
                block_device_info=None, bad_volumes_callback=None,
                accel_info=None, share_info=None):
-        """Reboot: ``HARD`` restarts at once, ``SOFT`` asks the OS first."""
+        """Reboot: ``HARD`` restarts at once, ``SOFT`` asks the OS first.
+
+        A hard reboot of a server in ERROR (what nova leaves after a failed
+        rescue, unrescue or rebuild) runs the unrescue flow instead: a
+        left-over rescue disk is removed and the partition boots its own
+        boot disk (about 9 REST round trips instead of 4).
+        """
         try:
+            if reboot_type == 'HARD' and instance.vm_state == vm_states.ERROR:
+                flows.unrescue(self._host_ctx(), instance)
+                return
             power.reboot(self._host_ctx(), instance,
                          hard=(reboot_type == 'HARD'),
                          timeout=CONF.shutdown_timeout)
+        finally:
+            self._changed(instance)
+
+    def trigger_crash_dump(self, instance):
+        """Make the guest OS dump and restart; the server stays up.
+
+        At most 3 REST round trips (GET partition, the job's 2).
+
+        :raises InstanceNotRunning: when the partition is not running.
+        """
+        try:
+            power.crash_dump(self._host_ctx(), instance)
         finally:
             self._changed(instance)
 
@@ -463,11 +627,6 @@ class PowerVMDriver(driver.ComputeDriver):
     # ------------------------------------------------------------------
     # Not supported yet: refused before anything is touched
     # ------------------------------------------------------------------
-    def rescue(self, context, instance, network_info, image_meta,
-               rescue_password, block_device_info, share_info):
-        """Not supported yet (``power_off`` refuses it first)."""
-        raise exc.NotSupportedYet(operation='rescue')
-
     def get_volume_connector(self, instance):
         """Cinder volumes are not supported yet: say so.
 
@@ -491,6 +650,13 @@ class PowerVMDriver(driver.ComputeDriver):
             reason=exc.NotSupportedYet(
                 operation='live migration').format_message())
 
+    def get_instance_diagnostics(self, instance):
+        """Diagnostics from PowerVM's performance metrics (2 GETs).
+
+        See ``metrics.diagnostics``.
+        """
+        return metrics.diagnostics(self._host_ctx(), instance)
+
     # ------------------------------------------------------------------
     # Console
     # ------------------------------------------------------------------
@@ -503,9 +669,7 @@ class PowerVMDriver(driver.ComputeDriver):
 
 # Task states of operations that nova starts with a power off and that
 # this driver does not implement yet, with their names for the fault.
-_UNSUPPORTED_TASKS = {
-    task_states.RESCUING: 'rescue',
-}
+_UNSUPPORTED_TASKS = {}
 
 
 def _refuse_unsupported(instance):

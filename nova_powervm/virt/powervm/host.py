@@ -201,20 +201,31 @@ def discover(adapter, vios_timeout, stop_event=None):
                      reserved=reserved)
 
 
-def uptime_text(adapter, mgmt_cls, mgmt_uuid):
-    """``uptime``-like text of the management partition (1 GET).
+class Uptime:
+    """Uptime of the NovaLink partition, read once and then counted on.
 
-    :param adapter: pypowervm ``Adapter``.
-    :param mgmt_cls: its wrapper class (``LPAR`` or ``VIOS``).
-    :param mgmt_uuid: its UUID.
+    ``init_host`` reads the management partition (it reads it anyway), so
+    the uptime nova shows (``get_host_uptime`` and the resource stats of
+    every periodic pass) costs no REST call.
+
+    :param seconds: the partition's uptime when it was read.
+    :param clock: monotonic clock (tests).
     """
-    with errors.translate('read management partition'):
-        part = mgmt_cls.get(adapter, uuid=mgmt_uuid)
-    seconds = int(part.uptime or 0)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    now = time.strftime('%H:%M:%S')
-    return ' %s up %d days, %2d:%02d' % (now, days, hours, rest // 60)
+
+    def __init__(self, seconds, clock=time.monotonic):
+        self._clock = clock
+        self._base = int(seconds or 0) - clock()
+
+    def seconds(self):
+        """Seconds since the NovaLink partition started."""
+        return int(self._base + self._clock())
+
+    def text(self):
+        """``uptime``-like text: `` HH:MM:SS up D days, HH:MM``."""
+        days, rest = divmod(self.seconds(), 86400)
+        hours, rest = divmod(rest, 3600)
+        now = time.strftime('%H:%M:%S')
+        return ' %s up %d days, %2d:%02d' % (now, days, hours, rest // 60)
 
 
 def partition_entitlement(part):

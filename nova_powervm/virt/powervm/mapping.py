@@ -26,12 +26,15 @@ Cost: 1 GET, plus 1 POST per changed VIOS; nothing when no change was
 added.
 """
 
+import copy
+
 from oslo_log import log as logging
 from pypowervm import const as pvm_const
 from pypowervm.tasks import scsi_mapper as pvm_smap
 from pypowervm.utils import transaction as pvm_tx
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
+from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import errors
 
 LOG = logging.getLogger(__name__)
@@ -58,10 +61,49 @@ def storage_named(names):
     return match
 
 
+def boot_string(scsi_map):
+    """The Open Firmware path of a mapped disk, for a PowerOn bootstring.
+
+    The client adapter's unit address is ``30000000`` plus its slot, and
+    the disk's unit address the mapping's logical unit address:
+    ``/vdevice/v-scsi@30000002/disk@8100000000000000``.
+
+    :param scsi_map: pypowervm ``VSCSIMapping`` with client adapter and
+                     target device (as the VIOS returns it).
+    :returns: str, or None when the mapping lacks either.
+    """
+    cla, tgt = scsi_map.client_adapter, scsi_map.target_dev
+    if cla is None or tgt is None or not tgt.lua:
+        return None
+    lua = tgt.lua.lower()
+    lua = lua[2:] if lua.startswith('0x') else lua
+    return '/vdevice/v-scsi@%x/disk@%s' % (0x30000000 + cla.lpar_slot_num,
+                                           lua)
+
+
+def mapped_names(adapter, lpar_uuid):
+    """Names of the storage mapped to a partition (1 GET of the VIOSes).
+
+    :param adapter: pypowervm ``Adapter``.
+    :param lpar_uuid: PowerVM UUID of the partition.
+    """
+    with errors.translate('read storage mappings'):
+        vioses = pvm_vios.VIOS.get(adapter, xag=[SCSI])
+    return {scsi_map.backing_storage.name.split('/')[-1]
+            for vios_w in vioses
+            for scsi_map in pvm_smap.find_maps(vios_w.scsi_mappings,
+                                               client_lpar_id=lpar_uuid)
+            if scsi_map.backing_storage is not None}
+
+
 def _add_vscsi(vios_w, vios_uuid, lpar_uuid, stg):
     """Subtask: map ``stg`` to the partition on the VIOS ``vios_uuid``."""
     if vios_w.uuid != vios_uuid:
         return False
+    # The mapping takes the storage element's XML node into its own tree;
+    # a copy keeps one element added for several VIOSes (whose updates run
+    # in parallel) from moving from one mapping to the other.
+    stg = type(stg).wrap(copy.deepcopy(stg.element))
     mapping = pvm_smap.build_vscsi_mapping(None, vios_w, lpar_uuid, stg)
     return pvm_smap.add_map(vios_w, mapping) is not None
 
@@ -89,10 +131,8 @@ class VIOSMappings(object):
         self._xags = set()
         self._subtasks = []
         self.removed = []
-        # VIOS UUID -> the wrapper after execute (the POST's reply for a
-        # VIOS that changed), for callers that read what the server filled
-        # in (a new mapping's client slot, say).
-        self.wrappers = {}
+        # The VIOS wrappers as the last execute left them.
+        self.vioses = []
 
     def __len__(self):
         return len(self._subtasks)
@@ -149,13 +189,49 @@ class VIOSMappings(object):
         with errors.translate(self.name.replace('_', ' '),
                               instance=None):
             rets = ftsk.execute()
+            self.vioses = [wtsk.wrapper
+                           for wtsk in ftsk.wrapper_tasks.values()]
         for vios_uuid, ret in (rets or {}).get('wrapper_task_rets',
                                                {}).items():
-            if ret.get('wrapper') is not None:
-                self.wrappers[vios_uuid] = ret['wrapper']
             for value in ret.values():
                 if isinstance(value, list):
                     self.removed.extend(
                         (vios_uuid, m.backing_storage) for m in value
                         if getattr(m, 'backing_storage', None) is not None)
         return self.removed
+
+    def names_mapped_to(self, lpar_uuid):
+        """Names of the storage mapped to a partition (after execute).
+
+        :param lpar_uuid: PowerVM UUID of the partition.
+        """
+        return {scsi_map.backing_storage.name.split('/')[-1]
+                for vios_w in self.vioses
+                for scsi_map in pvm_smap.find_maps(vios_w.scsi_mappings,
+                                                   client_lpar_id=lpar_uuid)
+                if scsi_map.backing_storage is not None}
+
+    def boot_string(self, lpar_uuid, match, required=True):
+        """The bootstring of a disk mapped to a partition (after execute).
+
+        Read from the VIOS wrappers :meth:`execute` read and updated, so
+        it costs nothing.
+
+        :param lpar_uuid: PowerVM UUID of the partition.
+        :param match: callable taking a storage element, True for the disk.
+        :param required: raise when not found (else return None).
+        :raises PowerVMAPIFailed: when no VIOS maps such a disk to it.
+        """
+        for vios_w in self.vioses:
+            for scsi_map in pvm_smap.find_maps(vios_w.scsi_mappings,
+                                               client_lpar_id=lpar_uuid,
+                                               match_func=match):
+                found = boot_string(scsi_map)
+                if found:
+                    return found
+        if not required:
+            return None
+        raise exc.PowerVMAPIFailed(
+            operation=self.name.replace('_', ' '),
+            reason='no Virtual I/O Server maps the boot disk to partition '
+                   '%s' % lpar_uuid)

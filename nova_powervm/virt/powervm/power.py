@@ -56,6 +56,8 @@ UP_STATES = frozenset((_S.RUNNING, _S.STARTING, _S.OPEN_FIRMWARE,
                        _S.MIGRATING_RUNNING))
 # States in which a partition needs no power off.
 DOWN_STATES = frozenset((_S.NOT_ACTIVATED, _S.MIGRATING_NOT_ACTIVE))
+# States in which an operating system runs and can be made to dump.
+DUMP_STATES = frozenset((_S.RUNNING,))
 
 # Job error codes of a partition already in the state asked for (HMC and
 # NovaLink codes).
@@ -191,7 +193,8 @@ def _wrapper(ctx, instance, lpar_w):
     return lpar_w or vm.get_instance_wrapper(ctx.adapter, instance)
 
 
-def power_on(ctx, instance, lpar_w=None, opts=None, timeout=None):
+def power_on(ctx, instance, lpar_w=None, opts=None, timeout=None,
+             known_off=False):
     """Power an instance's partition on unless it is up.
 
     2 round trips for the job, plus 1 GET when ``lpar_w`` is not given.
@@ -201,11 +204,13 @@ def power_on(ctx, instance, lpar_w=None, opts=None, timeout=None):
     :param lpar_w: the partition's wrapper, recently read (optional).
     :param opts: pypowervm ``PowerOnOpts`` (optional).
     :param timeout: job timeout in seconds (default: pypowervm's).
+    :param known_off: the caller powered the partition off since
+                      ``lpar_w`` was read: do not trust its state.
     :raises InstanceNotFound: when the partition does not exist.
     :raises InstancePowerOnFailure: when the job fails.
     """
     lpar_w = _wrapper(ctx, instance, lpar_w)
-    if lpar_w.state in UP_STATES:
+    if not known_off and lpar_w.state in UP_STATES:
         return
     try:
         start(ctx, lpar_w, opts, timeout)
@@ -272,3 +277,27 @@ def reboot(ctx, instance, hard, timeout=None, lpar_w=None):
     except exc.PowerVMJobFailed as error:
         raise nova_exc.InstanceRebootFailure(
             reason=error.format_message()) from error
+
+
+def crash_dump(ctx, instance, lpar_w=None):
+    """Make the partition's OS dump and restart (``dumprestart``).
+
+    The PowerOff job with ``operation=dumprestart``: the firmware makes
+    the operating system take a dump (IBM i: a main storage dump), then
+    the partition restarts, so the server keeps running.  2 round trips
+    for the job, plus 1 GET when ``lpar_w`` is not given.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param lpar_w: the partition's wrapper, recently read (optional).
+    :raises InstanceNotFound: when the partition does not exist.
+    :raises InstanceNotRunning: when the partition is not running (the
+        job would have nothing to dump).
+    :raises PowerVMJobFailed: when the job fails.
+    """
+    lpar_w = _wrapper(ctx, instance, lpar_w)
+    if lpar_w.state not in DUMP_STATES:
+        raise nova_exc.InstanceNotRunning(instance_id=instance.uuid)
+    opts = pvm_popts.PowerOffOpts().operation(
+        pvm_popts.PowerOffOperation.DUMPRESTART)
+    run_job(ctx, lpar_w, opts)

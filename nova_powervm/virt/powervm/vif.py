@@ -13,11 +13,13 @@
 #    under the License.
 """Virtual network interfaces of partitions.
 
-One class per Neutron VIF type.  Only the Shared Ethernet Adapter type
-(``pvm_sea``, bound by networking-powervm's SEA agent) exists so far: the
-VIF becomes a client network adapter (CNA) on a virtual switch, with the
-network's VLAN as its port VLAN id.  The SEA on the VIOS bridges that VLAN
-to the physical network.
+One class per Neutron VIF type, in the ``VIF_TYPES`` table keyed by the
+VIF's ``type`` (Neutron's ``binding:vif_type``).  Only the Shared Ethernet
+Adapter type (``pvm_sea``, bound by networking-powervm's SEA agent)
+exists so far: the VIF becomes a client network adapter (CNA) on a
+virtual switch, with the network's VLAN as its port VLAN id.  The SEA on
+the VIOS bridges that VLAN to the physical network.  ``check_vif_types``
+refuses a VIF of any other type before anything is created.
 
 Virtual switches almost never change on a host, so their hrefs are read
 once per host (one feed GET) and kept in the host's cache
@@ -25,8 +27,11 @@ once per host (one feed GET) and kept in the host's cache
 refresh.
 """
 
+import abc
+
 from nova import exception as nova_exc
 from oslo_log import log as logging
+from pypowervm.wrappers import event as pvm_event
 from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import managed_system as pvm_ms
 from pypowervm.wrappers import network as pvm_net
@@ -108,15 +113,32 @@ def delete_cna(cna_w):
             cna_w.delete()
 
 
-class SeaVif:
-    """A ``pvm_sea`` VIF: a CNA on a virtual switch with the VLAN as PVID.
+def notify_agent(adapter, lpar_w, action):
+    """Tell the host's network agents that a partition's adapters changed.
+
+    A custom event (one PUT) whose data is the partition's href, so an
+    agent listening to the NovaLink event feed (networking-powervm's) looks
+    at the partition's adapters at once instead of at its next scan.
+
+    :param adapter: pypowervm ``Adapter``.
+    :param lpar_w: ``LPAR`` wrapper of the partition.
+    :param action: ``plug`` or ``unplug``.
+    """
+    with errors.translate('notify network agents (%s)' % action):
+        pvm_event.Event.bld(adapter, lpar_w.href,
+                            'vif_%s' % action).create()
+
+
+class PowerVif(abc.ABC):
+    """A VIF of one Neutron VIF type (see ``VIF_TYPES``).
 
     :param adapter: pypowervm ``Adapter``.
     :param cache: the host's ``cache.HostCache``.
     :param vif: nova ``VIF`` (network model dict).
     """
 
-    vif_type = VIF_TYPE_PVM_SEA
+    #: Neutron's ``binding:vif_type`` the class handles.
+    vif_type = None
 
     def __init__(self, adapter, cache, vif):
         self.adapter = adapter
@@ -127,6 +149,30 @@ class SeaVif:
     def mac(self):
         """The VIF's MAC in PowerVM notation."""
         return norm_mac(self.vif['address'])
+
+    @abc.abstractmethod
+    def plug(self, lpar_w, existing=None):
+        """Create the VIF's adapter on a partition unless it exists.
+
+        :param lpar_w: ``LPAR`` wrapper of the partition.
+        :param existing: the partition's ``CNA`` wrappers, or None when
+                         the caller knows there are none.
+        :returns: the new adapter's wrapper, or None when it existed.
+        """
+
+    @abc.abstractmethod
+    def unplug(self, cnas):
+        """Delete the VIF's adapter among ``cnas``, if there.
+
+        :param cnas: the partition's ``CNA`` wrappers.
+        :returns: the deleted wrapper or None.
+        """
+
+
+class SeaVif(PowerVif):
+    """A ``pvm_sea`` VIF: a CNA on a virtual switch with the VLAN as PVID."""
+
+    vif_type = VIF_TYPE_PVM_SEA
 
     def vlan(self):
         """The port VLAN id: the VIF details' ``vlan``, else the network's.
@@ -179,7 +225,33 @@ class SeaVif:
         return None
 
 
-_VIF_CLASSES = {VIF_TYPE_PVM_SEA: SeaVif}
+#: The VIF classes keyed by Neutron's ``vif_type``.
+VIF_TYPES = {cls.vif_type: cls for cls in (SeaVif,)}
+
+
+def unsupported_message(vif):
+    """Why a VIF cannot be plugged, or None when its type is supported.
+
+    :param vif: nova ``VIF``.
+    """
+    if vif.get('type') in VIF_TYPES:
+        return None
+    return ('VIF type %s (port %s) is not supported by the PowerVM driver '
+            '(supported: %s)' % (vif.get('type'), vif.get('id'),
+                                 ', '.join(sorted(VIF_TYPES))))
+
+
+def check_vif_types(network_info):
+    """Refuse VIFs of unsupported types before anything is created.
+
+    :param network_info: nova ``NetworkInfo`` (or None).
+    :raises nova.exception.InvalidInput: naming the first unsupported
+        type (nova aborts the build with this message).
+    """
+    for vif in network_info or ():
+        reason = unsupported_message(vif)
+        if reason:
+            raise nova_exc.InvalidInput(reason=reason)
 
 
 def get_vif(adapter, cache, vif):
@@ -190,12 +262,10 @@ def get_vif(adapter, cache, vif):
     :param vif: nova ``VIF``.
     :raises VirtualInterfacePlugException: for an unsupported VIF type.
     """
-    cls = _VIF_CLASSES.get(vif.get('type'))
-    if cls is None:
-        raise nova_exc.VirtualInterfacePlugException(
-            'VIF type %s is not supported by the PowerVM driver (supported: '
-            '%s)' % (vif.get('type'), ', '.join(sorted(_VIF_CLASSES))))
-    return cls(adapter, cache, vif)
+    reason = unsupported_message(vif)
+    if reason:
+        raise nova_exc.VirtualInterfacePlugException(reason)
+    return VIF_TYPES[vif['type']](adapter, cache, vif)
 
 
 def plug_mgmt_vif(adapter, cache, lpar_w, existing=None):

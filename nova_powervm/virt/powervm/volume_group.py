@@ -94,13 +94,33 @@ def remove(vg_w, vdisk_udids=(), vdisk_names=(), vopt_names=()):
 
 
 @pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
-def _add_vdisk(vg_w, vdisk):
-    vg_w.virtual_disks.append(vdisk)
+def _add_vdisks(vg_w, vdisks):
+    for vdisk in vdisks:
+        vg_w.virtual_disks.append(vdisk)
     vg_w = vg_w.update()
-    for vd in vg_w.virtual_disks:
-        if short_name(vd) == vdisk.name:
-            return vg_w, vd
-    return vg_w, None
+    found = {short_name(vd): vd for vd in vg_w.virtual_disks}
+    return vg_w, [found.get(vdisk.name) for vdisk in vdisks]
+
+
+def add_vdisks(vg_w, vdisks):
+    """Create VDisks in a volume group (1 POST for all; redone on 412).
+
+    :param vg_w: ``VG`` wrapper, fresh from a GET.
+    :param vdisks: the new ``VDisk`` wrappers (``VDisk.bld``).
+    :returns: ``(updated VG wrapper, the VDisks as created)``.
+    :raises PowerVMAPIFailed: when the reply does not hold a disk.
+    """
+    names = ', '.join(vdisk.name for vdisk in vdisks)
+    with errors.translate('create disk %s' % names):
+        vg_w, created = _add_vdisks(vg_w, vdisks)
+    missing = [vdisk.name for vdisk, new in zip(vdisks, created)
+               if new is None]
+    if missing:
+        raise exc.PowerVMAPIFailed(
+            operation='create disk %s' % names,
+            reason='volume group %s did not report the new disk %s'
+            % (vg_w.name, ', '.join(missing)))
+    return vg_w, created
 
 
 def add_vdisk(vg_w, vdisk):
@@ -111,11 +131,5 @@ def add_vdisk(vg_w, vdisk):
     :returns: ``(updated VG wrapper, the VDisk as created)``.
     :raises PowerVMAPIFailed: when the reply does not hold the disk.
     """
-    with errors.translate('create disk %s' % vdisk.name):
-        vg_w, created = _add_vdisk(vg_w, vdisk)
-    if created is None:
-        raise exc.PowerVMAPIFailed(
-            operation='create disk %s' % vdisk.name,
-            reason='volume group %s did not report the new disk'
-            % vg_w.name)
-    return vg_w, created
+    vg_w, created = add_vdisks(vg_w, [vdisk])
+    return vg_w, created[0]

@@ -16,6 +16,8 @@
 import io
 import os
 
+import fixtures
+from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import cluster_ssp
 from pypowervm.tasks import scsi_mapper as tsk_map
 from pypowervm.tasks import storage as tsk_stg
@@ -24,6 +26,8 @@ from pypowervm.wrappers import storage as pvm_stg
 
 from nova_powervm.simulator import fixture as pvm_fx
 from nova_powervm.simulator import inventory
+from nova_powervm.simulator import pool as sim_pool
+from nova_powervm.simulator import xmlutil
 from nova_powervm.tests import base as tests_base
 from nova_powervm.tests.unit.simulator import base
 
@@ -61,8 +65,11 @@ class TestSSP(base.SimTestCase):
         _tier, disk = tsk_stg.crt_lu(self.tier, 'boot_inst', 1,
                                      typ=pvm_stg.LUType.DISK, clone=image)
         self.assertEqual(image.udid[2:], disk.cloned_from_udid[2:])
-        with open(self.sim.files.disk_path(disk.udid), 'rb') as fil:
-            self.assertEqual(data, fil.read(len(data)))
+        self.assertEqual(data, b''.join(
+            self.sim.files.read_chunks(disk.udid, len(data))))
+        # The clone shares the image's blocks: it holds none of its own.
+        self.assertEqual(0, os.stat(
+            self.sim.files.disk_path(disk.udid)).st_blocks)
         lpar = self.make_lpar()
         tsk_map.add_vscsi_mapping(self.host().uuid, self.vios('vios1'),
                                   lpar.uuid, disk)
@@ -75,7 +82,118 @@ class TestSSP(base.SimTestCase):
         self.assertEqual([], self.fx.state()['lus'])
 
     def test_capacity(self):
-        tsk_stg.crt_lu(self.tier, 'x', 10, typ=pvm_stg.LUType.DISK)
+        # A thick LU takes its size from the pool; a thin one what is
+        # written to it.
+        tsk_stg.crt_lu(self.tier, 'x', 10, thin=False,
+                       typ=pvm_stg.LUType.DISK)
+        _tier, thin = tsk_stg.crt_lu(self.tier, 'y', 10,
+                                     typ=pvm_stg.LUType.DISK)
         ssp = self.ssp.refresh()
         self.assertAlmostEqual(ssp.capacity - 10, ssp.free_space)
-        self.assertEqual(1, len(ssp.logical_units))
+        self.assertEqual(20, ssp.total_lu_size)
+        self.assertEqual(2, len(ssp.logical_units))
+        data = b'\1' * (64 * 1024 ** 2)
+        tsk_stg.upload_lu(self.vios('vios1'), thin, io.BytesIO(data),
+                          len(data))
+        ssp = ssp.refresh()
+        self.assertAlmostEqual(ssp.capacity - 10 - 0.06, ssp.free_space,
+                               places=2)
+
+    def test_copy_on_write_clone(self):
+        data = os.urandom(3 * 1024 ** 2)
+        _tier, image = tsk_stg.crt_lu(self.tier, 'img', 1,
+                                      typ=pvm_stg.LUType.IMAGE)
+        tsk_stg.upload_lu(self.vios('vios1'), image, io.BytesIO(data),
+                          len(data))
+        _tier, clone = tsk_stg.crt_lu(self.tier, 'clone', 2,
+                                      typ=pvm_stg.LUType.DISK, clone=image)
+        files = self.sim.files
+        self.assertEqual(2 * 1024 ** 3, files.size(clone.udid))
+        # A partial write copies its block up; the rest stays shared.
+        patch = b'\xee' * 1000
+        files.write_disk(clone.udid, io.BytesIO(patch))
+        seen = b''.join(files.read_chunks(clone.udid, len(data) + 10))
+        self.assertEqual(patch + data[1000:] + bytes(10), seen)
+        self.assertEqual(data, b''.join(files.read_chunks(image.udid,
+                                                          len(data))))
+        self.assertEqual(1024 ** 2 // 512, os.stat(
+            files.disk_path(clone.udid)).st_blocks)
+        # The host's view of the device holds the merged bytes.
+        with open(files.device_path(clone.udid), 'rb') as fil:
+            self.assertEqual(seen, fil.read(len(seen)))
+        # The image cannot go while a clone uses its blocks.
+        self.assertRaises(pvm_exc.HttpError, image.delete)
+        clone.delete()
+        image.delete()
+        self.assertEqual([], self.fx.state()['lus'])
+        self.assertEqual([], os.listdir(os.path.join(
+            self.sim.pool.files.root, 'disks')))
+
+
+class TestSharedPool(base.SimTestCase):
+    """Two hosts that share one pool directory serve one cluster."""
+
+    def setUp(self):
+        tests_base.TestCase.setUp(self)
+        pool_dir = self.useFixture(fixtures.TempDir()).path
+        self.fx1 = self.useFixture(pvm_fx.SimulatorFixture(
+            port=12081, pool_dir=pool_dir,
+            inventory=inventory.Inventory(system_name='host1',
+                                          mtms='9009-42A*0000001')))
+        self.fx2 = self.useFixture(pvm_fx.SimulatorFixture(
+            port=12082, pool_dir=pool_dir,
+            inventory=inventory.Inventory(system_name='host2',
+                                          mtms='9009-42A*0000002')))
+
+    def _tier(self, fx):
+        clust = pvm_clust.Cluster.get(fx.adapter)[0]
+        ssp = pvm_stg.SSP.get_by_href(fx.adapter, clust.ssp_uri)
+        return clust, ssp, tsk_stg.default_tier_for_ssp(ssp)
+
+    def test_one_pool_two_hosts(self):
+        clust1, ssp1, tier1 = self._tier(self.fx1)
+        clust2, ssp2, tier2 = self._tier(self.fx2)
+        self.assertEqual(ssp1.uuid, ssp2.uuid)
+        self.assertEqual(4, len(clust1.nodes))
+        vioses1 = {v['uuid'] for v in self.fx1.state()['vioses']}
+        vioses2 = {v['uuid'] for v in self.fx2.state()['vioses']}
+        self.assertEqual(vioses1 | vioses2,
+                         {n.vios_uuid for n in clust2.nodes})
+        self.assertTrue(all(self.fx2.sim.sys_uuid in n.vios_uri
+                            for n in clust2.nodes
+                            if n.vios_uuid in vioses2))
+        # An LU made through host1 is host2's to map and to see in use.
+        data = os.urandom(4096)
+        _t, image = tsk_stg.crt_lu(tier1, 'img', 1, typ=pvm_stg.LUType.IMAGE)
+        tsk_stg.upload_lu(sorted(vioses1)[0], image, io.BytesIO(data),
+                          len(data))
+        _t, disk = tsk_stg.crt_lu(tier2, 'boot', 1, typ=pvm_stg.LUType.DISK,
+                                  clone=image)
+        self.assertEqual({'img', 'boot'}, {
+            lu.name for lu in pvm_stg.LUEnt.get(self.fx1.adapter,
+                                                parent=tier1)})
+        self.assertEqual(data, b''.join(
+            self.fx1.sim.files.read_chunks(disk.udid, len(data))))
+        lpar = self.make_lpar_on(self.fx2)
+        vios2 = sorted(vioses2)[0]
+        tsk_map.add_vscsi_mapping(self.fx2.sim.sys_uuid, vios2, lpar.uuid,
+                                  disk)
+        lus = {lu.name: lu for lu in pvm_stg.LUEnt.get(self.fx1.adapter,
+                                                       parent=tier1)}
+        self.assertTrue(lus['boot'].in_use)
+        self.assertRaises(pvm_exc.HttpError, lus['boot'].delete)
+
+    def make_lpar_on(self, fx):
+        self.fx, self.adpt = fx, fx.adapter
+        return self.make_lpar()
+
+    def test_pool_saved_with_its_hosts(self):
+        _c, _s, tier1 = self._tier(self.fx1)
+        tsk_stg.crt_lu(tier1, 'keep', 1, typ=pvm_stg.LUType.DISK)
+        self.fx1.sim.save()
+        # What a restarted process would load from the pool directory.
+        again = sim_pool.SharedPool(self.fx1.sim.pool.root)
+        self.assertEqual(['keep'], [
+            xmlutil.text(o.elem, 'UnitName')
+            for o in again.store.all('LogicalUnit')])
+        self.assertEqual(1, len(again.store.all('Cluster')))

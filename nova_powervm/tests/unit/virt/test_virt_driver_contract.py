@@ -28,7 +28,6 @@ from nova_powervm.virt.powervm import driver as pvm_driver
 
 
 _NOVA_NETWORK_INFO = test_utils.get_test_network_info
-_NOVA_FLAVOR = test_utils.get_test_flavor
 _NOVA_IMAGE = test_utils.get_test_image_object
 
 
@@ -42,17 +41,6 @@ def _sea_network_info(count=1):
     for vif in network_info:
         vif['type'] = 'pvm_sea'
     return network_info
-
-
-def _flavor_without_local_disks(context=None, options=None):
-    """nova's test flavor without its 80 GB ephemeral and 1 GB swap disk.
-
-    The driver refuses ephemeral and swap disks (it cannot create them
-    yet) instead of silently booting without them; the suite's flavor asks
-    for both, so every spawning test would stop there.
-    """
-    options = dict(options or {}, ephemeral_gb=0, swap=0)
-    return _NOVA_FLAVOR(context, options)
 
 
 def _raw_image(context, instance_ref):
@@ -84,10 +72,11 @@ class PowerVMDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
         super().setUp()
         self.stub_out('nova.tests.unit.utils.get_test_network_info',
                       _sea_network_info)
-        self.stub_out('nova.tests.unit.utils.get_test_flavor',
-                      _flavor_without_local_disks)
         self.stub_out('nova.tests.unit.utils.get_test_image_object',
                       _raw_image)
+        # The same for the images a rescue reads from Glance itself.
+        for image in self.image_service.images.values():
+            image.update(disk_format='raw', container_format='bare')
         # A short long-poll lets cleanup_host join the event thread fast.
         self.sim = self.useFixture(
             pvm_fixtures.SimulatorFixture(event_timeout=0.2))

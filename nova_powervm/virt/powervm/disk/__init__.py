@@ -23,6 +23,7 @@ CONF = pvm_conf.CONF
 # [powervm] disk_driver -> the adapter class; imported on demand.
 ADAPTERS = {
     'localdisk': 'nova_powervm.virt.powervm.disk.localdisk.LocalStorage',
+    'ssp': 'nova_powervm.virt.powervm.disk.ssp.SSPDiskAdapter',
 }
 
 

@@ -31,11 +31,13 @@ partition for the time of the read.
 """
 
 import abc
+import collections
 import contextlib
 import copy
 import math
 
 from nova import exception as nova_exc
+from nova.virt import driver as nova_driver
 from oslo_log import log as logging
 from oslo_utils import units
 from pypowervm import entities as pvm_ent
@@ -49,6 +51,17 @@ from nova_powervm.virt.powervm import mapping
 from nova_powervm.virt.powervm import vm
 
 LOG = logging.getLogger(__name__)
+
+# Ephemeral disks an instance may have (disk names hold the index).
+MAX_EPHEMERALS = 10
+
+# A blank disk of an instance: ``kind`` is 'ephemeral' or 'swap', ``name``
+# the disk's name, ``size_gb`` its size in GB (float).
+LocalDisk = collections.namedtuple('LocalDisk', 'kind name size_gb')
+
+
+def _uuid13(instance):
+    return instance.uuid.replace('-', '')[:13]
 
 
 def image_size(image_meta):
@@ -113,7 +126,38 @@ class DiskAdapter(metaclass=abc.ABCMeta):
 
         :param instance: nova ``Instance``.
         """
-        return 'b_' + instance.uuid.replace('-', '')[:13]
+        return 'b_' + _uuid13(instance)
+
+    @staticmethod
+    def alt_boot_disk_name(instance):
+        """The other name a boot disk may have (after a rebuild).
+
+        A rebuild makes the new boot disk before it deletes the old one,
+        so the two take turns between :meth:`boot_disk_name` and this one.
+
+        :param instance: nova ``Instance``.
+        """
+        return 'n_' + _uuid13(instance)
+
+    @classmethod
+    def boot_disk_names(cls, instance):
+        """Both names an instance's boot disk may have."""
+        return [cls.boot_disk_name(instance), cls.alt_boot_disk_name(instance)]
+
+    @staticmethod
+    def rescue_disk_name(instance):
+        """Name of the disk a rescued instance boots from."""
+        return 'r_' + _uuid13(instance)
+
+    @staticmethod
+    def swap_disk_name(instance):
+        """Name of an instance's swap disk."""
+        return 's_' + _uuid13(instance)
+
+    @staticmethod
+    def ephemeral_disk_name(instance, index):
+        """Name of an instance's ephemeral disk number ``index`` (0-9)."""
+        return 'e%d%s' % (index, instance.uuid.replace('-', '')[:13])
 
     @staticmethod
     def image_name(image_id):
@@ -127,12 +171,13 @@ class DiskAdapter(metaclass=abc.ABCMeta):
     def disk_size_gb(instance, image_meta):
         """Boot disk size: the flavor's root disk, at least the image.
 
-        :param instance: nova ``Instance``.
+        :param instance: nova ``Instance`` (None: sized as the image).
         :param image_meta: nova ``ImageMeta``.
         :returns: int GB (at least 1).
         """
         image_gb = math.ceil(image_size(image_meta) / units.Gi)
-        return max(int(instance.flavor.root_gb or 0), image_gb, 1)
+        root_gb = int(instance.flavor.root_gb or 0) if instance else 0
+        return max(root_gb, image_gb, 1)
 
     @abc.abstractmethod
     def create_disk_from_image(self, context, instance, image_meta):
@@ -147,11 +192,56 @@ class DiskAdapter(metaclass=abc.ABCMeta):
         """
 
     def disk_names(self, instance):
-        """Names of the disks this adapter makes for an instance.
+        """Names of every disk this adapter may make for an instance.
+
+        Boot disk (either name), rescue disk, swap and ephemeral disks.
 
         :param instance: nova ``Instance``.
         """
-        return [self.boot_disk_name(instance)]
+        return (self.boot_disk_names(instance) +
+                [self.rescue_disk_name(instance),
+                 self.swap_disk_name(instance)] +
+                [self.ephemeral_disk_name(instance, i)
+                 for i in range(MAX_EPHEMERALS)])
+
+    @classmethod
+    def local_disks(cls, instance, block_device_info):
+        """The blank disks an instance needs: ephemerals, then swap.
+
+        Block device mapping ephemerals win over the flavor's
+        ``ephemeral_gb`` (nova makes one from the flavor when the request
+        names none), and a block device mapping's swap over the flavor's
+        ``swap``.  Pure: no REST.
+
+        :param instance: nova ``Instance``.
+        :param block_device_info: nova block device info (or None).
+        :returns: list of :class:`LocalDisk`.
+        :raises nova.exception.InvalidInput: for more than
+            ``MAX_EPHEMERALS`` ephemeral disks.
+        """
+        disks = []
+        ephemerals = nova_driver.block_device_info_get_ephemerals(
+            block_device_info)
+        sizes = [int(eph.get('size') or 0) for eph in ephemerals]
+        if not ephemerals and instance.flavor.ephemeral_gb:
+            sizes = [int(instance.flavor.ephemeral_gb)]
+        sizes = [size for size in sizes if size > 0]
+        if len(sizes) > MAX_EPHEMERALS:
+            raise nova_exc.InvalidInput(
+                reason='The PowerVM driver creates at most %d ephemeral '
+                       'disks; %d were requested.'
+                       % (MAX_EPHEMERALS, len(sizes)))
+        for index, size in enumerate(sizes):
+            disks.append(LocalDisk('ephemeral',
+                                   cls.ephemeral_disk_name(instance, index),
+                                   float(size)))
+        swap = nova_driver.block_device_info_get_swap(block_device_info)
+        swap_mb = int(swap.get('swap_size') or 0) or int(
+            instance.flavor.swap or 0)
+        if swap_mb > 0:
+            disks.append(LocalDisk('swap', cls.swap_disk_name(instance),
+                                   round(swap_mb / 1024.0, 6)))
+        return disks
 
     def is_instance_disk(self, storage, instance):
         """Whether a storage element is one of the instance's disks.
@@ -172,7 +262,8 @@ class DiskAdapter(metaclass=abc.ABCMeta):
         for vios_uuid in self.vios_uuids:
             mappings.add_vscsi(vios_uuid, lpar_uuid, disk)
 
-    def disconnect_disks(self, mappings, instance, lpar_uuid=None):
+    def disconnect_disks(self, mappings, instance, lpar_uuid=None,
+                         names=None):
         """Remove the mappings of this adapter's disks of an instance.
 
         Mappings of anything else (config drive, volumes) are left alone.
@@ -181,10 +272,73 @@ class DiskAdapter(metaclass=abc.ABCMeta):
         :param instance: nova ``Instance``.
         :param lpar_uuid: only mappings to this partition (None: any
                           client, for a partition that vanished).
+        :param names: only the disks of these names (None: all of them).
         """
-        mappings.remove_vscsi(
-            lambda stg: self.is_instance_disk(stg, instance),
-            lpar_uuid=lpar_uuid, vios_uuids=self.vios_uuids)
+        named = mapping.storage_named(names) if names is not None else None
+
+        def match(stg):
+            return (self.is_instance_disk(stg, instance) and
+                    (named is None or named(stg)))
+        mappings.remove_vscsi(match, lpar_uuid=lpar_uuid,
+                              vios_uuids=self.vios_uuids)
+
+    def create_blank_disks(self, instance, disks):
+        """Create blank disks (ephemeral, swap) for an instance.
+
+        Adapters that cannot refuse them here, before anything is made.
+
+        :param instance: nova ``Instance``.
+        :param disks: list of :class:`LocalDisk`.
+        :returns: the storage elements, in the order of ``disks``.
+        """
+        raise exc.NotSupportedYet(
+            operation='ephemeral and swap disks on this disk driver')
+
+    def create_rescue_disk(self, context, instance, image_meta):
+        """Create the rescue disk of an instance from an image.
+
+        :param context: nova ``RequestContext``.
+        :param instance: nova ``Instance``.
+        :param image_meta: nova ``ImageMeta`` of the rescue image.
+        :returns: ``(disk, cached)`` as :meth:`create_disk_from_image`.
+        """
+        raise exc.NotSupportedYet(operation='rescue on this disk driver')
+
+    def can_rebuild(self):
+        """Whether this adapter has what rebuild needs (no REST)."""
+        cls = type(self)
+        return all(getattr(cls, name) is not getattr(DiskAdapter, name)
+                   for name in ('create_boot_disk', 'delete_disks_named',
+                                'existing_disk_names'))
+
+    def create_boot_disk(self, context, instance, image_meta, name):
+        """Create a boot disk named ``name`` from an image (rebuild).
+
+        :param context: nova ``RequestContext``.
+        :param instance: nova ``Instance``.
+        :param image_meta: nova ``ImageMeta``.
+        :param name: :meth:`boot_disk_name` or :meth:`alt_boot_disk_name`.
+        :returns: ``(disk, cached)`` as :meth:`create_disk_from_image`.
+        """
+        raise exc.NotSupportedYet(operation='rebuild on this disk driver')
+
+    def delete_disks_named(self, instance, names):
+        """Delete some of an instance's disks by name; absent ones are fine.
+
+        :param instance: nova ``Instance``.
+        :param names: disk names (from :meth:`disk_names`).
+        :returns: names of the deleted disks.
+        """
+        raise exc.NotSupportedYet(
+            operation='deleting single disks on this disk driver')
+
+    def existing_disk_names(self, instance):
+        """Names of the instance's disks that exist now.
+
+        :param instance: nova ``Instance``.
+        """
+        raise exc.NotSupportedYet(
+            operation='listing disks on this disk driver')
 
     @abc.abstractmethod
     def delete_disks(self, disks):
@@ -277,7 +431,7 @@ class DiskAdapter(metaclass=abc.ABCMeta):
         return pvm_smap.find_maps(
             vios_w.scsi_mappings, client_lpar_id=lpar_uuid,
             match_func=mapping.storage_named(
-                [self.boot_disk_name(instance)]))
+                self.boot_disk_names(instance)))
 
     def _missing_disk(self, instance):
         """Raise why an instance's boot disk mapping was not found."""
@@ -305,8 +459,9 @@ class DiskAdapter(metaclass=abc.ABCMeta):
             if 'storage' not in found:
                 self._missing_disk(instance)
             stg = found['storage']
+            via_w = [w for w in maps.vioses if w.uuid == via][0]
             mgmt_maps = pvm_smap.find_maps(
-                maps.wrappers[via].scsi_mappings,
+                via_w.scsi_mappings,
                 client_lpar_id=self.mgmt_uuid, stg_elem=stg)
             if not mgmt_maps or mgmt_maps[0].client_adapter is None:
                 raise exc.DiskNotReadable(

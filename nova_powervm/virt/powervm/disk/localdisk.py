@@ -110,19 +110,36 @@ class LocalStorage(base.DiskAdapter):
         2 round trips with the image cached (GET and POST of the VG);
         4 more on a miss (POST VG, PUT File, PUT contents, DELETE File).
         """
+        return self.create_boot_disk(context, instance, image_meta,
+                                     self.boot_disk_name(instance))
+
+    def create_rescue_disk(self, context, instance, image_meta):
+        """The rescue disk: a copy of the (cached) rescue image.
+
+        Sized as the image (at least 1 GB), not the flavor's root disk.
+        Costs as :meth:`create_disk_from_image`.
+        """
+        return self._copy_image(context, instance, image_meta,
+                                self.rescue_disk_name(instance),
+                                self.disk_size_gb(None, image_meta))
+
+    def create_boot_disk(self, context, instance, image_meta, name):
+        """A boot disk named ``name``; costs as create_disk_from_image."""
+        return self._copy_image(context, instance, image_meta, name,
+                                self.disk_size_gb(instance, image_meta))
+
+    def _copy_image(self, context, instance, image_meta, name, size_gb):
         image_id = image_meta.id
         vg_w, img_vd, created = self._cached_image(context, image_meta)
         try:
-            new = pvm_stg.VDisk.bld(
-                self.adapter, self.boot_disk_name(instance),
-                self.disk_size_gb(instance, image_meta),
-                base_image=img_vd.udid)
+            new = pvm_stg.VDisk.bld(self.adapter, name, size_gb,
+                                    base_image=img_vd.udid)
             vg_w, disk = vg.add_vdisk(vg_w, new)
         except Exception:
             if created is not None:
                 self.delete_disks([created])
             raise
-        LOG.info('Created boot disk %(disk)s from image %(img)s.',
+        LOG.info('Created disk %(disk)s from image %(img)s.',
                  {'disk': disk.name, 'img': image_id}, instance=instance)
         return disk, created
 
@@ -194,6 +211,35 @@ class LocalStorage(base.DiskAdapter):
         if not udids:
             return []
         return vg.remove(self.get_vg(), vdisk_udids=udids)[0]
+
+    def create_blank_disks(self, instance, disks):
+        """Blank VDisks (ephemeral, swap): 1 GET and 1 POST for them all.
+
+        :param instance: nova ``Instance``.
+        :param disks: list of ``base.LocalDisk``.
+        :returns: the VDisks, in the order of ``disks``.
+        """
+        if not disks:
+            return []
+        vg_w, created = vg.add_vdisks(self.get_vg(), [
+            pvm_stg.VDisk.bld(self.adapter, d.name, d.size_gb)
+            for d in disks])
+        LOG.info('Created disks %s.', ', '.join(d.name for d in disks),
+                 instance=instance)
+        return created
+
+    def delete_disks_named(self, instance, names):
+        """Delete some of the instance's VDisks (GET, and POST if any)."""
+        wanted = set(names) & set(self.disk_names(instance))
+        if not wanted:
+            return []
+        return vg.remove(self.get_vg(), vdisk_names=wanted)[0]
+
+    def existing_disk_names(self, instance):
+        """Names of the instance's VDisks in the volume group (1 GET)."""
+        mine = set(self.disk_names(instance))
+        return sorted(vg.short_name(vd) for vd in self.get_vg().virtual_disks
+                      if vg.short_name(vd) in mine)
 
     def delete_instance_disks(self, instance):
         """Delete the instance's VDisks by name (GET, and POST if any)."""

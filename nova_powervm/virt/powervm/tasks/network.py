@@ -19,6 +19,7 @@ from taskflow.types import failure as tf_failure
 
 from nova_powervm import conf as pvm_conf
 from nova_powervm import exception as exc
+from nova_powervm.virt.powervm import device_metadata
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm.tasks import base
 from nova_powervm.virt.powervm import vif as pvm_vif
@@ -162,3 +163,67 @@ class UnplugVifs(base.PowerVMTask):
 
     def revert(self, *args, **kwargs):
         """Unplugged adapters are plugged again by plug_vifs on demand."""
+
+
+class NotifyAgents(base.PowerVMTask):
+    """Tell the network agents that the partition's adapters changed.
+
+    One PUT of a custom event (``vif.notify_agent``).  Nothing to revert:
+    an agent that looks again finds the adapters as they are.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param action: ``plug`` (a failure fails the flow: the agent would
+                   not bind the new adapter before its next scan) or
+                   ``unplug`` (a failure is only logged: the adapter is
+                   gone already and the agent's next scan sees it).
+    """
+
+    def __init__(self, ctx, instance, action):
+        super().__init__(instance, 'notify_agents_%s' % action,
+                         requires=['lpar_wrap'])
+        self.ctx = ctx
+        self.action = action
+
+    def execute(self, lpar_wrap):
+        if self.action == 'plug':
+            pvm_vif.notify_agent(self.ctx.adapter, lpar_wrap, self.action)
+            return
+        try:
+            pvm_vif.notify_agent(self.ctx.adapter, lpar_wrap, self.action)
+        except nova_exc.NovaException as error:
+            LOG.warning('Could not tell the network agents about the '
+                        'removed adapter: %s', error.format_message(),
+                        instance=self.instance)
+
+    def revert(self, *args, **kwargs):
+        """An event cannot be taken back; nothing was created."""
+
+
+class UpdateDeviceMetadata(base.PowerVMTask):
+    """Set the instance's device metadata from its tagged interfaces.
+
+    No REST call (one database read); nova saves the instance after the
+    operation.  Revert puts the previous value back.
+
+    :param instance: nova ``Instance``.
+    :param context: nova ``RequestContext``.
+    :param without_macs: MACs of interfaces being removed.
+    """
+
+    def __init__(self, instance, context, without_macs=()):
+        super().__init__(instance, 'update_device_metadata')
+        self.context = context
+        self.without_macs = tuple(without_macs)
+        self.previous = None
+        self.done = False
+
+    def execute(self):
+        self.previous = device_metadata.update(self.context, self.instance,
+                                               self.without_macs)
+        self.done = True
+
+    def revert(self, *args, **kwargs):
+        if self.done:
+            self.instance.device_metadata = self.previous
+            self.done = False

@@ -82,6 +82,33 @@ class CreateDiskForImg(base.PowerVMTask):
                              self.ctx.disk_dvr.delete_disks, doomed)
 
 
+class CreateLocalDisks(base.PowerVMTask):
+    """Blank ephemeral and swap disks (1 GET + 1 POST for them all).
+
+    Provides ``local_disks``; revert deletes them.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param disks: list of ``disk.base.LocalDisk`` to create.
+    """
+
+    def __init__(self, ctx, instance, disks):
+        super().__init__(instance, 'create_local_disks',
+                         provides='local_disks')
+        self.ctx = ctx
+        self.disks = disks
+
+    def execute(self):
+        return self.ctx.disk_dvr.create_blank_disks(self.instance,
+                                                    self.disks)
+
+    def revert(self, result, flow_failures, **kwargs):
+        # By name: a POST that failed on our side may still have happened.
+        self.best_effort('delete ephemeral and swap disks',
+                         self.ctx.disk_dvr.delete_disks_named,
+                         self.instance, [d.name for d in self.disks])
+
+
 class CreateConfigDrive(base.PowerVMTask):
     """Build the config drive ISO and upload it as optical media.
 
@@ -123,30 +150,37 @@ class CreateConfigDrive(base.PowerVMTask):
 
 
 class ConnectStorage(base.PowerVMTask):
-    """Map the boot disk and the config drive in one VIOS update.
+    """Map boot disk, ephemeral and swap disks and config drive at once.
+
+    One VIOS update; the boot disk first.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
     :param with_media: a ``cfg_vopt`` is provided by an earlier task.
+    :param with_local: a ``local_disks`` list is provided by an earlier
+                       task.
     """
 
-    def __init__(self, ctx, instance, with_media):
+    def __init__(self, ctx, instance, with_media, with_local=False):
         requires = ['lpar_wrap', 'boot_disk']
         if with_media:
             requires.append('cfg_vopt')
+        if with_local:
+            requires.append('local_disks')
         super().__init__(instance, 'connect_storage', requires=requires)
         self.ctx = ctx
 
-    def execute(self, lpar_wrap, boot_disk, cfg_vopt=None):
+    def execute(self, lpar_wrap, boot_disk, cfg_vopt=None, local_disks=()):
         mappings = mapping.VIOSMappings(self.ctx.adapter, 'map_storage',
                                         self.instance)
-        self.ctx.disk_dvr.connect_disk(mappings, lpar_wrap.uuid, boot_disk)
+        for disk in [boot_disk] + list(local_disks or ()):
+            self.ctx.disk_dvr.connect_disk(mappings, lpar_wrap.uuid, disk)
         if cfg_vopt is not None:
             media.connect(mappings, lpar_wrap.uuid, cfg_vopt)
         mappings.execute()
 
     def revert(self, lpar_wrap, boot_disk, result, flow_failures,
-               cfg_vopt=None, **kwargs):
+               cfg_vopt=None, local_disks=None, **kwargs):
         self.best_effort('remove mappings', disconnect, self.ctx,
                          self.instance, lpar_wrap.uuid)
 
@@ -201,3 +235,297 @@ class DeleteStorage(base.PowerVMTask):
 
     def revert(self, *args, **kwargs):
         """Deleted storage cannot come back; nothing to do."""
+
+
+# ----------------------------------------------------------------------
+# Rescue and unrescue
+# ----------------------------------------------------------------------
+class CreateRescueDisk(base.PowerVMTask):
+    """The rescue disk, copied from the rescue image; revert deletes it.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param context: nova ``RequestContext``.
+    :param image_meta: nova ``ImageMeta`` of the rescue image.
+    """
+
+    def __init__(self, ctx, instance, context, image_meta):
+        super().__init__(instance, 'create_rescue_disk',
+                         provides='rescue_disk')
+        self.ctx = ctx
+        self.context = context
+        self.image_meta = image_meta
+        self.cached = None
+
+    def execute(self):
+        disk, self.cached = self.ctx.disk_dvr.create_rescue_disk(
+            self.context, self.instance, self.image_meta)
+        return disk
+
+    def revert(self, result, flow_failures, **kwargs):
+        dvr = self.ctx.disk_dvr
+        # By name: a copy that failed on our side may still have happened.
+        self.best_effort('delete rescue disk', dvr.delete_disks_named,
+                         self.instance, [dvr.rescue_disk_name(self.instance)])
+        if self.cached is not None:
+            self.best_effort('delete cached rescue image', dvr.delete_disks,
+                             [self.cached])
+
+
+class ConnectRescueDisk(base.PowerVMTask):
+    """Map the rescue disk beside the boot disk (1 GET + 1 POST).
+
+    Provides ``boot_string``: the rescue disk's Open Firmware path, for
+    the PowerOn job.  Revert removes the rescue disk's mapping.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    """
+
+    def __init__(self, ctx, instance):
+        super().__init__(instance, 'connect_rescue_disk',
+                         provides='boot_string',
+                         requires=['lpar_wrap', 'rescue_disk'])
+        self.ctx = ctx
+
+    def execute(self, lpar_wrap, rescue_disk):
+        mappings = mapping.VIOSMappings(self.ctx.adapter, 'map_rescue_disk',
+                                        self.instance)
+        self.ctx.disk_dvr.connect_disk(mappings, lpar_wrap.uuid, rescue_disk)
+        mappings.execute()
+        return mappings.boot_string(lpar_wrap.uuid, mapping.storage_named(
+            [self.ctx.disk_dvr.rescue_disk_name(self.instance)]))
+
+    def revert(self, lpar_wrap, result, flow_failures, **kwargs):
+        self.best_effort('remove rescue disk mapping', disconnect_named,
+                         self.ctx, self.instance, lpar_wrap.uuid,
+                         [self.ctx.disk_dvr.rescue_disk_name(self.instance)])
+
+
+def disconnect_named(ctx, instance, lpar_uuid, names):
+    """Remove the mappings of some of an instance's disks (1 GET, 1 POST).
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param lpar_uuid: PowerVM UUID of the partition.
+    :param names: names of the disks to unmap.
+    :returns: the ``mapping.VIOSMappings`` executed (its VIOS wrappers
+              show what stays mapped).
+    """
+    mappings = mapping.VIOSMappings(ctx.adapter, 'unmap_disks', instance)
+    ctx.disk_dvr.disconnect_disks(mappings, instance, lpar_uuid, names=names)
+    mappings.execute()
+    return mappings
+
+
+class DisconnectRescueDisk(base.PowerVMTask):
+    """Remove the rescue disk's mapping (unrescue; nothing when gone).
+
+    Provides ``boot_string``, the mapped boot disk's Open Firmware path
+    (None when none is mapped), and ``leftover_disks``: the rescue disk and
+    a boot disk a failed rebuild left unmapped, to delete.  Both are read
+    from the same VIOS update.  Unrescue only goes forward: a failed
+    unrescue is run again.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    """
+
+    def __init__(self, ctx, instance):
+        super().__init__(instance, 'disconnect_rescue_disk',
+                         provides=('boot_string', 'leftover_disks'),
+                         requires=['lpar_wrap'])
+        self.ctx = ctx
+
+    def execute(self, lpar_wrap):
+        dvr = self.ctx.disk_dvr
+        rescue = dvr.rescue_disk_name(self.instance)
+        mappings = disconnect_named(self.ctx, self.instance, lpar_wrap.uuid,
+                                    [rescue])
+        boot_names = dvr.boot_disk_names(self.instance)
+        mapped = mappings.names_mapped_to(lpar_wrap.uuid)
+        leftover = [rescue]
+        if mapped & set(boot_names):
+            leftover += [name for name in boot_names if name not in mapped]
+        return (mappings.boot_string(lpar_wrap.uuid,
+                                     mapping.storage_named(boot_names),
+                                     required=False),
+                leftover)
+
+    def revert(self, *args, **kwargs):
+        """Unrescue goes forward only; run it again."""
+
+
+class DeleteLeftoverDisks(base.PowerVMTask):
+    """Delete the disks ``leftover_disks`` names (GET, and POST if any).
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    """
+
+    def __init__(self, ctx, instance):
+        super().__init__(instance, 'delete_leftover_disks',
+                         requires=['leftover_disks'])
+        self.ctx = ctx
+
+    def execute(self, leftover_disks):
+        return self.ctx.disk_dvr.delete_disks_named(self.instance,
+                                                    leftover_disks)
+
+    def revert(self, *args, **kwargs):
+        """Deleted disks cannot come back."""
+
+
+# ----------------------------------------------------------------------
+# Rebuild
+# ----------------------------------------------------------------------
+class CreateBootDisk(base.PowerVMTask):
+    """A new boot disk from the rebuild's image, beside the old one.
+
+    Provides ``boot_disk``; revert deletes it.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param context: nova ``RequestContext``.
+    :param image_meta: nova ``ImageMeta``.
+    :param name: the new disk's name (the boot disk name the old one
+                 does not have).
+    """
+
+    def __init__(self, ctx, instance, context, image_meta, name):
+        super().__init__(instance, 'create_boot_disk', provides='boot_disk')
+        self.ctx = ctx
+        self.context = context
+        self.image_meta = image_meta
+        self.disk_name = name
+        self.cached = None
+
+    def execute(self):
+        disk, self.cached = self.ctx.disk_dvr.create_boot_disk(
+            self.context, self.instance, self.image_meta, self.disk_name)
+        return disk
+
+    def revert(self, result, flow_failures, **kwargs):
+        dvr = self.ctx.disk_dvr
+        self.best_effort('delete new boot disk', dvr.delete_disks_named,
+                         self.instance, [self.disk_name])
+        if self.cached is not None:
+            self.best_effort('delete cached image', dvr.delete_disks,
+                             [self.cached])
+
+
+class SwapBootDisk(base.PowerVMTask):
+    """Map the new boot disk in place of the old one (1 GET + 1 POST).
+
+    The same VIOS update unmaps the config drive and the disks the
+    rebuild replaces (ephemerals unless preserved).  Provides
+    ``boot_string``: the new boot disk's Open Firmware path.  Revert
+    maps back what was unmapped and unmaps the new disk.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param old_names: names of the disks to unmap (old boot disk, ...).
+    :param new_name: the new boot disk's name.
+    """
+
+    def __init__(self, ctx, instance, old_names, new_name):
+        super().__init__(instance, 'swap_boot_disk', provides='boot_string',
+                         requires=['lpar_wrap', 'boot_disk'])
+        self.ctx = ctx
+        self.old_names = old_names
+        self.new_name = new_name
+        self.removed = []
+
+    def execute(self, lpar_wrap, boot_disk):
+        dvr = self.ctx.disk_dvr
+        mappings = mapping.VIOSMappings(self.ctx.adapter, 'swap_boot_disk',
+                                        self.instance)
+        dvr.disconnect_disks(mappings, self.instance, lpar_wrap.uuid,
+                             names=self.old_names)
+        media.disconnect(mappings, self.instance, lpar_wrap.uuid)
+        dvr.connect_disk(mappings, lpar_wrap.uuid, boot_disk)
+        self.removed = mappings.execute()
+        return mappings.boot_string(lpar_wrap.uuid,
+                                    mapping.storage_named([self.new_name]))
+
+    def revert(self, lpar_wrap, result, flow_failures, **kwargs):
+        self.best_effort('map the old disks again', self._restore,
+                         lpar_wrap.uuid)
+
+    def _restore(self, lpar_uuid):
+        mappings = mapping.VIOSMappings(self.ctx.adapter, 'restore_mappings',
+                                        self.instance)
+        self.ctx.disk_dvr.disconnect_disks(mappings, self.instance,
+                                           lpar_uuid, names=[self.new_name])
+        for vios_uuid, stg in self.removed:
+            mappings.add_vscsi(vios_uuid, lpar_uuid, stg)
+        mappings.execute()
+
+
+class DeleteReplacedStorage(base.PowerVMTask):
+    """Delete the replaced disks and the old config drive.
+
+    From here the rebuild goes forward: what was replaced is gone.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param names: names of the replaced disks.
+    """
+
+    def __init__(self, ctx, instance, names):
+        super().__init__(instance, 'delete_replaced_storage')
+        self.ctx = ctx
+        self.names = names
+
+    def execute(self):
+        deleted = self.ctx.disk_dvr.delete_disks_named(self.instance,
+                                                       self.names)
+        return deleted + media.delete(self.ctx.adapter, self.ctx.cache,
+                                      self.instance)
+
+    def revert(self, *args, **kwargs):
+        """Deleted storage cannot come back."""
+
+
+class ConnectMore(base.PowerVMTask):
+    """Map new ephemeral disks and config drive (rebuild; 1 GET + 1 POST).
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param with_media: a ``cfg_vopt`` is provided by an earlier task.
+    :param with_local: a ``local_disks`` list is provided by an earlier
+                       task.
+    """
+
+    def __init__(self, ctx, instance, with_media, with_local):
+        requires = ['lpar_wrap']
+        if with_media:
+            requires.append('cfg_vopt')
+        if with_local:
+            requires.append('local_disks')
+        super().__init__(instance, 'connect_more_storage',
+                         requires=requires)
+        self.ctx = ctx
+
+    def execute(self, lpar_wrap, cfg_vopt=None, local_disks=()):
+        mappings = mapping.VIOSMappings(self.ctx.adapter, 'map_storage',
+                                        self.instance)
+        for disk in local_disks or ():
+            self.ctx.disk_dvr.connect_disk(mappings, lpar_wrap.uuid, disk)
+        if cfg_vopt is not None:
+            media.connect(mappings, lpar_wrap.uuid, cfg_vopt)
+        mappings.execute()
+
+    def revert(self, lpar_wrap, result, flow_failures, local_disks=None,
+               **kwargs):
+        self.best_effort('remove new mappings', self._unmap, lpar_wrap.uuid,
+                         [d.name for d in local_disks or ()])
+
+    def _unmap(self, lpar_uuid, names):
+        mappings = mapping.VIOSMappings(self.ctx.adapter, 'unmap_storage',
+                                        self.instance)
+        if names:
+            self.ctx.disk_dvr.disconnect_disks(mappings, self.instance,
+                                               lpar_uuid, names=names)
+        media.disconnect(mappings, self.instance, lpar_uuid)
+        mappings.execute()

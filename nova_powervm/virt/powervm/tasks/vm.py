@@ -14,6 +14,7 @@
 """Flow tasks about the partition itself."""
 
 from oslo_log import log as logging
+from pypowervm.tasks import power_opts as pvm_popts
 
 from nova_powervm import conf as pvm_conf
 from nova_powervm.virt.powervm import lpar_builder
@@ -90,18 +91,61 @@ class PowerOn(base.PowerVMTask):
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
+    :param boot_from: a ``boot_string`` (Open Firmware path of the disk to
+                      boot, ``mapping.boot_string``) is provided by an
+                      earlier task; without it the firmware boots the
+                      first disk.
     """
 
-    def __init__(self, ctx, instance):
-        super().__init__(instance, 'power_on', requires=['lpar_wrap'])
+    def __init__(self, ctx, instance, boot_from=False):
+        requires = ['lpar_wrap'] + (['boot_string'] if boot_from else [])
+        super().__init__(instance, 'power_on', requires=requires)
         self.ctx = ctx
+        self.boot_from = boot_from
 
-    def execute(self, lpar_wrap):
-        power.power_on(self.ctx, self.instance, lpar_w=lpar_wrap)
+    def execute(self, lpar_wrap, boot_string=None):
+        opts = None
+        if boot_string:
+            opts = pvm_popts.PowerOnOpts().bootstring(boot_string)
+        # After a stop for a change (rescue, rebuild) the wrapper's state
+        # is stale; an already running partition is success anyway.
+        power.power_on(self.ctx, self.instance, lpar_w=lpar_wrap, opts=opts,
+                       known_off=self.boot_from)
 
     def revert(self, lpar_wrap, result, flow_failures, **kwargs):
         self.best_effort('power off', power.power_off, self.ctx,
                          self.instance, force_immediate=True)
+
+
+class StopForChange(base.PowerVMTask):
+    """Stop the partition for a storage change (rescue, rebuild).
+
+    The OS is asked first (``[DEFAULT] shutdown_timeout`` seconds) unless
+    ``force``.  Revert powers the partition back on when it was running,
+    booting as before.  Nothing when it is off already.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param force: power off at once.
+    """
+
+    def __init__(self, ctx, instance, force=False):
+        super().__init__(instance, 'stop_partition', requires=['lpar_wrap'])
+        self.ctx = ctx
+        self.force = force
+        self.was_on = False
+
+    def execute(self, lpar_wrap):
+        self.was_on = lpar_wrap.state not in power.DOWN_STATES
+        if self.was_on:
+            power.power_off(self.ctx, self.instance, lpar_w=lpar_wrap,
+                            force_immediate=self.force,
+                            timeout=CONF.shutdown_timeout)
+
+    def revert(self, lpar_wrap, result, flow_failures, **kwargs):
+        if self.was_on:
+            self.best_effort('power on again', power.power_on, self.ctx,
+                             self.instance)
 
 
 class PowerOff(base.PowerVMTask):

@@ -30,6 +30,7 @@ from oslo_utils import uuidutils
 from pypowervm.tasks import partition as pvm_par
 
 from nova_powervm.simulator import builders
+from nova_powervm.simulator import inventory
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.virt.powervm import context as pvm_context
 from nova_powervm.virt.powervm import disk
@@ -155,3 +156,25 @@ class FlowTestCase(simbase.SimTestCase):
     def vdisk_names(self):
         """Names of the VDisks the simulator holds."""
         return sorted(vd['name'] for vd in self.sim.state()['virtual_disks'])
+
+
+class SSPMixin(object):
+    """Before a FlowTestCase: the host has an SSP and uses ``ssp``."""
+
+    sim_kwargs = {'event_timeout': 0.2,
+                  'inventory': inventory.Inventory(ssp=True)}
+
+    def host_context(self):
+        self.flags(disk_driver='ssp', group='powervm')
+        return super().host_context()
+
+    def lu_names(self):
+        """Names of the LUs of the simulator's pool."""
+        return sorted(lu['name'] for lu in self.sim.state()['lus'])
+
+    def lu_bytes(self, name, length):
+        """The first ``length`` bytes of an LU as a client reads them."""
+        lus = [lu for lu in self.sim.state()['lus'] if lu['name'] == name]
+        self.assertEqual(1, len(lus), name)
+        return b''.join(self.sim.sim.files.read_chunks(lus[0]['udid'],
+                                                       length))

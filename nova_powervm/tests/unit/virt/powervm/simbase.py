@@ -14,6 +14,7 @@
 """Base class for driver-core tests that run against the simulator."""
 
 from nova import context as nova_context
+from nova import objects
 from pypowervm.wrappers import managed_system as pvm_ms
 import requests
 
@@ -40,10 +41,23 @@ class SimTestCase(base.NoDBTestCase):
         self.adapter = self.sim.adapter
         self.flags(group='powervm', **self.sim.driver_flags())
         self.ctx = nova_context.get_admin_context()
+        # nova's VirtualInterface records (device tags), which a compute
+        # reads from its database: these tests have none.
+        self.vif_records = []
+        self.stub_out(
+            'nova.objects.VirtualInterfaceList.get_by_instance_uuid',
+            lambda *args: objects.VirtualInterfaceList(objects=[
+                v for v in self.vif_records
+                if v.instance_uuid == args[-1]]))
 
     def instance(self, **kwargs):
         """A new nova Instance (see ``make_instance``)."""
         return make_instance(self.ctx, **kwargs)
+
+    def add_vif_record(self, instance, mac, tag=None):
+        """A nova ``VirtualInterface`` record of an instance (with tag)."""
+        self.vif_records.append(objects.VirtualInterface(
+            instance_uuid=instance.uuid, address=mac, tag=tag))
 
     def host_wrapper(self):
         """The simulator's ManagedSystem wrapper."""

@@ -31,6 +31,7 @@ from nova_powervm import exception as pvm_exception
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.tests.unit.virt.powervm import test_event
 from nova_powervm.tests.unit.virt.powervm import test_session
+from nova_powervm.virt.powervm.disk import base as disk_base
 from nova_powervm.virt.powervm import driver
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import vm
@@ -268,21 +269,41 @@ class TestPowerBudgets(DriverTestCase):
 class TestNotSupportedYet(DriverTestCase):
     """What the driver cannot do yet is refused before anything changes."""
 
-    def test_power_off_for_rescue_is_refused(self):
-        inst = self.lpar_instance(running=True)
-        for task, name in ((task_states.RESCUING, 'rescue'),):
+    def test_power_off_before_rescue_or_shelve_goes_ahead(self):
+        # nova powers off before a rescue and before a shelve's snapshot;
+        # both are supported now.
+        for task in (task_states.RESCUING, task_states.SHELVING):
+            inst = self.lpar_instance(running=True)
             inst.task_state = task
-            self.sim.reset_stats()
-            err = self.assertRaises(pvm_exception.NotSupportedYet,
-                                    self.drv.power_off, inst)
-            self.assertIn('does not support %s yet' % name,
-                          err.format_message())
-            self.assertEqual(0, self.sim.stats()['total'])
-            self.assertEqual('running', self.lpar(inst)['state'])
-        # A shelve powers off before its snapshot (supported).
-        inst.task_state = task_states.SHELVING
-        self.drv.power_off(inst)
-        self.assertEqual('not activated', self.lpar(inst)['state'])
+            self.drv.power_off(inst)
+            self.assertEqual('not activated', self.lpar(inst)['state'])
+
+    def test_rebuild_needs_the_disk_adapter_calls(self):
+        # An adapter without them (the base's refusing defaults) makes the
+        # driver refuse before any change: nova then destroys and spawns.
+        inst = self.lpar_instance(running=True)
+        dvr = self.drv._host_ctx().disk_dvr
+        self.assertTrue(dvr.can_rebuild())
+        real = type(dvr)
+        self.addCleanup(setattr, dvr, '__class__', real)
+        dvr.__class__ = type('Bare', (real,), {
+            'create_boot_disk': disk_base.DiskAdapter.create_boot_disk})
+        self.assertFalse(dvr.can_rebuild())
+        self.sim.reset_stats()
+        err = self.assertRaises(
+            NotImplementedError, self.drv.rebuild, self.ctx, inst, None, [],
+            None, None, [], None, None)
+        self.assertIn('rebuild on this disk driver', str(err))
+        self.assertEqual(0, self.sim.stats()['total'])
+
+    def test_evacuate_is_not_supported_yet(self):
+        inst = self.lpar_instance(running=True)
+        self.sim.reset_stats()
+        err = self.assertRaises(
+            NotImplementedError, self.drv.rebuild, self.ctx, inst, None, [],
+            None, None, [], None, None, evacuate=True)
+        self.assertIn('does not support evacuate yet', str(err))
+        self.assertEqual(0, self.sim.stats()['total'])
 
     def test_live_migration_fails_its_pre_check(self):
         inst = self.lpar_instance(running=True)

@@ -81,7 +81,8 @@ class TestSpawnStructure(SpawnDestroyTestCase):
 
     def test_full(self):
         self.assertEqual(
-            ['validate_flavor', 'create_lpar', 'plug_vifs', 'plug_mgmt_vif',
+            ['validate_flavor', 'create_lpar', 'plug_vifs',
+             'update_device_metadata', 'plug_mgmt_vif',
              'create_disk_from_image', 'create_config_drive',
              'connect_storage', 'power_on'],
             self.names(self.instance(), flowbase.sea_network_info()))
@@ -197,10 +198,7 @@ class TestSpawn(SpawnDestroyTestCase):
         self.assertLessEqual(calls, 14, self.sim.stats()['by_pattern'])
 
 
-class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
-    """A failure at each step of spawn leaves the host as it was."""
-
-    scenarios = [
+_SPAWN_STEP_FAULTS = [
         ('validate_flavor', dict(
             fault=None, specs={'powervm:bogus_key': '1'}, vif=True,
             error=pvm_exception.InvalidExtraSpec)),
@@ -232,7 +230,26 @@ class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
         ('power_on', dict(
             fault=dict(kind='job_fail', job='PowerOn'), vif=True,
             specs=None, error=nova_exc.InstancePowerOnFailure)),
-    ]
+]
+
+
+class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
+    """A failure at each step of spawn leaves the host as it was.
+
+    Each step fails once for a flavor without, and once for a flavor with
+    ephemeral and swap disks.
+    """
+
+    scenarios = (
+        [(name, dict(spec, local=False))
+         for name, spec in _SPAWN_STEP_FAULTS] +
+        [(name + '_with_local_disks', dict(spec, local=True))
+         for name, spec in _SPAWN_STEP_FAULTS] +
+        # The 1st VG POST copies the boot disk, the 2nd makes the blanks.
+        [('create_local_disks', dict(
+            fault=dict(method='POST', path='VolumeGroup', skip=1),
+            vif=True, specs=None, local=True,
+            error=pvm_exception.PowerVMAPIFailed))])
 
     def test_revert_leaves_nothing(self):
         # The image is cached first: the cache is not what is tested here.
@@ -243,6 +260,9 @@ class TestSpawnReverts(testscenarios.WithScenarios, SpawnDestroyTestCase):
         elif self.fault:
             self.sim.add_fault(count=1, **self.fault)
         inst = self.instance(extra_specs=self.specs)
+        if self.local:
+            inst.flavor.ephemeral_gb = 2
+            inst.flavor.swap = 512
         nwi = flowbase.sea_network_info(mac='fa:16:3e:00:00:09') \
             if self.vif else None
         self.assertRaises(self.error, self.spawn, inst, nwi)
@@ -278,7 +298,7 @@ class TestSpawnRevertsUncached(SpawnDestroyTestCase):
 
 
 class TestUnsupportedBlockDevices(SpawnDestroyTestCase):
-    """Volumes, ephemeral and swap disks are refused, not ignored."""
+    """Volumes are refused, not ignored."""
 
     def _refused(self, inst, bdi, fragment):
         before = flowbase.normalise(self.sim.state())
@@ -296,16 +316,78 @@ class TestUnsupportedBlockDevices(SpawnDestroyTestCase):
              'mount_device': '/dev/sda', 'boot_index': 0}]}
         self._refused(self.instance(), bdi, 'volumes')
 
-    def test_ephemeral_disk(self):
-        inst = self.instance()
-        inst.flavor.ephemeral_gb = 1
-        self._refused(inst, None, 'ephemeral disks')
+    def test_too_many_ephemerals(self):
+        bdi = {'ephemerals': [{'device_name': '/dev/sd%s' % chr(98 + n),
+                               'size': 1, 'num': n} for n in range(11)]}
+        self._refused(self.instance(), bdi, 'at most 10 ephemeral disks')
 
-    def test_swap_disk(self):
+
+class TestLocalDisks(SpawnDestroyTestCase):
+    """Ephemeral and swap disks: made, mapped with the boot disk, removed."""
+
+    def sizes(self):
+        return {vd['name']: vd['capacity_gb']
+                for vd in self.sim.state()['virtual_disks']}
+
+    def local_instance(self, ephemeral_gb=2, swap=512):
         inst = self.instance()
-        inst.flavor.swap = 512
-        self._refused(inst, {'swap': {'device_name': '/dev/sdb',
-                                      'swap_size': 512}}, 'swap disks')
+        inst.flavor.ephemeral_gb = ephemeral_gb
+        inst.flavor.swap = swap
+        return inst
+
+    def test_flavor_disks(self):
+        inst = self.local_instance()
+        self.spawn(inst, flowbase.sea_network_info())
+        dvr = self.hctx.disk_dvr
+        eph, swap = (dvr.ephemeral_disk_name(inst, 0),
+                     dvr.swap_disk_name(inst))
+        sizes = self.sizes()
+        self.assertEqual(2.0, sizes[eph])
+        self.assertEqual(0.5, sizes[swap])
+        self.assertEqual(
+            sorted([('VirtualDisk', dvr.boot_disk_name(inst)),
+                    ('VirtualDisk', eph), ('VirtualDisk', swap),
+                    ('VirtualOpticalMedia', media.vopt_name(inst))]),
+            self.mappings(inst))
+        self.assertEqual('running', self.lpar(inst)['state'])
+        self.assertEqual(sorted([dvr.boot_disk_name(inst), eph, swap]),
+                         dvr.existing_disk_names(inst))
+        self.destroy(inst)
+        self.assertEqual([dvr.image_name(self.image_meta.id)],
+                         self.vdisk_names())
+        self.assertEqual([], self.mappings(inst))
+
+    def test_block_device_mapping_disks_win(self):
+        inst = self.local_instance(ephemeral_gb=4, swap=256)
+        bdi = {'ephemerals': [
+            {'device_name': '/dev/sdb', 'size': 1, 'num': 0},
+            {'device_name': '/dev/sdc', 'size': 3, 'num': 1}],
+            'swap': {'device_name': '/dev/sdd', 'swap_size': 1024}}
+        flows.spawn(self.hctx, self.ctx, inst, self.image_meta, [], None,
+                    None, bdi, False)
+        dvr = self.hctx.disk_dvr
+        sizes = self.sizes()
+        self.assertEqual(1.0, sizes[dvr.ephemeral_disk_name(inst, 0)])
+        self.assertEqual(3.0, sizes[dvr.ephemeral_disk_name(inst, 1)])
+        self.assertEqual(1.0, sizes[dvr.swap_disk_name(inst)])
+        self.assertEqual(5, len(self.mappings(inst)))
+
+    def test_structure(self):
+        flow = flows.build_spawn(self.hctx, self.ctx, self.local_instance(),
+                                 self.image_meta, [], None, None)
+        names = [atom.name for atom in flow]
+        self.assertEqual(names.index('create_disk_from_image') + 1,
+                         names.index('create_local_disks'))
+
+    def test_rest_budget(self):
+        # Ephemeral and swap disks cost 2 round trips (1 GET and 1 POST
+        # of the volume group), whatever their number; they are mapped in
+        # the spawn's one VIOS update.
+        self.spawn(self.instance(), flowbase.sea_network_info())
+        _r, calls = self.count_rest(
+            self.spawn, self.local_instance(),
+            flowbase.sea_network_info(mac='fa:16:3e:00:00:02'))
+        self.assertLessEqual(calls, 14, self.sim.stats()['by_pattern'])
 
 
 class TestDestroy(SpawnDestroyTestCase):
@@ -527,3 +609,160 @@ class TestDestroyFailsAtEachRequest(SpawnDestroyTestCase):
             self.assertEqual([], self.mappings(inst), request)
         flows.manage_image_cache(self.hctx, self.ctx, [])
         self.assertEqual(empty, flowbase.normalise(self.sim.state()))
+
+
+class TestDeviceTags(SpawnDestroyTestCase):
+    """Tagged interfaces reach the config drive's device list."""
+
+    def test_tagged_interface_in_the_config_drive(self):
+        inst = self.instance()
+        nwi = flowbase.sea_network_info()
+        nwi.append(flowbase.sea_network_info(
+            vlan=101, mac='fa:16:3e:00:00:02')[0])
+        self.add_vif_record(inst, 'fa:16:3e:00:00:01', tag='data')
+        self.add_vif_record(inst, 'fa:16:3e:00:00:02')  # no tag
+        self.spawn(inst, nwi)
+        _label, meta = test_media.read_iso(
+            self.media_bytes(media.vopt_name(inst)),
+            '/openstack/latest/meta_data.json')
+        self.assertEqual(
+            [{'type': 'nic', 'mac': 'fa:16:3e:00:00:01', 'tags': ['data'],
+              'bus': 'none', 'address': 'none', 'vf_trusted': False}],
+            json.loads(meta)['devices'])
+        self.assertEqual(['data'], [
+            d.tags[0] for d in inst.device_metadata.devices])
+
+    def test_no_tags_no_devices(self):
+        inst = self.instance()
+        self.add_vif_record(inst, 'fa:16:3e:00:00:01')
+        self.spawn(inst, flowbase.sea_network_info())
+        _label, meta = test_media.read_iso(
+            self.media_bytes(media.vopt_name(inst)),
+            '/openstack/latest/meta_data.json')
+        self.assertEqual([], json.loads(meta).get('devices', []))
+
+
+class SSPSpawnTestCase(flowbase.SSPMixin, SpawnDestroyTestCase):
+    """Spawn and destroy with ``disk_driver = ssp``."""
+
+    def lu_mappings(self, inst):
+        name = self.hctx.disk_dvr.boot_disk_name(inst)
+        return sorted(vios['name'] for vios in self.sim.state()['vioses']
+                      for m in vios['scsi_mappings']
+                      if m['storage_name'] == name)
+
+
+class TestSSPSpawn(SSPSpawnTestCase):
+
+    def test_spawn_and_destroy(self):
+        inst = self.instance()
+        self.spawn(inst, flowbase.sea_network_info())
+        self.assertEqual('running', self.lpar(inst)['state'])
+        # The LU on both VIOSes of the cluster, the media on one.
+        self.assertEqual(['vios1', 'vios2'], self.lu_mappings(inst))
+        self.assertEqual(3, len(self.mappings(inst)))
+        boot = self.hctx.disk_dvr.boot_disk_name(inst)
+        image = self.hctx.disk_dvr.image_name(self.image_meta.id)
+        self.assertEqual(sorted([boot, image]), self.lu_names())
+        self.assertEqual(self.IMAGE_BYTES,
+                         self.lu_bytes(boot, len(self.IMAGE_BYTES)))
+        self.destroy(inst)
+        self.assertEqual([image], self.lu_names())
+        self.assertEqual([], self.mappings(inst))
+        self.assertEqual([image], flows.manage_image_cache(
+            self.hctx, self.ctx, []))
+        self.assertEqual([], self.lu_names())
+
+    def test_rest_budget_image_cached(self):
+        # Warm up: the image LU, the job template, the host, the repository.
+        self.spawn(self.instance(), flowbase.sea_network_info())
+        _r, calls = self.count_rest(
+            self.spawn, self.instance(),
+            flowbase.sea_network_info(mac='fa:16:3e:00:00:02'))
+        # flows.rst: the clone PUT, and one mapping POST per cluster VIOS.
+        self.assertEqual(12, calls, self.sim.stats()['by_pattern'])
+
+    def test_rest_budget_destroy(self):
+        inst = self.instance()
+        self.spawn(inst, flowbase.sea_network_info())
+        _r, calls = self.count_rest(self.destroy, inst)
+        # flows.rst: GET LU feed + DELETE LU replace GET + POST VG; the
+        # mappings go from both VIOSes.
+        self.assertEqual(11, calls, self.sim.stats()['by_pattern'])
+
+
+def _ssp_revert_scenarios():
+    out = []
+    for name, params in TestSpawnReverts.scenarios:
+        if name == 'create_disk_copy':
+            name, params = 'create_disk_clone', dict(
+                params, fault=dict(method='PUT', path='LogicalUnit$'))
+        out.append((name, params))
+    return out
+
+
+class TestSSPSpawnReverts(testscenarios.WithScenarios, SSPSpawnTestCase):
+    """A failure at each step of an SSP spawn leaves no LU or mapping."""
+
+    scenarios = _ssp_revert_scenarios()
+    test_revert_leaves_nothing = TestSpawnReverts.test_revert_leaves_nothing
+
+
+class TestSSPSpawnFailsAtEachRequest(SSPSpawnTestCase):
+    """Every request of a first SSP spawn (image upload) fails in turn."""
+
+    def test_each_request(self):
+        empty = flowbase.normalise(self.sim.state())
+        inst = self.instance()
+        self.sim.reset_stats()
+        self.spawn(inst, flowbase.sea_network_info())
+        by_pattern = dict(self.sim.stats()['by_pattern'])
+        self.destroy(inst)
+        flows.manage_image_cache(self.hctx, self.ctx, [])
+        self.assertEqual(empty, flowbase.normalise(self.sim.state()))
+        failed = []
+        descriptors = ['DELETE /rest/api/web/File/{uuid} #%d' % (n + 1)
+                       for n in range(by_pattern[
+                           'DELETE /rest/api/web/File/{uuid}'])]
+        for pattern, times in sorted(by_pattern.items()):
+            if pattern.startswith('GET /rest/api/uom/Event'):
+                continue
+            if pattern.startswith('DELETE /rest/api/uom/Tier'):
+                # The boot disk's DELETE belongs to the destroy.
+                times = 1
+            for skip in range(times):
+                # A new process: nothing remembered of the image LU.
+                self.hctx.disk_dvr._image_lus.clear()
+                inst = self.instance()
+                self.sim.add_fault(
+                    method=pattern.split(' ')[0], skip=skip, count=1,
+                    path=TestSpawnFailsAtEachRequest.regex(pattern))
+                what = '%s #%d' % (pattern, skip + 1)
+                try:
+                    self.spawn(inst, flowbase.sea_network_info(
+                        mac='fa:16:3e:00:03:%02x' % len(failed)))
+                except nova_exc.NovaException:
+                    failed.append(what)
+                else:
+                    self.assertEqual('running', self.lpar(inst)['state'],
+                                     what)
+                    # Requests of the first spawn only (the media
+                    # repository lookup) are not made again.
+                    self.sim.clear_faults()
+                    self.destroy(inst)
+                self.sim.clear_faults()
+                flows.manage_image_cache(self.hctx, self.ctx, [])
+                state = flowbase.normalise(self.sim.state())
+                # A descriptor whose delete failed stays (NovaLink expires
+                # them); the spawn does not fail for it.
+                leftover = state.pop('files')
+                self.assertEqual(
+                    len([w for w in descriptors if w <= what]),
+                    len(leftover), what)
+                self.assertEqual(dict(empty, files=[]),
+                                 dict(state, files=[]), what)
+        # Only cleanup requests may fail without failing the spawn: the
+        # descriptor and job DELETEs, and the marker's (retried).
+        self.assertEqual(
+            [], [w for w in failed if w.startswith('DELETE')], failed)
+        self.assertGreater(len(failed), 15, failed)

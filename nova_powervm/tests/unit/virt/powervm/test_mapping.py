@@ -146,3 +146,35 @@ class TestOwnersTouchOnlyTheirOwn(MappingTestCase):
         vg_w = vg_w.update()
         return [vd for vd in vg_w.virtual_disks if self.hctx.disk_dvr
                 .is_instance_disk(vd, inst)][0]
+
+
+class TestOneElementSeveralVIOSes(flowbase.SSPMixin, flowbase.FlowTestCase):
+    """One storage element mapped through two VIOSes maps on both."""
+
+    def test_same_element_on_two_vioses(self):
+        inst = self.instance()
+        lpar_w = vm.create_lpar(self.adapter, self.host_wrapper(), inst)
+        dvr = self.hctx.disk_dvr
+        self.assertEqual(2, len(dvr.vios_uuids))
+        disk, _cached = dvr.create_disk_from_image(self.ctx, inst,
+                                                   self.image_meta)
+        ref = pvm_stg.LU.bld_ref(self.adapter, disk.name, disk.udid)
+        # The updates of the two VIOSes run in parallel; in whatever order
+        # they apply the element, each mapping keeps its storage.
+        vioses = pvm_vios.VIOS.get(self.adapter, xag=[mapping.SCSI])
+        for vios_w in vioses:
+            self.assertTrue(mapping._add_vscsi(vios_w, vios_w.uuid,
+                                               lpar_w.uuid, ref))
+        for vios_w in vioses:
+            stgs = [m.backing_storage for m in vios_w.scsi_mappings
+                    if m.backing_storage is not None
+                    and m.backing_storage.name == disk.name]
+            self.assertEqual(1, len(stgs), vios_w.name)
+        mappings = mapping.VIOSMappings(self.adapter, 'map_both')
+        for vios_uuid in dvr.vios_uuids:
+            mappings.add_vscsi(vios_uuid, lpar_w.uuid, ref)
+        mappings.execute()
+        held = [len([m for m in v['scsi_mappings']
+                     if m['storage_name'] == disk.name])
+                for v in self.sim.state()['vioses']]
+        self.assertEqual([1, 1], held)
