@@ -21,6 +21,8 @@ chunks, which the in-process interception would hold in memory.
 import hashlib
 import time
 
+import fixtures
+
 from nova_powervm.tests.functional import base
 
 GIB = 1024 ** 3
@@ -261,3 +263,45 @@ class TestImagePreCache(SnapshotShelveTestCase):
         by_pattern = self.simulators['host1'].stats()['by_pattern']
         self.assertFalse([p for p in by_pattern if 'File' in p], by_pattern)
         self.delete(server)
+
+
+class TestSnapshotSharedStoragePool(SnapshotShelveTestCase):
+    """The same on a Shared Storage Pool: boot disks are linked clones."""
+
+    def setUp(self):
+        super().setUp()
+        self.flags(disk_driver='ssp', group='powervm')
+        self.pool_dir = self.useFixture(fixtures.TempDir()).path
+
+    def start_compute(self, host, **sim_kwargs):
+        sim_kwargs.setdefault('pool_dir', self.pool_dir)
+        return super().start_compute(host, **sim_kwargs)
+
+    def disk_digest(self, host, server):
+        name = 'b_' + server['id'].replace('-', '')[:13]
+        lus = [lu for lu in self.simulators[host].state()['lus']
+               if lu['name'] == name]
+        self.assertEqual(1, len(lus), name)
+        files = self.simulators[host].sim.files
+        # A clone's bytes: its own blocks over the image LU's.
+        return digest(files.read_chunks(lus[0]['udid']))
+
+    def test_snapshot_shelve_offload_unshelve(self):
+        self.flags(shelved_offload_time=0)
+        self.start_compute('host1')
+        self.start_compute('host2')
+        server = self.boot(name='ssp')
+        host = server['OS-EXT-SRV-ATTR:host']
+        image_id = self.snapshot(server)
+        disk = self.disk_digest(host, server)
+        self.assertEqual(disk, self.image_digest(image_id))
+        self.assertEqual([], self.mgmt_mappings(host))
+        server = self.action(server, {'shelve': None}, 'SHELVED_OFFLOADED')
+        self.assertEqual(disk, self.image_digest(
+            self.shelved_image(server)['id']))
+        server = self.action(server, {'unshelve': None}, 'ACTIVE')
+        new_host = server['OS-EXT-SRV-ATTR:host']
+        self.assertEqual(disk, self.disk_digest(new_host, server))
+        self.delete(server)
+        for name in ('host1', 'host2'):
+            self.assert_sim_empty(name)
