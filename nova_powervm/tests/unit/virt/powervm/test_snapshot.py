@@ -300,3 +300,36 @@ class TestImageFormats(flowbase.FlowTestCase):
         self.assertEqual({'raw'}, {k for k, v in types.items() if v})
         self.assertEqual(set(image.SUPPORTED_DISK_FORMATS),
                          {k for k, v in types.items() if v})
+
+
+class TestSnapshotSSP(flowbase.SSPMixin, SnapshotTestCase):
+    """A boot disk that is a linked clone LU in a Shared Storage Pool."""
+
+    def disk_digest(self):
+        name = self.hctx.disk_dvr.boot_disk_name(self.inst)
+        lus = [lu for lu in self.sim.state()['lus'] if lu['name'] == name]
+        self.assertEqual(1, len(lus), name)
+        digest, size = hashlib.sha256(), 0
+        for buf in self.sim.sim.files.read_chunks(lus[0]['udid']):
+            digest.update(buf)
+            size += len(buf)
+        return size, digest.hexdigest()
+
+    def test_bytes_and_budget(self):
+        (size, digest, _meta), calls = self.count_rest(self.snap)
+        self.assertEqual(self.disk_digest(), (size, digest))
+        # The clone's bytes start with the image's.
+        self.assertEqual(self.IMAGE_BYTES, self.lu_bytes(
+            self.hctx.disk_dvr.boot_disk_name(self.inst),
+            len(self.IMAGE_BYTES)))
+        # Mapped through one VIOS of the cluster and unmapped: within the
+        # SSP budget of 6.
+        self.assertEqual(4, calls)
+        self.assert_usable()
+
+    def test_failed_map_leaves_nothing(self):
+        self.sim.add_fault(method='POST', path='VirtualIOServer/[^/]+$',
+                           count=1)
+        self.assertRaises(pvm_exception.PowerVMAPIFailed, self.snap)
+        self.assert_usable()
+        self.assertEqual(self.disk_digest()[1], self.snap('snap-2')[1])
