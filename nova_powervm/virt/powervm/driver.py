@@ -32,7 +32,6 @@ from oslo_utils import excutils
 
 from nova_powervm import conf as pvm_conf
 from nova_powervm import exception as exc
-from nova_powervm.virt.powervm import cache as pvm_cache
 from nova_powervm.virt.powervm import context as pvm_context
 from nova_powervm.virt.powervm import disk
 from nova_powervm.virt.powervm import errors
@@ -307,28 +306,13 @@ class PowerVMDriver(driver.ComputeDriver):
     # ------------------------------------------------------------------
     # Instances and their state
     # ------------------------------------------------------------------
-    def _instance_lpars(self):
-        """Client partitions named like nova instances (1 GET).
-
-        The feed read also refreshes the partition state snapshot, so the
-        ``get_info`` calls of a periodic pass that follow cost nothing.
-        """
-        matches = vm.name_matcher(CONF.instance_name_template)
-        lpars = []
-
-        def read():
-            lpars.extend(vm.get_lpars(self.adapter))
-            return {lpar.uuid: lpar.state for lpar in lpars}
-        self._host_ctx().cache.lpar_states.store(read)
-        return [lpar for lpar in lpars if matches(lpar.name)]
-
     def list_instances(self):
         """Names of the partitions of nova instances (1 GET).
 
         Partitions whose names nova's ``instance_name_template`` cannot
         produce (made outside OpenStack) are left out.
         """
-        return [lpar.name for lpar in self._instance_lpars()]
+        return [lpar.name for lpar in vm.instance_lpars(self._host_ctx())]
 
     def list_instance_uuids(self):
         """nova UUIDs the instance partitions may belong to (1 GET).
@@ -337,7 +321,7 @@ class PowerVMDriver(driver.ComputeDriver):
         gives two candidates; nova only uses them to filter its database.
         """
         uuids = []
-        for lpar in self._instance_lpars():
+        for lpar in vm.instance_lpars(self._host_ctx()):
             uuids.extend(vm.nova_uuid_candidates(lpar.uuid))
         return uuids
 
@@ -361,25 +345,8 @@ class PowerVMDriver(driver.ComputeDriver):
             return hardware.InstanceInfo(
                 state=vm.get_power_state(self.adapter, instance))
         return hardware.InstanceInfo(
-            state=vm.to_nova_state(self._cached_state(instance)))
-
-    def _cached_state(self, instance):
-        """The ``PartitionState`` of an instance from the snapshot."""
-        ctx = self._host_ctx()
-        states = ctx.cache.lpar_states
-        lpar_uuid = vm.get_pvm_uuid(instance)
-        found, state = states.lookup(lpar_uuid)
-        if found == pvm_cache.MISS and not states.is_fresh():
-            read = states.refresh(lambda: vm.partition_states(ctx.adapter))
-            if read and lpar_uuid in read:
-                # Read after this call began: good for it, even if an
-                # event marked the partition stale for later calls.
-                return read[lpar_uuid]
-            found, state = states.lookup(lpar_uuid)
-        if found == pvm_cache.HIT:
-            return state
-        return states.store_one(lpar_uuid, lambda: vm.get_vm_qp(
-            ctx.adapter, lpar_uuid, 'PartitionState'))
+            state=vm.to_nova_state(vm.cached_state(self._host_ctx(),
+                                                   instance)))
 
     def _changed(self, instance):
         """The driver changed a partition: its cached state is stale."""
