@@ -140,6 +140,25 @@ class VNCConsoleFailed(exception.ConsoleTypeUnavailable):
                 "%(reason)s")
 
 
+class DiskNotReadable(exception.NovaException):
+    """The management partition could not read a disk (snapshot)."""
+
+    msg_fmt = _("The disk %(disk)s could not be read on the NovaLink "
+                "partition: %(reason)s")
+
+
+class UnsupportedImageFormat(exception.ImageUnacceptable):
+    """An image whose disk format the driver cannot write to a disk.
+
+    A subclass of ``ImageUnacceptable``, so nova aborts the build (every
+    PowerVM host would refuse it) and the fault names the format.
+    """
+
+    msg_fmt = _("Image %(image_id)s is unacceptable: its disk format "
+                "%(disk_format)s is not supported by the PowerVM driver "
+                "(supported: %(supported)s).")
+
+
 class InterfaceHotplugNotPossible(exception.NovaException):
     """A running partition cannot take or give up a network adapter now."""
 

@@ -109,6 +109,10 @@ def ratios(res):
     upl = res['upload']
     out['upload_size_growth'] = upl['size_growth']
     out['upload_peak_memory_growth'] = upl['peak_growth']
+    snap = res.get('snapshot')
+    if snap:
+        out['snapshot_vs_file_copy'] = (snap['mib_per_s'] /
+                                        snap['copy_mib_per_s'])
     return out
 
 
@@ -205,6 +209,14 @@ def render(res):
                         rat['periodic_ms_per_lpar']),
         '* image upload: size x%.0f, peak traced memory x%.2f (streamed)'
         % (rat['upload_size_growth'], rat['upload_peak_memory_growth'])]
+    snap = res.get('snapshot')
+    if snap:
+        lines.append(
+            '* snapshot of a %.2f GiB disk: %d round trips, %.0f MiB/s; a '
+            'plain copy of its file in the same run: %.0f MiB/s (ratio '
+            '%.2f)' % (snap['bytes'] / 1024.0 ** 3, snap['round_trips'],
+                       snap['mib_per_s'], snap['copy_mib_per_s'],
+                       rat['snapshot_vs_file_copy']))
     over = over_budget(res)
     lines += ['', 'Over budget: %s' % (
         ', '.join('%s %d > %d' % (k, v[0], v[1])

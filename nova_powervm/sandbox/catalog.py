@@ -18,7 +18,8 @@ The in-process image and network services are Python fixtures; the
 Glance's and Neutron's HTTP APIs.  This small WSGI app answers the read
 calls those lookups make (version discovery, list with ``name`` filter,
 show) from the fixtures, mounted beside the compute API:
-``/image`` and ``/network`` (and ``/identity``, version discovery only).
+``/image`` and ``/network`` (and ``/identity``, version discovery only);
+an image's bytes are served too (``/v2/images/{id}/file``, streamed).
 Everything else is 404/405.
 """
 
@@ -83,6 +84,10 @@ class CatalogApp(object):
                     return _reply(start_response, 405,
                                   {'error': 'read-only in the sandbox'})
                 base = _base_url(environ) + prefix
+                sub = path[len(prefix):].strip('/').split('/')
+                if prefix == IMAGE_PREFIX and len(sub) == 4 and \
+                        sub[0] == 'v2' and sub[3] == 'file':
+                    return self._image_file(sub[2], start_response)
                 status, body = handler(path[len(prefix):].strip('/'),
                                        _query(environ), base)
                 return _reply(start_response, status, body)
@@ -100,6 +105,19 @@ class CatalogApp(object):
         if path.startswith('v2/images/'):
             return _one(images, path.split('/')[2], None)
         return 404, {'error': 'not found'}
+
+    def _image_file(self, image_id, start_response):
+        """``GET /v2/images/{id}/file``: the image's bytes, streamed."""
+        meta = self.glance.images.get(image_id)
+        if meta is None:
+            return _reply(start_response, 404, {'error': 'not found'})
+        if meta.get('status') != 'active':
+            start_response('204 No Content', [('Content-Length', '0')])
+            return [b'']
+        start_response('200 OK', [
+            ('Content-Type', 'application/octet-stream'),
+            ('Content-Length', str(meta.get('size') or 0))])
+        return self.glance.image_chunks(image_id)
 
     @staticmethod
     def _identity(path, query, base):

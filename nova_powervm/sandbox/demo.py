@@ -18,6 +18,7 @@ counted while it ran.  The run fails when a step fails or when a simulator
 still holds anything of the server after the delete.
 """
 
+import hashlib
 import logging
 import time
 
@@ -92,6 +93,16 @@ class ComputeClient(object):
             raise StepFailed('GET image -> %d' % resp.status_code)
         return resp.json()
 
+    def image_chunks(self, image_id):
+        """The bytes of an image from the image API, in chunks."""
+        resp = self.reader.get('%s/v2/images/%s/file' % (
+            self.image_url, image_id), timeout=60, stream=True)
+        if resp.status_code != 200:
+            raise StepFailed('GET image file -> %d' % resp.status_code)
+        with resp:
+            for buf in resp.iter_content(1024 * 1024):
+                yield buf
+
     def wait(self, server_id, status, timeout=WAIT_TIMEOUT):
         """Poll until the server has ``status`` and no task in progress.
 
@@ -120,12 +131,47 @@ def fault_of(server):
     return (server.get('fault') or {}).get('message', '')
 
 
+def check_snapshot_bytes(client, image_id, base_id, disk_bytes):
+    """Whether a snapshot holds its server's disk: image, then zeros.
+
+    The demo server never writes to its disk, so the disk (and its
+    snapshot) is the boot image's bytes followed by zeros up to the
+    flavor's root disk size.  Streamed: neither is held in memory.
+
+    :param client: ``ComputeClient``.
+    :param image_id: the snapshot image.
+    :param base_id: the image the server was booted from.
+    :param disk_bytes: the server's root disk size in bytes.
+    :returns: the snapshot's size.
+    :raises StepFailed: when the bytes differ.
+    """
+    want, base_size = hashlib.sha256(), 0
+    for buf in client.image_chunks(base_id):
+        want.update(buf)
+        base_size += len(buf)
+    got, size, nonzero = hashlib.sha256(), 0, False
+    for buf in client.image_chunks(image_id):
+        head = buf[:max(0, base_size - size)]
+        got.update(head)
+        tail = buf[len(head):]
+        if tail and tail.count(0) != len(tail):
+            nonzero = True
+        size += len(buf)
+    if size != disk_bytes:
+        raise StepFailed('snapshot has %d bytes, the disk %d'
+                         % (size, disk_bytes))
+    if got.hexdigest() != want.hexdigest() or nonzero:
+        raise StepFailed('snapshot bytes differ from the disk')
+    return size
+
+
 def lifecycle_steps(client, network='none', snapshot=False, rescue=True):
     """The demo's steps as ``(name, callable)``; callables share state.
 
     :param client: ``ComputeClient``.
     :param network: ``networks`` value for the boot ('none' or 'auto').
-    :param snapshot: whether to include a snapshot step.
+    :param snapshot: whether to include the snapshot, boot from snapshot,
+                     shelve and unshelve steps.
     :param rescue: whether to include the rescue and unrescue steps.
     """
     state = {}
@@ -157,14 +203,53 @@ def lifecycle_steps(client, network='none', snapshot=False, rescue=True):
         resp = client.call('POST', '/servers/%s/action' % state['id'],
                            {'createImage': {'name': 'sandbox-demo-snap'}})
         client.wait(state['id'], 'ACTIVE')
+        state['snap'] = resp['image_id']
         image = client.image(resp['image_id'])
         if image.get('status') != 'active':
             raise StepFailed('snapshot image is %s' % image.get('status'))
-        return 'image active, %d bytes' % image.get('size', 0)
+        flavor = client.call('GET', '/flavors/1')['flavor']
+        size = check_snapshot_bytes(client, resp['image_id'],
+                                    images.DEFAULT_IMAGE_ID,
+                                    flavor['disk'] * 1024 ** 3)
+        return 'image active, %d bytes = the disk' % size
+
+    def boot_snap():
+        body = {'server': {'name': 'sandbox-demo-from-snap',
+                           'imageRef': state['snap'],
+                           'flavorRef': '1', 'networks': network}}
+        state['clone'] = client.call('POST', '/servers',
+                                     body)['server']['id']
+        srv = client.wait(state['clone'], 'ACTIVE')
+        return 'ACTIVE on %s' % srv.get('OS-EXT-SRV-ATTR:host')
+
+    def shelve():
+        client.call('POST', '/servers/%s/action' % state['id'],
+                    {'shelve': None})
+        deadline = time.monotonic() + WAIT_TIMEOUT
+        while time.monotonic() < deadline:
+            srv = client.server(state['id'])
+            if (srv['status'] in ('SHELVED', 'SHELVED_OFFLOADED')
+                    and srv.get('OS-EXT-STS:task_state') is None):
+                return srv['status']
+            if srv['status'] == 'ERROR':
+                raise StepFailed('server in ERROR: %s' % fault_of(srv))
+            time.sleep(POLL)
+        raise StepFailed('timed out waiting for SHELVED')
+
+    def unshelve():
+        client.call('POST', '/servers/%s/action' % state['id'],
+                    {'unshelve': None})
+        srv = client.wait(state['id'], 'ACTIVE')
+        return 'ACTIVE on %s, power %d' % (
+            srv.get('OS-EXT-SRV-ATTR:host'), srv['OS-EXT-STS:power_state'])
 
     def delete():
-        client.call('DELETE', '/servers/%s' % state['id'])
-        client.wait(state['id'], None)
+        for key in ('id', 'clone'):
+            if key in state:
+                client.call('DELETE', '/servers/%s' % state[key])
+        for key in ('id', 'clone'):
+            if key in state:
+                client.wait(state[key], None)
         return 'gone'
 
     return ([('boot', boot), ('show', show),
@@ -177,7 +262,9 @@ def lifecycle_steps(client, network='none', snapshot=False, rescue=True):
                if rescue else [])
             + [('rebuild', action({'rebuild': {
                 'imageRef': images.DEFAULT_IMAGE_ID}}, 'ACTIVE'))]
-            + ([('snapshot', snap)] if snapshot else [])
+            + ([('snapshot', snap), ('boot from snapshot', boot_snap),
+                ('shelve', shelve), ('unshelve', unshelve)]
+               if snapshot else [])
             + [('delete', delete)])
 
 

@@ -15,11 +15,15 @@
 
 Nova's ``GlanceFixture`` keeps image metadata but hands back empty data.
 This one serves a default raw image whose bytes a spawn streams to the
-simulated disk, and keeps the bytes a snapshot uploads.
+simulated disk, and keeps the bytes a snapshot uploads: in a (sparse)
+file per image, written and read back in chunks, so a snapshot of a
+multi-GB disk is never whole in memory.
 """
 
 import hashlib
+import os
 
+import fixtures
 from nova.tests import fixtures as nova_fixtures
 
 # Stable id, so scripts and docs can name the default image.
@@ -43,15 +47,17 @@ def make_image_bytes(size):
     return block * reps + block[:rest]
 
 
-def _read_all(data):
-    """Bytes from a file-like object, bytes, or an iterator of chunks."""
-    if data is None:
-        return None
+def _chunks(data):
+    """Chunks of a file-like object, bytes, or an iterator of chunks."""
     if isinstance(data, bytes):
-        return data
-    if hasattr(data, 'read'):
-        return data.read()
-    return b''.join(data)
+        for pos in range(0, len(data), CHUNK):
+            yield data[pos:pos + CHUNK]
+    elif hasattr(data, 'read'):
+        for buf in iter(lambda: data.read(CHUNK), b''):
+            yield buf
+    else:
+        for buf in data:
+            yield buf
 
 
 class ImageServiceFixture(nova_fixtures.GlanceFixture):
@@ -71,6 +77,9 @@ class ImageServiceFixture(nova_fixtures.GlanceFixture):
 
     def setUp(self):
         super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        # image id -> file holding the bytes of an uploaded image.
+        self._files = {}
         # Nova's sample images claim sizes they do not hold and most are
         # x86_64; keep only ours so every image can really boot here.
         self.images.clear()
@@ -90,9 +99,27 @@ class ImageServiceFixture(nova_fixtures.GlanceFixture):
     def image_data(self, image_id):
         """The bytes stored for an image (b'' when it has none).
 
+        Whole in memory: for small images; see :meth:`image_chunks`.
+
         :param image_id: image UUID.
         """
-        return self._imagedata.get(image_id, b'')
+        return b''.join(self.image_chunks(image_id))
+
+    def image_chunks(self, image_id):
+        """The bytes stored for an image, as an iterator of chunks.
+
+        :param image_id: image UUID.
+        """
+        path = self._files.get(image_id)
+        if path is None:
+            return _chunks(self._imagedata.get(image_id, b''))
+        return self._read_file(path)
+
+    @staticmethod
+    def _read_file(path):
+        with open(path, 'rb') as fil:
+            for buf in iter(lambda: fil.read(CHUNK), b''):
+                yield buf
 
     def download(self, context, image_id, data=None, dst_path=None,
                  trusted_certs=None):
@@ -104,37 +131,77 @@ class ImageServiceFixture(nova_fixtures.GlanceFixture):
         :param dst_path: optional path to write into.
         :param trusted_certs: ignored.
         """
-        if data is not None or dst_path is not None:
-            return super().download(context, image_id, data=data,
-                                    dst_path=dst_path)
         self.show(context, image_id)
-        blob = self._imagedata.get(image_id, b'')
-        return (blob[i:i + CHUNK] for i in range(0, len(blob), CHUNK))
+        if data is not None:
+            for buf in self.image_chunks(image_id):
+                data.write(buf)
+            return None
+        if dst_path is not None:
+            with open(dst_path, 'wb') as fil:
+                for buf in self.image_chunks(image_id):
+                    fil.write(buf)
+            return None
+        return self.image_chunks(image_id)
 
     def create(self, context, metadata, data=None):
         """Create an image; ``data`` may be a file, bytes or an iterator."""
-        blob = _read_all(data)
         # Nova's fixture invents a size for images created without one; an
         # image here has the size of the bytes it holds (none yet: 0).
         metadata = dict(metadata)
         metadata.setdefault('size', 0)
         image = super().create(context, metadata)
-        if blob is not None:
-            self._store(image['id'], blob)
+        if data is not None:
+            self._store(image['id'], data)
+            image = self.images[image['id']]
         return image
 
     def update(self, context, image_id, metadata, data=None,
                purge_props=False):
         """Update an image; snapshots upload their bytes here."""
-        blob = _read_all(data)
         image = super().update(context, image_id, metadata,
                                purge_props=purge_props)
-        if blob is not None:
-            self._store(image_id, blob)
+        if data is not None:
+            self._store(image_id, data)
+            image = self.images[image_id]
         return image
 
-    def _store(self, image_id, blob):
-        self._imagedata[image_id] = blob
-        image = self.images[image_id]
-        image['size'] = len(blob)
-        image['status'] = 'active'
+    def delete(self, context, image_id):
+        """Delete an image and its bytes."""
+        super().delete(context, image_id)
+        self._imagedata.pop(image_id, None)
+        path = self._files.pop(image_id, None)
+        if path:
+            os.unlink(path)
+
+    def _store(self, image_id, data):
+        """Write an upload to the image's file, chunk by chunk.
+
+        Zero chunks are seeked over (the file stays sparse).  The image is
+        left as glance leaves a failed upload (``queued``, no size) when
+        reading ``data`` fails.
+        """
+        path = os.path.join(self.dir, image_id)
+        md5 = hashlib.md5(usedforsecurity=False)
+        sha512 = hashlib.sha512()
+        size = 0
+        try:
+            with open(path, 'wb') as fil:
+                for buf in _chunks(data):
+                    md5.update(buf)
+                    sha512.update(buf)
+                    if buf.count(0) == len(buf):
+                        fil.seek(len(buf), os.SEEK_CUR)
+                    else:
+                        fil.write(buf)
+                    size += len(buf)
+                fil.truncate(size)
+        except Exception:
+            os.unlink(path)
+            self.images[image_id].update(status='queued', size=0)
+            self._files.pop(image_id, None)
+            raise
+        self._imagedata.pop(image_id, None)
+        self._files[image_id] = path
+        self.images[image_id].update(
+            size=size, status='active', checksum=md5.hexdigest(),
+            os_hash_algo='sha512', os_hash_value=sha512.hexdigest())

@@ -80,10 +80,54 @@ def _latency(sim, req):
 
 
 def _device(sim, udid):
-    if not os.path.exists(sim.files.disk_path(udid)):
+    """Where the bytes of a disk the management partition sees are.
+
+    As on a host, the management partition sees a disk only when it is
+    the VIOS that serves it, or when the disk is mapped to it (409
+    otherwise: a driver that forgot to map would read nothing on a host).
+    """
+    path = sim.files.disk_path(udid)
+    if not os.path.exists(path):
         raise registry.SimError(404, 'No device with UDID %s' % udid)
-    return http.json_response({'udid': udid,
-                               'path': sim.files.device_path(udid)})
+    with sim.store.lock:
+        visible = _visible_to_mgmt(sim, udid)
+    if not visible:
+        raise registry.SimError(
+            409, 'Device %s is not visible to the management partition: '
+                 'it neither serves it nor has it mapped' % udid)
+    path = sim.files.device_path(udid)
+    return http.json_response({'udid': udid, 'path': path,
+                               'size': os.path.getsize(path)})
+
+
+def _holds(elem, udid):
+    """Whether a storage element with this UDID is anywhere in ``elem``."""
+    for node in elem.iter(xu.qn('UniqueDeviceID')):
+        if node.text == udid:
+            return True
+    return False
+
+
+def _visible_to_mgmt(sim, udid):
+    mgmt_ids = set()
+    for kind in ('LogicalPartition', 'VirtualIOServer'):
+        for obj in sim.store.all(kind):
+            if xu.text(obj.elem, 'IsManagementPartition') == 'true':
+                mgmt_ids.add(xu.text(obj.elem, 'PartitionID'))
+                if kind == 'VirtualIOServer' and (
+                        _holds(obj.elem, udid) or any(
+                            _holds(vg.elem, udid) for vg in
+                            sim.store.children('VolumeGroup', obj.uuid))):
+                    return True
+    for vios in sim.store.all('VirtualIOServer'):
+        for mapping in xu.findall(vios.elem, 'VirtualSCSIMappings/'
+                                             'VirtualSCSIMapping'):
+            client = xu.text(mapping, 'ServerAdapter/RemoteLogicalPartitionID')
+            stg = xu.find(mapping, 'Storage')
+            if (client in mgmt_ids and stg is not None
+                    and _holds(stg, udid)):
+                return True
+    return False
 
 
 def _vterm(sim, req, uuid):

@@ -375,8 +375,22 @@ class FileStore(object):
         self.__init__(os.path.dirname(self.root))
 
 
+def _is_hole(fil, pos, length):
+    """Whether ``length`` bytes at ``pos`` of a file read as a hole."""
+    fil.flush()
+    try:
+        nxt = os.lseek(fil.fileno(), pos, os.SEEK_DATA)
+    except OSError:
+        # ENXIO: no data at or after pos.
+        return True
+    return nxt >= pos + length
+
+
 def write_stream(path, reader, truncate):
     """Write a request body stream into a file; return the byte count.
+
+    Zero chunks that land on a hole are skipped (seeked over), so a
+    mostly empty disk image stays sparse, as the disks it goes to are.
 
     :param path: destination path (created if missing).
     :param reader: object with ``read(n)``.
@@ -389,9 +403,13 @@ def write_stream(path, reader, truncate):
             buf = reader.read(CHUNK)
             if not buf:
                 break
-            fil.write(buf)
+            if buf.count(0) == len(buf) and _is_hole(fil, total, len(buf)):
+                fil.seek(total + len(buf))
+            else:
+                fil.write(buf)
             total += len(buf)
-        if truncate:
+        fil.flush()
+        if truncate or os.fstat(fil.fileno()).st_size < total:
             fil.truncate(total)
     return total
 

@@ -194,7 +194,7 @@ class TestChunkedBodies(tests_base.TestCase):
         self.assertRaises(IOError, serve.spool_chunked, rfile)
 
 
-def run_sandbox(state_dir, *args, timeout=240):
+def run_sandbox(state_dir, *args, timeout=400):
     """Run the sandbox command to its end; ``(status, output)``."""
     env = dict(os.environ, OS_NOVA_DISABLE_EVENTLET_PATCHING='1')
     proc = subprocess.run(
@@ -307,7 +307,8 @@ class TestSandboxDemo(tests_base.TestCase):
         self.assertIn('Demo PASSED', out)
         for step in (('boot', 'stop', 'start', 'soft reboot', 'hard reboot')
                      + (('rescue', 'unrescue') if rescue else ())
-                     + ('rebuild', 'delete')):
+                     + ('rebuild', 'snapshot', 'boot from snapshot',
+                        'shelve', 'unshelve', 'delete')):
             self.assertRegex(out, r'(?m)^%s\s' % step)
         self.assertNotIn('FAILED', out)
 

@@ -26,47 +26,6 @@ from nova.tests.functional.api import client as api_client
 from nova_powervm.tests.functional import base
 
 
-class TestUnsupported(base.PowerVMFunctionalTestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.start_compute('host1')
-        self.server = self.boot()
-
-    def lpar_state(self):
-        return self.lpar_of('host1', self.server)['state']
-
-    def last_event(self, action):
-        """The last event of the server's last instance action named so."""
-        actions = [a for a in self.api.get_instance_actions(
-            self.server['id']) if a['action'] == action]
-        self.assertTrue(actions, action)
-        detail = self.api.get_instance_action_details(
-            self.server['id'], actions[0]['request_id'])
-        return detail['events'][-1]
-
-    def wait_for_event(self, action):
-        deadline = time.monotonic() + base.WAIT
-        while time.monotonic() < deadline:
-            try:
-                event = self.last_event(action)
-            except AssertionError:
-                event = None
-            if event and event.get('result'):
-                return event
-            time.sleep(0.1)
-        self.fail('no finished %s event' % action)
-
-    def test_shelve_keeps_the_server_running(self):
-        self.api.post_server_action(self.server['id'], {'shelve': None})
-        event = self.wait_for_event('shelve')
-        self.assertEqual('Error', event['result'])
-        # Its details (microversion 2.84) say why.
-        self.assertIn('does not support shelve yet', event['details'])
-        self.wait_for(self.server, 'ACTIVE')
-        self.assertEqual('running', self.lpar_state())
-
-
 class TestVolumesNotYet(base.PowerVMFunctionalTestCase):
 
     def test_boot_from_volume_says_volumes_are_not_supported(self):

@@ -67,6 +67,7 @@ class TestBenchSmoke(tests_base.TestCase):
         self.check_concurrent_spawns_all_ran()
         self.check_periodic_pass_sees_every_partition()
         self.check_upload_streams()
+        self.check_snapshot_against_a_file_copy()
         self.check_output_files()
 
     def check_every_operation_has_figures(self):
@@ -114,6 +115,16 @@ class TestBenchSmoke(tests_base.TestCase):
         # 16 MiB uploaded with a peak far below it: nothing is buffered.
         self.assertLess(upl['large']['peak_kib'], 16 * 1024 / 2)
 
+    def check_snapshot_against_a_file_copy(self):
+        snap = self.res['snapshot']
+        # The disk is the smallest a flavor gives: 1 GiB.
+        self.assertEqual(1024 ** 3, snap['bytes'])
+        # Mapped to the management partition and unmapped.
+        self.assertEqual(4, snap['round_trips'])
+        self.assertGreater(snap['mib_per_s'], 0)
+        self.assertGreater(snap['copy_mib_per_s'], 0)
+        self.assertGreater(self.res['ratios']['snapshot_vs_file_copy'], 0)
+
     def check_output_files(self):
         out = self.useFixture(fixtures.TempDir()).path
         text = self.report.write(self.res, out)
@@ -124,6 +135,7 @@ class TestBenchSmoke(tests_base.TestCase):
             self.assertEqual(text, fil.read())
         self.assertIn('spawn_first', text)
         self.assertIn('Over budget: nothing', text)
+        self.assertIn('plain copy of its file', text)
 
 
 class TestBenchCommandLine(tests_base.TestCase):

@@ -24,6 +24,7 @@ import time
 from nova.compute import task_states
 from nova.compute import vm_states
 from nova import exception as nova_exc
+from nova import objects
 from nova.virt import driver
 from nova.virt import hardware
 from oslo_log import log as logging
@@ -31,7 +32,6 @@ from oslo_utils import excutils
 
 from nova_powervm import conf as pvm_conf
 from nova_powervm import exception as exc
-from nova_powervm.virt.powervm import cache as pvm_cache
 from nova_powervm.virt.powervm import context as pvm_context
 from nova_powervm.virt.powervm import disk
 from nova_powervm.virt.powervm import errors
@@ -39,9 +39,11 @@ from nova_powervm.virt.powervm import event
 from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
+from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import metrics
 from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import session
+from nova_powervm.virt.powervm import snapshot as pvm_snapshot
 from nova_powervm.virt.powervm import vm
 
 CONF = pvm_conf.CONF
@@ -304,28 +306,13 @@ class PowerVMDriver(driver.ComputeDriver):
     # ------------------------------------------------------------------
     # Instances and their state
     # ------------------------------------------------------------------
-    def _instance_lpars(self):
-        """Client partitions named like nova instances (1 GET).
-
-        The feed read also refreshes the partition state snapshot, so the
-        ``get_info`` calls of a periodic pass that follow cost nothing.
-        """
-        matches = vm.name_matcher(CONF.instance_name_template)
-        lpars = []
-
-        def read():
-            lpars.extend(vm.get_lpars(self.adapter))
-            return {lpar.uuid: lpar.state for lpar in lpars}
-        self._host_ctx().cache.lpar_states.store(read)
-        return [lpar for lpar in lpars if matches(lpar.name)]
-
     def list_instances(self):
         """Names of the partitions of nova instances (1 GET).
 
         Partitions whose names nova's ``instance_name_template`` cannot
         produce (made outside OpenStack) are left out.
         """
-        return [lpar.name for lpar in self._instance_lpars()]
+        return [lpar.name for lpar in vm.instance_lpars(self._host_ctx())]
 
     def list_instance_uuids(self):
         """nova UUIDs the instance partitions may belong to (1 GET).
@@ -334,7 +321,7 @@ class PowerVMDriver(driver.ComputeDriver):
         gives two candidates; nova only uses them to filter its database.
         """
         uuids = []
-        for lpar in self._instance_lpars():
+        for lpar in vm.instance_lpars(self._host_ctx()):
             uuids.extend(vm.nova_uuid_candidates(lpar.uuid))
         return uuids
 
@@ -358,25 +345,8 @@ class PowerVMDriver(driver.ComputeDriver):
             return hardware.InstanceInfo(
                 state=vm.get_power_state(self.adapter, instance))
         return hardware.InstanceInfo(
-            state=vm.to_nova_state(self._cached_state(instance)))
-
-    def _cached_state(self, instance):
-        """The ``PartitionState`` of an instance from the snapshot."""
-        ctx = self._host_ctx()
-        states = ctx.cache.lpar_states
-        lpar_uuid = vm.get_pvm_uuid(instance)
-        found, state = states.lookup(lpar_uuid)
-        if found == pvm_cache.MISS and not states.is_fresh():
-            read = states.refresh(lambda: vm.partition_states(ctx.adapter))
-            if read and lpar_uuid in read:
-                # Read after this call began: good for it, even if an
-                # event marked the partition stale for later calls.
-                return read[lpar_uuid]
-            found, state = states.lookup(lpar_uuid)
-        if found == pvm_cache.HIT:
-            return state
-        return states.store_one(lpar_uuid, lambda: vm.get_vm_qp(
-            ctx.adapter, lpar_uuid, 'PartitionState'))
+            state=vm.to_nova_state(vm.cached_state(self._host_ctx(),
+                                                   instance)))
 
     def _changed(self, instance):
         """The driver changed a partition: its cached state is stale."""
@@ -447,6 +417,36 @@ class PowerVMDriver(driver.ComputeDriver):
     def manage_image_cache(self, context, all_instances):
         """Remove cached images no instance uses."""
         flows.manage_image_cache(self._host_ctx(), context, all_instances)
+
+    def cache_image(self, context, image_id):
+        """Upload an image into the host's image cache before a boot.
+
+        nova's image pre-cache API (aggregate ``cache-images``) calls this.
+        Images of a format the driver cannot boot are refused.
+
+        :returns: True when the image was uploaded, False when it was
+                  cached already.
+        :raises NotImplementedError: when the disk driver has no cache
+                                     (nova reports ``unsupported``).
+        """
+        meta = objects.ImageMeta.from_dict(
+            image.image_api().get(context, image_id))
+        image.check_format(meta)
+        return self._host_ctx().disk_dvr.cache_image(context, meta)
+
+    # ------------------------------------------------------------------
+    # Snapshot (and shelve, which nova builds on it)
+    # ------------------------------------------------------------------
+    def snapshot(self, context, instance, image_id, update_task_state):
+        """Upload the boot disk as the image ``image_id`` (raw).
+
+        The partition keeps running.  1 REST round trip when the
+        management partition is the VIOS that serves the disk; otherwise
+        4 (the disk is mapped to the management partition for the read
+        and unmapped after it).  See ``doc/source/devref/flows.rst``.
+        """
+        pvm_snapshot.snapshot(self._host_ctx(), context, instance, image_id,
+                              update_task_state)
 
     # ------------------------------------------------------------------
     # Rescue and rebuild (TaskFlow graphs in flows.py)
@@ -532,9 +532,10 @@ class PowerVMDriver(driver.ComputeDriver):
         ``retry_interval``.  At most 4 REST round trips when the first
         attempt works (1 GET and the job's 2).
 
-        nova powers a server off itself before it calls ``snapshot`` for a
-        shelve; shelve is refused here, before the partition is touched,
-        until the driver has it.
+        nova powers a server off itself before some operations (rescue,
+        the snapshot of a shelve); one the driver does not implement would
+        be refused here, before the partition is touched
+        (``_UNSUPPORTED_TASKS``: none today).
         """
         _refuse_unsupported(instance)
         try:
@@ -635,9 +636,7 @@ class PowerVMDriver(driver.ComputeDriver):
 
 # Task states of operations that nova starts with a power off and that
 # this driver does not implement yet, with their names for the fault.
-_UNSUPPORTED_TASKS = {
-    task_states.SHELVING: 'shelve',
-}
+_UNSUPPORTED_TASKS = {}
 
 
 def _refuse_unsupported(instance):

@@ -70,9 +70,11 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     :raises nova.exception.InvalidInput: for block devices this driver
                                          cannot create yet, or a VIF of a
                                          type it cannot plug.
+    :raises UnsupportedImageFormat: for an image that is not raw.
     """
     check_block_devices(instance, block_device_info)
     pvm_vif.check_vif_types(network_info)
+    image.check_format(image_meta)
     local_disks = ctx.disk_dvr.local_disks(instance, block_device_info)
     flow = tf_lf.Flow('spawn_%s' % instance.uuid)
     flow.add(tf_vm.ValidateFlavor(ctx, instance),
@@ -223,6 +225,7 @@ def build_rescue(ctx, context, instance, image_meta):
     :param image_meta: nova ``ImageMeta`` of the rescue image.
     """
     check_rescue(image_meta)
+    image.check_format(image_meta)
     flow = tf_lf.Flow('rescue_%s' % instance.uuid)
     flow.add(tf_vm.StopForChange(ctx, instance, force=True),
              tf_stg.CreateRescueDisk(ctx, instance, context, image_meta),
@@ -302,6 +305,7 @@ def build_rebuild(ctx, context, instance, image_meta, injected_files,
     :returns: ``(swap flow, finish flow)``.
     """
     check_block_devices(instance, block_device_info)
+    image.check_format(image_meta)
     dvr = ctx.disk_dvr
     ephemerals = [] if preserve_ephemeral else [
         d for d in dvr.local_disks(instance, block_device_info)

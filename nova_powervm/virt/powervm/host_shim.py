@@ -14,13 +14,20 @@
 """Operations done on the NovaLink operating system rather than over REST.
 
 pypowervm runs ``mkvterm``/``rmvterm`` on the NovaLink partition to open
-and close the VNC terminal of a partition.  ``LocalShim`` does exactly
-that; ``SimulatorShim`` asks the NovaLink REST simulator's ``/sim/host/``
-endpoints instead, so the rest of the driver is the same in both cases.
-``[powervm] host_shim`` picks one (``get_shim``).
+and close the VNC terminal of a partition, and a snapshot reads a disk
+that the management partition sees as a block device.  ``LocalShim`` does
+exactly that; ``SimulatorShim`` asks the NovaLink REST simulator's
+``/sim/host/`` endpoints instead, so the rest of the driver is the same in
+both cases.  ``[powervm] host_shim`` picks one (``get_shim``).
 """
 
 import abc
+import contextlib
+import dataclasses
+import glob
+import os
+import time
+import typing
 
 from nova.console import type as ctype
 from nova import exception as nova_exc
@@ -37,6 +44,79 @@ LOG = logging.getLogger(__name__)
 
 # Seconds allowed to one simulator shim HTTP request.
 SIM_TIMEOUT = 10
+# Seconds a mapped disk may take to appear as a block device, and to go.
+DEVICE_TIMEOUT = 300
+DEVICE_GONE_TIMEOUT = 30
+DEVICE_POLL = 0.25
+# Bytes per read of a disk.  Devices are opened unbuffered: a buffered
+# reader copies every large read once more (about 15 times slower).
+CHUNK = 1024 * 1024
+# Virtual SCSI client adapters show in sysfs as 0x30000000 + slot number.
+_VSCSI_SLOT_BASE = 0x30000000
+
+
+@dataclasses.dataclass
+class DiskDevice:
+    """A disk the management partition can read, and how to find it.
+
+    :param udid: UniqueDeviceID of the storage (VDisk, LU...).
+    :param name: the storage's name (messages).
+    :param size: bytes to read (the disk's capacity).
+    :param backing_path: ``ServerAdapter/BackingDeviceName`` when the
+                         management partition is the VIOS that serves the
+                         disk: the device is local to it.
+    :param client_slot: virtual slot number of the management partition's
+                        client adapter when the disk was mapped to it.
+    """
+
+    udid: str
+    name: str
+    size: int
+    backing_path: typing.Optional[str] = None
+    client_slot: typing.Optional[int] = None
+
+
+class DiskReader:
+    """A read-only file of the first ``size`` bytes of a device.
+
+    Read in chunks (``read(n)`` or iteration), never whole.  ``short``
+    turns true when the device ended before ``size`` bytes.
+
+    :param fil: the open binary file.
+    :param size: bytes to serve.
+    :param chunk: bytes per iteration step.
+    """
+
+    def __init__(self, fil, size, chunk=CHUNK):
+        self._fil = fil
+        self.size = size
+        self.left = size
+        self.chunk = chunk
+        self.short = False
+
+    def read(self, size=-1):
+        """Up to ``size`` bytes (a chunk when negative), b'' at the end."""
+        if size is None or size < 0:
+            size = self.chunk
+        size = min(size, self.left)
+        if size <= 0:
+            return b''
+        data = self._fil.read(size)
+        if not data:
+            # The device ended before its size.
+            self.short = True
+        self.left -= len(data)
+        return data
+
+    def __iter__(self):
+        while True:
+            data = self.read(self.chunk)
+            if not data:
+                return
+            yield data
+
+    def __len__(self):
+        return self.size
 
 
 class HostShim(abc.ABC):
@@ -61,16 +141,42 @@ class HostShim(abc.ABC):
         :param lpar_uuid: PowerVM UUID of the partition.
         """
 
+    @abc.abstractmethod
+    def open_disk(self, device):
+        """Open a disk the management partition sees, for reading.
+
+        A context manager: the device is released on exit (a discovered
+        block device is removed again), even when the caller failed.
+
+        :param device: a :class:`DiskDevice`.
+        :returns: context manager yielding a :class:`DiskReader`.
+        :raises DiskNotReadable: when the device cannot be found or read.
+        """
+
 
 class LocalShim(HostShim):
     """Runs pypowervm's vterm support (mkvterm/rmvterm) on this partition.
 
+    Disks are read as block devices: a disk served by this partition
+    (management partition = VIOS) is opened at its backing device; a disk
+    mapped to this partition is discovered through sysfs (a SCSI scan of
+    the client adapter's host, then ``/dev/disk/by-id``), read, and its
+    block device deleted again.  Writes to sysfs and opening a device owned
+    by root go through nova's privsep helpers when plain access is denied.
+
     :param local_ip: address nova's VNC proxy reaches this host at
                      (``[vnc] server_proxyclient_address``).
+    :param sys_root: where sysfs is mounted (tests use a directory).
+    :param dev_root: where device nodes live (tests use a directory).
     """
 
-    def __init__(self, local_ip):
+    def __init__(self, local_ip, sys_root='/sys', dev_root='/dev'):
         self.local_ip = local_ip
+        self.sys_root = sys_root
+        self.dev_root = dev_root
+        self.device_timeout = DEVICE_TIMEOUT
+        self.gone_timeout = DEVICE_GONE_TIMEOUT
+        self.poll = DEVICE_POLL
 
     def open_vnc_console(self, adapter, lpar_uuid, instance=None):
         grp = CONF.powervm
@@ -97,6 +203,97 @@ class LocalShim(HostShim):
         except nova_exc.NovaException as error:
             LOG.warning('Could not close the terminal of %(lpar)s: %(err)s',
                         {'lpar': lpar_uuid, 'err': error.format_message()})
+
+    @contextlib.contextmanager
+    def open_disk(self, device):
+        if device.client_slot is None:
+            path = device.backing_path or ''
+            if not os.path.isabs(path):
+                path = os.path.join(self.dev_root, path)
+            with self._open(path, device) as fil:
+                yield DiskReader(fil, device.size)
+            return
+        dev = self._discover(device)
+        try:
+            with self._open(dev, device) as fil:
+                yield DiskReader(fil, device.size)
+        finally:
+            self._remove_device(dev)
+
+    @contextlib.contextmanager
+    def _open(self, path, device):
+        try:
+            try:
+                fil = open(path, 'rb', buffering=0)
+            except PermissionError:
+                _privsep_chown(path)
+                fil = open(path, 'rb', buffering=0)
+        except OSError as error:
+            raise exc.DiskNotReadable(disk=device.name,
+                                      reason=errors.safe_text(error))
+        with fil:
+            yield fil
+
+    def _discover(self, device):
+        """Scan the client adapter's SCSI host; wait for the disk's node."""
+        slot = '%x' % (_VSCSI_SLOT_BASE | int(device.client_slot))
+        scans = glob.glob(os.path.join(
+            self.sys_root, 'bus', 'vio', 'devices', slot, 'host*',
+            'scsi_host', 'host*', 'scan'))
+        if not scans:
+            raise exc.DiskNotReadable(
+                disk=device.name,
+                reason='no SCSI host for virtual slot 0x%s' % slot)
+        for scan in scans:
+            _write_sysfs(scan, '- - -')
+        pattern = os.path.join(self.dev_root, 'disk', 'by-id',
+                               '*' + device.udid[-32:])
+        deadline = time.monotonic() + self.device_timeout
+        while True:
+            found = glob.glob(pattern)
+            if found:
+                return os.path.realpath(found[0])
+            if time.monotonic() > deadline:
+                raise exc.DiskNotReadable(
+                    disk=device.name,
+                    reason='no block device appeared for UDID %s within '
+                           '%d s' % (device.udid, self.device_timeout))
+            time.sleep(self.poll)
+
+    def _remove_device(self, dev):
+        """Delete the SCSI device of a block device node and wait for it."""
+        delete = os.path.join(self.sys_root, 'block', os.path.basename(dev),
+                              'device', 'delete')
+        try:
+            _write_sysfs(delete, '1')
+        except Exception as error:
+            LOG.warning('Could not delete block device %(dev)s: %(err)s',
+                        {'dev': dev, 'err': errors.safe_text(error)})
+            return
+        deadline = time.monotonic() + self.gone_timeout
+        while os.path.exists(dev):
+            if time.monotonic() > deadline:
+                LOG.warning('Block device %s is still present.', dev)
+                return
+            time.sleep(self.poll)
+
+
+def _write_sysfs(path, text):
+    """Write a sysfs control file (through privsep when denied)."""
+    try:
+        with open(path, 'w') as fil:
+            fil.write(text)
+    except PermissionError:
+        from nova.privsep import path as priv_path
+
+        priv_path.writefile(path, 'w', text)
+
+
+def _privsep_chown(path):
+    """Give the nova user a root-owned device node (privsep)."""
+    from nova.privsep import path as priv_path
+
+    priv_path.chown(path, uid=os.getuid())
 
 
 class SimulatorShim(HostShim):
@@ -142,6 +339,34 @@ class SimulatorShim(HostShim):
             LOG.warning('Could not close the simulated terminal of '
                         '%(lpar)s: %(err)s',
                         {'lpar': lpar_uuid, 'err': errors.safe_text(error)})
+
+    @contextlib.contextmanager
+    def open_disk(self, device):
+        """Ask the simulator where the device's bytes are, and open them.
+
+        The simulator answers only for a disk the management partition
+        sees (it serves it, or the disk is mapped to it), as a host would.
+        The simulator shares this machine's file system (tests, sandbox).
+        """
+        url = '%s/sim/host/device/%s' % (self.base_url, device.udid)
+        try:
+            resp = requests.get(url, timeout=SIM_TIMEOUT, verify=self._verify)
+        except requests.RequestException as error:
+            raise exc.DiskNotReadable(disk=device.name,
+                                      reason=errors.safe_text(error))
+        if resp.status_code >= 300:
+            raise exc.DiskNotReadable(
+                disk=device.name,
+                reason='simulator answered HTTP %d: %s' % (
+                    resp.status_code, resp.text[:200]))
+        path = resp.json()['path']
+        try:
+            fil = open(path, 'rb', buffering=0)
+        except OSError as error:
+            raise exc.DiskNotReadable(disk=device.name,
+                                      reason=errors.safe_text(error))
+        with fil:
+            yield DiskReader(fil, device.size)
 
 
 def get_shim(kind, dest, local_ip, certpath=None):

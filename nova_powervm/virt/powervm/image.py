@@ -27,6 +27,8 @@ import threading
 from nova.image import glance
 from oslo_log import log as logging
 
+from nova_powervm import exception as exc
+
 LOG = logging.getLogger(__name__)
 
 _QUEUE_CHUNKS = 8
@@ -162,3 +164,25 @@ def stream(context, image_id, api=None):
         yield img
     finally:
         img.close()
+
+
+# Disk formats a boot disk can be written from: the bytes are copied as
+# they are, so only raw images (the driver's supports_image_type_*
+# capabilities say the same to the scheduler).
+SUPPORTED_DISK_FORMATS = ('raw',)
+
+
+def check_format(image_meta):
+    """Refuse an image whose bytes cannot be copied to a disk as they are.
+
+    :param image_meta: nova ``ImageMeta``.
+    :raises UnsupportedImageFormat: naming the format, for anything but
+        raw (an image without a disk format is taken as raw).
+    """
+    fmt = (image_meta.disk_format
+           if image_meta.obj_attr_is_set('disk_format') else None)
+    if fmt and fmt not in SUPPORTED_DISK_FORMATS:
+        raise exc.UnsupportedImageFormat(
+            image_id=image_meta.id if image_meta.obj_attr_is_set('id')
+            else '(unknown)',
+            disk_format=fmt, supported=', '.join(SUPPORTED_DISK_FORMATS))

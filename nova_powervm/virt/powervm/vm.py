@@ -30,6 +30,7 @@ from pypowervm.utils import uuid as pvm_uuid
 from pypowervm.wrappers import base_partition as pvm_bp
 from pypowervm.wrappers import logical_partition as pvm_lpar
 
+from nova_powervm.virt.powervm import cache as pvm_cache
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import lpar_builder
 
@@ -200,6 +201,51 @@ def partition_states(adapter):
     with errors.translate('list partitions'):
         lpars = pvm_lpar.LPAR.get(adapter)
     return {lpar.uuid: lpar.state for lpar in lpars}
+
+
+def instance_lpars(ctx):
+    """Client partitions named like nova instances (1 GET).
+
+    The feed read also refreshes the host's partition state snapshot, so
+    the ``get_info`` calls of a periodic pass that follow cost nothing.
+
+    :param ctx: ``HostContext``.
+    :returns: list of pypowervm ``LPAR`` wrappers.
+    """
+    matches = name_matcher(CONF.instance_name_template)
+    lpars = []
+
+    def read():
+        lpars.extend(get_lpars(ctx.adapter))
+        return {lpar.uuid: lpar.state for lpar in lpars}
+    ctx.cache.lpar_states.store(read)
+    return [lpar for lpar in lpars if matches(lpar.name)]
+
+
+def cached_state(ctx, instance):
+    """The ``PartitionState`` of an instance from the host's snapshot.
+
+    One LPAR feed GET serves every call for ``cache.LPAR_STATE_TTL``
+    seconds; a partition events marked stale is read alone (1 GET).
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :raises InstanceNotFound: when the partition does not exist.
+    """
+    states = ctx.cache.lpar_states
+    lpar_uuid = get_pvm_uuid(instance)
+    found, state = states.lookup(lpar_uuid)
+    if found == pvm_cache.MISS and not states.is_fresh():
+        read = states.refresh(lambda: partition_states(ctx.adapter))
+        if read and lpar_uuid in read:
+            # Read after this call began: good for it, even if an event
+            # marked the partition stale for later calls.
+            return read[lpar_uuid]
+        found, state = states.lookup(lpar_uuid)
+    if found == pvm_cache.HIT:
+        return state
+    return states.store_one(lpar_uuid, lambda: get_vm_qp(
+        ctx.adapter, lpar_uuid, 'PartitionState'))
 
 
 def create_lpar(adapter, host_wrapper, instance, image_meta=None):

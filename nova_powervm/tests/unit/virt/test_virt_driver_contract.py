@@ -28,6 +28,7 @@ from nova_powervm.virt.powervm import driver as pvm_driver
 
 
 _NOVA_NETWORK_INFO = test_utils.get_test_network_info
+_NOVA_IMAGE = test_utils.get_test_image_object
 
 
 def _sea_network_info(count=1):
@@ -40,6 +41,19 @@ def _sea_network_info(count=1):
     for vif in network_info:
         vif['type'] = 'pvm_sea'
     return network_info
+
+
+def _raw_image(context, instance_ref):
+    """nova's test image, as a raw disk image.
+
+    The suite's image claims the ``ami`` format, which the driver refuses
+    (it copies image bytes to a disk as they are); every spawning test
+    would stop there.
+    """
+    image_meta = _NOVA_IMAGE(context, instance_ref)
+    image_meta.disk_format = 'raw'
+    image_meta.container_format = 'bare'
+    return image_meta
 
 
 class PowerVMDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
@@ -58,6 +72,11 @@ class PowerVMDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
         super().setUp()
         self.stub_out('nova.tests.unit.utils.get_test_network_info',
                       _sea_network_info)
+        self.stub_out('nova.tests.unit.utils.get_test_image_object',
+                      _raw_image)
+        # The same for the images a rescue reads from Glance itself.
+        for image in self.image_service.images.values():
+            image.update(disk_format='raw', container_format='bare')
         # A short long-poll lets cleanup_host join the event thread fast.
         self.sim = self.useFixture(
             pvm_fixtures.SimulatorFixture(event_timeout=0.2))

@@ -23,18 +23,34 @@ call these methods and never look at the kind of storage.
 Connecting and disconnecting add changes to the operation's
 ``mapping.VIOSMappings``, so that disks, config drive media and volumes
 share one VIOS update.
+
+A snapshot reads an instance's boot disk back through the host shim
+(:meth:`DiskAdapter.read_boot_disk`): directly when the management
+partition is the VIOS that serves it, otherwise mapped to the management
+partition for the time of the read.
 """
 
 import abc
 import collections
+import contextlib
+import copy
 import math
 
 from nova import exception as nova_exc
 from nova.virt import driver as nova_driver
+from oslo_log import log as logging
 from oslo_utils import units
+from pypowervm import entities as pvm_ent
+from pypowervm.tasks import scsi_mapper as pvm_smap
+from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm import exception as exc
+from nova_powervm.virt.powervm import errors
+from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import mapping
+from nova_powervm.virt.powervm import vm
+
+LOG = logging.getLogger(__name__)
 
 # Ephemeral disks an instance may have (disk names hold the index).
 MAX_EPHEMERALS = 10
@@ -58,6 +74,13 @@ def image_size(image_meta):
     return 0
 
 
+def _detached(stg):
+    """A copy of a storage element wrapper, outside any mapping."""
+    elem = pvm_ent.Element.wrapelement(copy.deepcopy(stg.element.element),
+                                       stg.adapter)
+    return type(stg).wrap(elem)
+
+
 class DiskAdapter(metaclass=abc.ABCMeta):
     """Base class of disk adapters.
 
@@ -69,7 +92,8 @@ class DiskAdapter(metaclass=abc.ABCMeta):
     capabilities = {
         'shared_storage': False,
         'has_imagecache': False,
-        'snapshot': False,
+        # read_boot_disk works for any vSCSI-mapped boot disk.
+        'snapshot': True,
     }
 
     def __init__(self, adapter, host_uuid, mgmt_uuid):
@@ -341,3 +365,151 @@ class DiskAdapter(metaclass=abc.ABCMeta):
         :param context: nova ``RequestContext``.
         :param all_instances: the instances nova knows on this host.
         """
+
+    def cache_image(self, context, image_meta):
+        """Put an image into this storage's image cache ahead of a boot.
+
+        nova's image pre-cache API (aggregate ``cache-images``) calls this
+        through the driver's ``cache_image``.  An adapter without a cache
+        keeps this default, which nova reports as ``unsupported``.
+
+        :param context: nova ``RequestContext``.
+        :param image_meta: nova ``ImageMeta`` (format already checked).
+        :returns: True when the image was uploaded, False when it was
+                  already cached.
+        """
+        raise NotImplementedError()
+
+    def boot_disk_size(self, storage):
+        """Bytes of a boot disk storage element (its capacity).
+
+        :param storage: the storage element of the boot disk's mapping.
+        """
+        return int(float(storage.capacity) * units.Gi)
+
+    @contextlib.contextmanager
+    def read_boot_disk(self, instance, lpar_uuid, shim):
+        """Read an instance's boot disk on the management partition.
+
+        When the management partition is the VIOS that serves the disk,
+        the disk is a local device there: 1 GET (the VIOS with its vSCSI
+        mappings, for the mapping's backing device).  Otherwise the disk is
+        mapped to the management partition (1 GET of the VIOS feed, 1
+        POST), read, and unmapped afterwards, also when the read failed
+        (1 GET, 1 POST).
+
+        :param instance: nova ``Instance``.
+        :param lpar_uuid: PowerVM UUID of the instance's partition.
+        :param shim: the ``host_shim.HostShim`` that reads devices.
+        :returns: context manager yielding a ``host_shim.DiskReader`` of
+                  the disk's bytes (read in chunks).
+        :raises InstanceNotRunning: when the partition does not exist.
+        :raises DiskNotReadable: when the disk cannot be found or read.
+        """
+        if self.mgmt_uuid.upper() in {u.upper() for u in self.vios_uuids}:
+            with errors.translate('read the storage mappings of the '
+                                  'management partition', instance=instance):
+                vios_w = pvm_vios.VIOS.get(self.adapter, uuid=self.mgmt_uuid,
+                                           xag=[mapping.SCSI])
+            found = self._boot_mappings(vios_w, lpar_uuid, instance)
+            if not found:
+                self._missing_disk(instance)
+            stg = found[0].backing_storage
+            device = host_shim.DiskDevice(
+                udid=stg.udid, name=stg.name,
+                size=self.boot_disk_size(stg),
+                backing_path=found[0].server_adapter.backing_dev_name)
+            with shim.open_disk(device) as reader:
+                yield reader
+            return
+        with self._mapped_to_mgmt(instance, lpar_uuid) as device:
+            with shim.open_disk(device) as reader:
+                yield reader
+
+    def _boot_mappings(self, vios_w, lpar_uuid, instance):
+        """The vSCSI mappings of the instance's boot disk on a VIOS."""
+        return pvm_smap.find_maps(
+            vios_w.scsi_mappings, client_lpar_id=lpar_uuid,
+            match_func=mapping.storage_named(
+                self.boot_disk_names(instance)))
+
+    def _missing_disk(self, instance):
+        """Raise why an instance's boot disk mapping was not found."""
+        if not vm.instance_exists(self.adapter, instance):
+            raise nova_exc.InstanceNotRunning(instance_id=instance.uuid)
+        raise exc.DiskNotReadable(
+            disk=self.boot_disk_name(instance),
+            reason='the partition has no mapping of its boot disk')
+
+    @contextlib.contextmanager
+    def _mapped_to_mgmt(self, instance, lpar_uuid):
+        """Map the boot disk to the management partition for a while.
+
+        Yields the ``host_shim.DiskDevice`` (with the client slot of the
+        new mapping); the mapping is removed on exit, whatever happened.
+        """
+        via = self.vios_uuids[0]
+        found = {}
+        maps = mapping.VIOSMappings(self.adapter, 'map_disk_to_management',
+                                    instance)
+        maps.add_subtask(self._map_boot_to_mgmt, via, lpar_uuid, instance,
+                         found)
+        try:
+            maps.execute()
+            if 'storage' not in found:
+                self._missing_disk(instance)
+            stg = found['storage']
+            via_w = [w for w in maps.vioses if w.uuid == via][0]
+            mgmt_maps = pvm_smap.find_maps(
+                via_w.scsi_mappings,
+                client_lpar_id=self.mgmt_uuid, stg_elem=stg)
+            if not mgmt_maps or mgmt_maps[0].client_adapter is None:
+                raise exc.DiskNotReadable(
+                    disk=stg.name, reason='the mapping to the management '
+                                          'partition has no client adapter')
+            yield host_shim.DiskDevice(
+                udid=stg.udid, name=stg.name, size=self.boot_disk_size(stg),
+                client_slot=mgmt_maps[0].client_adapter.lpar_slot_num)
+        finally:
+            if 'storage' in found:
+                self._unmap_from_mgmt(instance, found['storage'])
+
+    def _map_boot_to_mgmt(self, vios_w, via, lpar_uuid, instance, found):
+        """Subtask: map the instance's boot disk to the management too."""
+        if vios_w.uuid != via:
+            return False
+        maps = self._boot_mappings(vios_w, lpar_uuid, instance)
+        if not maps:
+            return False
+        stg = maps[0].backing_storage
+        found['storage'] = stg
+        if pvm_smap.find_maps(vios_w.scsi_mappings,
+                              client_lpar_id=self.mgmt_uuid, stg_elem=stg):
+            # Left by an earlier read that could not clean up: reuse it.
+            return False
+        # A copy: lxml would move the element out of the client's mapping.
+        new = pvm_smap.build_vscsi_mapping(None, vios_w, self.mgmt_uuid,
+                                           _detached(stg))
+        return pvm_smap.add_map(vios_w, new) is not None
+
+    def _unmap_from_mgmt(self, instance, stg, tries=2):
+        """Remove the boot disk's mappings to the management partition.
+
+        Tried twice: a mapping left to the management partition would
+        outlive the snapshot.
+        """
+        match = mapping.storage_named([stg.name])
+        for attempt in range(1, tries + 1):
+            maps = mapping.VIOSMappings(
+                self.adapter, 'unmap_disk_from_management', instance)
+            maps.remove_vscsi(match, lpar_uuid=self.mgmt_uuid,
+                              vios_uuids=self.vios_uuids)
+            try:
+                maps.execute()
+                return
+            except Exception:
+                if attempt == tries:
+                    raise
+                LOG.warning('Removing the mapping of %s to the management '
+                            'partition failed; trying again.', stg.name,
+                            instance=instance)

@@ -20,6 +20,8 @@ image once, streamed from Glance.  ``manage_image_cache`` removes cached
 images that no instance on the host uses any more.
 """
 
+import time
+
 from nova import exception as nova_exc
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
@@ -52,9 +54,12 @@ class LocalStorage(base.DiskAdapter):
         self.media_repo = None
         self.vg_name = CONF.powervm.volume_group_name
         self.vios_uuid, self.vg_uuid = self._find_vg(vioses)
-        self.capabilities = dict(
-            base.DiskAdapter.capabilities, has_imagecache=True,
-            snapshot=self.vios_uuid == mgmt_uuid)
+        self.capabilities = dict(base.DiskAdapter.capabilities,
+                                 has_imagecache=True)
+        # Cache entry name -> monotonic time it was pre-cached on request
+        # (``cache_image``): kept from the image cache pass for
+        # ``[image_cache] remove_unused_original_minimum_age_seconds``.
+        self._precached = {}
 
     def _find_vg(self, vioses):
         """Find the VG; note the media repository on the way."""
@@ -125,17 +130,7 @@ class LocalStorage(base.DiskAdapter):
 
     def _copy_image(self, context, instance, image_meta, name, size_gb):
         image_id = image_meta.id
-        with lockutils.lock('pvm-image-%s-%s' % (self.vg_uuid, image_id)):
-            vg_w = self.get_vg()
-            img_name = self.image_name(image_id)
-            cached = [vd for vd in vg_w.virtual_disks
-                      if vd.name == img_name]
-            created = None
-            if cached:
-                img_vd = cached[0]
-            else:
-                vg_w, img_vd = self._upload_image(context, vg_w, image_meta)
-                created = img_vd
+        vg_w, img_vd, created = self._cached_image(context, image_meta)
         try:
             new = pvm_stg.VDisk.bld(self.adapter, name, size_gb,
                                     base_image=img_vd.udid)
@@ -147,6 +142,38 @@ class LocalStorage(base.DiskAdapter):
         LOG.info('Created disk %(disk)s from image %(img)s.',
                  {'disk': disk.name, 'img': image_id}, instance=instance)
         return disk, created
+
+    def _cached_image(self, context, image_meta):
+        """The image's cache VDisk, uploaded first on a miss.
+
+        :returns: ``(vg_w, image VDisk, created)``: ``created`` is the
+                  VDisk when this call uploaded it, else None.
+        """
+        with lockutils.lock('pvm-image-%s-%s' % (self.vg_uuid,
+                                                 image_meta.id)):
+            vg_w = self.get_vg()
+            name = self.image_name(image_meta.id)
+            cached = [vd for vd in vg_w.virtual_disks if vd.name == name]
+            if cached:
+                return vg_w, cached[0], None
+            vg_w, img_vd = self._upload_image(context, vg_w, image_meta)
+            return vg_w, img_vd, img_vd
+
+    def cache_image(self, context, image_meta):
+        """Upload an image into the volume group's cache (``i_`` VDisk).
+
+        1 GET of the volume group when it is cached already; 4 more round
+        trips to upload it (POST VG, PUT File, PUT contents, DELETE File).
+        The image cache pass keeps a pre-cached image, unused, for
+        ``[image_cache] remove_unused_original_minimum_age_seconds``.
+
+        :returns: True when uploaded, False when it was already cached.
+        """
+        created = self._cached_image(context, image_meta)[2]
+        self._precached[self.image_name(image_meta.id)] = time.monotonic()
+        if created is not None:
+            LOG.info('Pre-cached image %s.', image_meta.id)
+        return created is not None
 
     def _upload_image(self, context, vg_w, image_meta):
         """Create the ``i_`` VDisk and stream the image into it."""
@@ -228,6 +255,13 @@ class LocalStorage(base.DiskAdapter):
             return []
         in_use = {self.image_name(inst.image_ref)
                   for inst in all_instances if inst.image_ref}
+        min_age = CONF.image_cache.remove_unused_original_minimum_age_seconds
+        now = time.monotonic()
+        for name, since in list(self._precached.items()):
+            if now - since < min_age:
+                in_use.add(name)
+            else:
+                del self._precached[name]
         vg_w = self.get_vg()
         unused = [vd.udid for vd in vg_w.virtual_disks
                   if vd.name.startswith('i_') and vd.name not in in_use]

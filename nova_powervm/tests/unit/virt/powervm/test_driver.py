@@ -269,20 +269,14 @@ class TestPowerBudgets(DriverTestCase):
 class TestNotSupportedYet(DriverTestCase):
     """What the driver cannot do yet is refused before anything changes."""
 
-    def test_power_off_for_shelve_is_refused(self):
-        inst = self.lpar_instance(running=True)
-        for task, name in ((task_states.SHELVING, 'shelve'),):
+    def test_power_off_before_rescue_or_shelve_goes_ahead(self):
+        # nova powers off before a rescue and before a shelve's snapshot;
+        # both are supported now.
+        for task in (task_states.RESCUING, task_states.SHELVING):
+            inst = self.lpar_instance(running=True)
             inst.task_state = task
-            self.sim.reset_stats()
-            err = self.assertRaises(pvm_exception.NotSupportedYet,
-                                    self.drv.power_off, inst)
-            self.assertIn('does not support %s yet' % name,
-                          err.format_message())
-            self.assertEqual(0, self.sim.stats()['total'])
-            self.assertEqual('running', self.lpar(inst)['state'])
-        inst.task_state = task_states.RESCUING
-        self.drv.power_off(inst)
-        self.assertEqual('not activated', self.lpar(inst)['state'])
+            self.drv.power_off(inst)
+            self.assertEqual('not activated', self.lpar(inst)['state'])
 
     def test_rebuild_needs_the_disk_adapter_calls(self):
         # An adapter without them (the base's refusing defaults) makes the

@@ -20,6 +20,8 @@ small scripts on PATH that record how they were called.
 import os
 import socket
 import stat
+import threading
+import time
 
 import fixtures
 
@@ -133,3 +135,133 @@ class TestSimulatorShimTLS(simbase.base.NoDBTestCase):
         exc = self.assertRaises(pvm_exception.VNCConsoleFailed,
                                 shim.open_vnc_console, None, self.lpar_uuid)
         self.assertIn('CERTIFICATE_VERIFY_FAILED', exc.format_message())
+
+
+class FakeKernel:
+    """What Linux does on a NovaLink partition, in a directory.
+
+    A write of ``- - -`` to the SCSI host's ``scan`` file makes the disk's
+    ``/dev/disk/by-id`` link and ``sdq`` node appear (holding ``data``); a
+    write of ``1`` to ``/sys/block/sdq/device/delete`` removes them.
+
+    :param root: the directory standing for ``/``.
+    :param slot: the client adapter's virtual slot number.
+    :param udid: the disk's UniqueDeviceID.
+    :param data: the disk's bytes.
+    """
+
+    def __init__(self, root, slot, udid, data):
+        self.sys = os.path.join(root, 'sys')
+        self.dev = os.path.join(root, 'dev')
+        host = os.path.join(self.sys, 'bus', 'vio', 'devices',
+                            '%x' % (0x30000000 | slot), 'host3',
+                            'scsi_host', 'host3')
+        os.makedirs(host)
+        self.scan = os.path.join(host, 'scan')
+        open(self.scan, 'w').close()
+        block = os.path.join(self.sys, 'block', 'sdq', 'device')
+        os.makedirs(block)
+        self.delete = os.path.join(block, 'delete')
+        open(self.delete, 'w').close()
+        os.makedirs(os.path.join(self.dev, 'disk', 'by-id'))
+        self.node = os.path.join(self.dev, 'sdq')
+        self.link = os.path.join(self.dev, 'disk', 'by-id',
+                                 'scsi-3600' + udid[-32:])
+        self.data = data
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _read(self, path):
+        with open(path) as fil:
+            return fil.read()
+
+    def _run(self):
+        while not self.stop.is_set():
+            if self._read(self.scan) == '- - -' and \
+                    not os.path.exists(self.node):
+                with open(self.node, 'wb') as fil:
+                    fil.write(self.data)
+                os.symlink('../../sdq', self.link)
+                open(self.scan, 'w').close()
+            if self._read(self.delete) == '1':
+                os.unlink(self.link)
+                os.unlink(self.node)
+                open(self.delete, 'w').close()
+            time.sleep(0.01)
+
+
+class TestLocalShimDisks(simbase.base.NoDBTestCase):
+    """The local shim reads a disk as a block device, and lets it go."""
+
+    UDID = '01M0lCTTIxNDUzMTI2MDA1MDc2ODAyODIwQTFENTAwMDAwMDAwMDAwMDM4Ng=='
+
+    def setUp(self):
+        super().setUp()
+        self.root = self.useFixture(fixtures.TempDir()).path
+        self.shim = host_shim.LocalShim(
+            '127.0.0.1', sys_root=os.path.join(self.root, 'sys'),
+            dev_root=os.path.join(self.root, 'dev'))
+        self.shim.poll = 0.01
+        self.data = os.urandom(3 * 1024 * 1024 + 17)
+
+    def kernel(self, slot=7):
+        kern = FakeKernel(self.root, slot, self.UDID, self.data)
+        self.addCleanup(kern.thread.join, 5)
+        self.addCleanup(kern.stop.set)
+        return kern
+
+    def device(self, **kwargs):
+        return host_shim.DiskDevice(udid=self.UDID, name='b_disk',
+                                    size=len(self.data), **kwargs)
+
+    def test_mapped_disk_discovered_read_and_removed(self):
+        kern = self.kernel()
+        with self.shim.open_disk(self.device(client_slot=7)) as reader:
+            self.assertTrue(os.path.exists(kern.node))
+            chunks = list(reader)
+        self.assertEqual(self.data, b''.join(chunks))
+        self.assertLessEqual(max(len(c) for c in chunks), reader.chunk)
+        # The block device went away with the read.
+        self.assertFalse(os.path.exists(kern.node))
+        self.assertFalse(os.path.lexists(kern.link))
+
+    def test_device_removed_when_the_reader_fails(self):
+        kern = self.kernel()
+
+        def read_then_fail():
+            with self.shim.open_disk(self.device(client_slot=7)) as reader:
+                reader.read(1024)
+                raise ValueError('upload failed')
+        self.assertRaises(ValueError, read_then_fail)
+        self.assertFalse(os.path.exists(kern.node))
+
+    def test_disk_that_never_appears(self):
+        self.kernel(slot=9)
+        self.shim.device_timeout = 0.1
+        # No SCSI host for slot 7.
+        err = self.assertRaises(pvm_exception.DiskNotReadable,
+                                self._open, self.device(client_slot=7))
+        self.assertIn('no SCSI host for virtual slot 0x30000007', str(err))
+        # The scan finds nothing with another UDID.
+        dev = host_shim.DiskDevice(udid='0' * 40, name='b_other', size=1,
+                                   client_slot=9)
+        err = self.assertRaises(pvm_exception.DiskNotReadable, self._open,
+                                dev)
+        self.assertIn('no block device appeared', str(err))
+
+    def _open(self, device):
+        with self.shim.open_disk(device) as reader:
+            return reader.read()
+
+    def test_disk_served_by_this_partition(self):
+        # Management partition = VIOS: the backing device is local.
+        os.makedirs(os.path.join(self.root, 'dev'))
+        with open(os.path.join(self.root, 'dev', 'lv_b_disk'), 'wb') as fil:
+            fil.write(self.data)
+        with self.shim.open_disk(self.device(
+                backing_path='lv_b_disk')) as reader:
+            self.assertEqual(self.data, b''.join(reader))
+        err = self.assertRaises(pvm_exception.DiskNotReadable, self._open,
+                                self.device(backing_path='/nonexistent'))
+        self.assertIn('b_disk', str(err))

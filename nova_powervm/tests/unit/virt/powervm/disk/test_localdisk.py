@@ -34,8 +34,9 @@ class TestLocalStorage(flowbase.FlowTestCase):
                          [u.upper() for u in self.dvr().vios_uuids])
         self.assertTrue(self.dvr().capabilities['has_imagecache'])
         self.assertFalse(self.dvr().capabilities['shared_storage'])
-        # vios1 is not the management partition: no local snapshot.
-        self.assertFalse(self.dvr().capabilities['snapshot'])
+        # vios1 is not the management partition: a snapshot maps the
+        # disk to it for the read.
+        self.assertTrue(self.dvr().capabilities['snapshot'])
 
     def test_disk_usage(self):
         total, used = self.dvr().disk_usage()
