@@ -25,8 +25,14 @@ from nova_powervm.tests import base as tests_base
 from nova_powervm.virt.powervm import driver
 
 
-class SnapshottingDriver(driver.PowerVMDriver):
-    """The PowerVM driver once it implements snapshot."""
+class NoSnapshotDriver(driver.PowerVMDriver):
+    """The PowerVM driver as it was before it implemented snapshot."""
+
+    snapshot = describe.virt_driver.ComputeDriver.snapshot
+
+
+class SnapshottingDriver(NoSnapshotDriver):
+    """... and once it implements snapshot."""
 
     def snapshot(self, context, instance, image_id, update_task_state):
         pass
@@ -71,7 +77,7 @@ class TestComputeFeatures(tests_base.TestCase):
             features['interface_attach'])
 
     def test_a_new_feature_turns_its_tests_on(self):
-        before = describe.compute_features(driver.PowerVMDriver)
+        before = describe.compute_features(NoSnapshotDriver)
         after = describe.compute_features(SnapshottingDriver)
         self.assertFalse(before['snapshot'])
         self.assertTrue(after['snapshot'])
@@ -82,7 +88,7 @@ class TestComputeFeatures(tests_base.TestCase):
                        for regex, _why in
                        describe.missing_feature_exclusions(drv))
 
-        self.assertTrue(unshelve_excluded(driver.PowerVMDriver))
+        self.assertTrue(unshelve_excluded(NoSnapshotDriver))
         self.assertFalse(unshelve_excluded(SnapshottingDriver))
 
 
