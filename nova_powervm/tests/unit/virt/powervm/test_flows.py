@@ -692,11 +692,22 @@ class TestSSPSpawn(SSPSpawnTestCase):
 
 
 def _ssp_revert_scenarios():
+    """TestSpawnReverts' steps, with LU PUTs for volume group POSTs.
+
+    The image LU is known: the 1st LU PUT is the boot disk's clone, the
+    2nd and 3rd the blank ephemeral and swap LUs.
+    """
     out = []
     for name, params in TestSpawnReverts.scenarios:
-        if name == 'create_disk_copy':
-            name, params = 'create_disk_clone', dict(
+        if name.startswith('create_disk_copy'):
+            name, params = name.replace('copy', 'clone'), dict(
                 params, fault=dict(method='PUT', path='LogicalUnit$'))
+        elif name == 'create_local_disks':
+            out.append(('create_swap_lu', dict(
+                params, fault=dict(method='PUT', path='LogicalUnit$',
+                                   skip=2))))
+            params = dict(params, fault=dict(method='PUT',
+                                             path='LogicalUnit$', skip=1))
         out.append((name, params))
     return out
 
