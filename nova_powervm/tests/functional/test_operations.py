@@ -120,8 +120,9 @@ class TestOperations(base.PowerVMFunctionalTestCase):
             time.sleep(0.05)
         self.assertEqual('Error', events[0]['result'])
         self.assertEqual(0, self.lpar_of('host1', server)['dumps'])
-        # A stopped server is refused by nova's API itself.
-        server = self.action(server, {'os-stop': None}, 'SHUTOFF')
+        # A stopped server is refused by nova's API itself (nova learns
+        # of the stop from the partition's lifecycle event).
+        server = self.wait_for(server, 'SHUTOFF')
         error = self.assertRaises(
             api_client.OpenStackApiException, self.api.post_server_action,
             server['id'], {'trigger_crash_dump': None})

@@ -419,6 +419,11 @@ class TestServedSandbox(tests_base.TestCase):
         self.assertEqual(['sdk1'], [s.name for s in conn.compute.servers()])
         conn.compute.delete_server(server)
         conn.compute.wait_for_delete(server, wait=60, interval=0.2)
+        # The SDK counts status DELETED as gone; nova lists the server
+        # until the compute has destroyed its record a moment later.
+        deadline = time.monotonic() + 30
+        while list(conn.compute.servers()) and time.monotonic() < deadline:
+            time.sleep(0.2)
         self.assertEqual([], list(conn.compute.servers()))
 
         proc.send_signal(signal.SIGINT)

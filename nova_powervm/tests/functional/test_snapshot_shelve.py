@@ -305,3 +305,35 @@ class TestSnapshotSharedStoragePool(SnapshotShelveTestCase):
         self.delete(server)
         for name in ('host1', 'host2'):
             self.assert_sim_empty(name)
+
+    def test_cache_images_of_an_aggregate_into_the_pool(self):
+        # Pre-cached once for the pool: a first boot on either host
+        # clones it without an upload.
+        self.start_compute('host1')
+        self.start_compute('host2')
+        agg = self.admin_api.post_aggregate(
+            {'aggregate': {'name': 'powervm-ssp'}})
+        for host in ('host1', 'host2'):
+            self.admin_api.add_host_to_aggregate(agg['id'], host)
+        self.admin_api.api_post(
+            '/os-aggregates/%s/images' % agg['id'],
+            {'cache': [{'id': base.images.DEFAULT_IMAGE_ID}]},
+            check_response_status=[202])
+        self.notifier.wait_for_versioned_notifications(
+            'aggregate.cache_images.end')
+        name = 'i_' + base.images.DEFAULT_IMAGE_ID.replace('-', '')[:13]
+        lus = [lu for lu in self.simulators['host1'].state()['lus']
+               if lu['name'] == name]
+        self.assertEqual(1, len(lus))
+        data = self.glance.image_data(base.images.DEFAULT_IMAGE_ID)
+        files = self.simulators['host1'].sim.files
+        self.assertEqual(data, b''.join(files.read_chunks(
+            lus[0]['udid'], len(data)))[:len(data)])
+        for host in ('host1', 'host2'):
+            self.simulators[host].reset_stats()
+        server = self.boot(name='cached')
+        for host in ('host1', 'host2'):
+            by_pattern = self.simulators[host].stats()['by_pattern']
+            self.assertFalse([p for p in by_pattern if 'File' in p],
+                             by_pattern)
+        self.delete(server)

@@ -19,7 +19,10 @@ logical unit (LU).  Each image is uploaded into the pool's default tier
 once, as an image LU ``i_<image id>`` that every host uses; an instance's
 boot disk ``b_<instance uuid>`` is a linked clone of it (the pool shares
 the image's blocks, so a deploy copies nothing) and is mapped through
-every VIOS of this host that is a node of the cluster.
+every VIOS of this host that is a node of the cluster.  A rescue disk
+``r_`` and the new boot disk of a rebuild (``n_`` or ``b_``, taking
+turns) are linked clones too; ephemeral (``e<n>``) and swap (``s_``)
+disks are blank thin LUs.
 
 Hosts that share the pool cannot talk to each other, so a first deploy of
 an image is coordinated through the pool itself, as pypowervm's
@@ -110,6 +113,10 @@ class SSPDiskAdapter(base.DiskAdapter):
         # image id -> image LU wrapper, as last seen (may go stale: a clone
         # from a vanished image LU re-reads the tier).
         self._image_lus = {}
+        # Image LU name -> monotonic time it was pre-cached on request
+        # (``cache_image``): this host's image cache pass keeps it for
+        # ``[image_cache] remove_unused_original_minimum_age_seconds``.
+        self._precached = {}
 
     def _find_cluster(self, name):
         with errors.translate('find shared storage pool cluster'):
@@ -183,10 +190,10 @@ class SSPDiskAdapter(base.DiskAdapter):
         with errors.translate(what):
             return pvm_stg.LUEnt.get(self.adapter, parent=self.tier)
 
-    def _create_lu(self, name, size_gb, typ, clone=None):
+    def _create_lu(self, name, size_gb, typ, clone=None, thin=None):
         """Create an LU in the tier (1 PUT)."""
-        lu = pvm_stg.LUEnt.bld(self.adapter, name, size_gb, typ=typ,
-                               clone=clone)
+        lu = pvm_stg.LUEnt.bld(self.adapter, name, size_gb, thin=thin,
+                               typ=typ, clone=clone)
         with errors.translate('create logical unit %s' % name):
             return lu.create(parent=self.tier)
 
@@ -222,9 +229,35 @@ class SSPDiskAdapter(base.DiskAdapter):
         image LU; a first look reads the tier (+1); an upload adds the
         marker protocol and the upload (about 8).
         """
+        return self.create_boot_disk(context, instance, image_meta,
+                                     self.boot_disk_name(instance))
+
+    def create_boot_disk(self, context, instance, image_meta, name):
+        """A boot disk named ``name`` (rebuild): a linked clone.
+
+        Sized as :meth:`create_disk_from_image`, at the same cost.
+        """
+        return self._clone_image(context, instance, image_meta, name,
+                                 self.disk_size_gb(instance, image_meta))
+
+    def create_rescue_disk(self, context, instance, image_meta):
+        """The rescue disk: a linked clone of the rescue image's LU.
+
+        The rescue image is uploaded once into the pool, as any image a
+        server boots from; sized as the image (at least 1 GB), not the
+        flavor's root disk.  Costs as :meth:`create_disk_from_image`.
+        """
+        return self._clone_image(context, instance, image_meta,
+                                 self.rescue_disk_name(instance),
+                                 self.disk_size_gb(None, image_meta))
+
+    def _clone_image(self, context, instance, image_meta, name, size):
+        """A linked clone ``name`` of the image's LU (1 PUT when known).
+
+        :returns: ``(LU, created)``: ``created`` is the image LU when this
+                  call uploaded it, else None.
+        """
         img, created = self.get_image_lu(context, image_meta)
-        name = self.boot_disk_name(instance)
-        size = self.disk_size_gb(instance, image_meta)
         try:
             disk = self._create_lu(name, size, DISK, clone=img)
         except Exception as error:
@@ -245,9 +278,40 @@ class SSPDiskAdapter(base.DiskAdapter):
                 if created is not None:
                     self.delete_disks([created])
                 raise
-        LOG.info('Created boot disk %(disk)s as a linked clone of %(img)s.',
+        LOG.info('Created disk %(disk)s as a linked clone of %(img)s.',
                  {'disk': disk.name, 'img': img.name}, instance=instance)
         return disk, created
+
+    def create_blank_disks(self, instance, disks):
+        """Blank thin LUs (ephemeral, swap): 1 PUT each.
+
+        A failure deletes the LUs this call made before it.
+
+        :param instance: nova ``Instance``.
+        :param disks: list of ``base.LocalDisk``.
+        :returns: the LUs, in the order of ``disks``.
+        """
+        created = []
+        try:
+            for blank in disks:
+                created.append(self._create_lu(blank.name, blank.size_gb,
+                                               DISK, thin=True))
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                if created:
+                    try:
+                        self.delete_disks(created)
+                    except nova_exc.NovaException as error:
+                        LOG.warning('Blank disks %(lus)s could not be '
+                                    'deleted: %(err)s',
+                                    {'lus': ', '.join(lu.name
+                                                      for lu in created),
+                                     'err': error.format_message()},
+                                    instance=instance)
+        if created:
+            LOG.info('Created disks %s.', ', '.join(lu.name for lu in created),
+                     instance=instance)
+        return created
 
     def _image_lu_gone(self, image_id, img):
         """After a failed clone: was the remembered image LU stale?"""
@@ -258,11 +322,12 @@ class SSPDiskAdapter(base.DiskAdapter):
             return False
         return not any(lu.udid == img.udid for lu in lus)
 
-    def get_image_lu(self, context, image_meta):
+    def get_image_lu(self, context, image_meta, fresh=False):
         """The image LU of an image, uploaded when the pool lacks it.
 
         :param context: nova ``RequestContext``.
         :param image_meta: nova ``ImageMeta``.
+        :param fresh: read the tier even when this process knows the LU.
         :returns: ``(image LU, created)``: ``created`` is the LU when this
                   call uploaded it, else None.
         """
@@ -270,11 +335,32 @@ class SSPDiskAdapter(base.DiskAdapter):
         with lockutils.lock('pvm-ssp-image-%s-%s' % (self.ssp.uuid,
                                                      image_id)):
             known = self._image_lus.get(image_id)
-            if known is not None:
+            if known is not None and not fresh:
                 return known, None
             img, created = self._find_or_upload(context, image_meta)
             self._image_lus[image_id] = img
             return img, created
+
+    def cache_image(self, context, image_meta):
+        """Upload an image into the pool as its image LU, ahead of a boot.
+
+        Reads the tier (1 GET) even when this process knows the image LU
+        (another host's image cache pass may have removed it); an upload
+        costs as on a first deploy (about 8 more round trips, the marker
+        protocol included).  This host's image cache pass keeps a
+        pre-cached image LU, unused, for ``[image_cache]
+        remove_unused_original_minimum_age_seconds``; the pass of another
+        host of the cluster does not know it was pre-cached.
+
+        :param context: nova ``RequestContext``.
+        :param image_meta: nova ``ImageMeta``.
+        :returns: True when uploaded, False when the pool had it.
+        """
+        created = self.get_image_lu(context, image_meta, fresh=True)[1]
+        self._precached[self.image_name(image_meta.id)] = time.monotonic()
+        if created is not None:
+            LOG.info('Pre-cached image %s.', image_meta.id)
+        return created is not None
 
     def _find_or_upload(self, context, image_meta):
         luname = self.image_name(image_meta.id)
@@ -408,23 +494,63 @@ class SSPDiskAdapter(base.DiskAdapter):
             if known.udid == lu.udid:
                 del self._image_lus[image_id]
 
+    def _instance_lus(self, instance, names=None, lus=None):
+        """The instance's disk LUs of the tier's LU feed.
+
+        :param instance: nova ``Instance``.
+        :param names: only these names (None: every name of
+                      :meth:`disk_names`).
+        :param lus: the LU feed when already read (else 1 GET).
+        """
+        wanted = set(self.disk_names(instance))
+        if names is not None:
+            wanted &= set(names)
+        if lus is None:
+            lus = self._lus()
+        return [lu for lu in lus if lu.lu_type == DISK and lu.name in wanted]
+
+    def existing_disk_names(self, instance, lus=None):
+        """Names of the instance's LUs in the pool (1 GET).
+
+        :param instance: nova ``Instance``.
+        :param lus: the LU feed when already read (then no GET).
+        """
+        return sorted(lu.name for lu in self._instance_lus(instance,
+                                                           lus=lus))
+
+    def delete_disks_named(self, instance, names):
+        """Delete some of the instance's LUs (GET, 1 DELETE each).
+
+        Names that are not the instance's disks are ignored (no REST when
+        none is).
+        """
+        if not set(names) & set(self.disk_names(instance)):
+            return []
+        return self.delete_disks(self._instance_lus(instance, names=names))
+
     def delete_instance_disks(self, instance):
         """Delete the instance's disk LUs by name (GET, 1 DELETE each)."""
-        names = set(self.disk_names(instance))
-        return self.delete_disks([lu for lu in self._lus()
-                                  if lu.lu_type == DISK and lu.name in names])
+        return self.delete_disks(self._instance_lus(instance))
 
     def manage_image_cache(self, context, all_instances):
         """Delete image LUs no LU of the cluster is a clone of.
 
         Clones on every host of the cluster count, and so do the images of
-        this host's instances.  1 GET of the tier, 1 DELETE per image LU
+        this host's instances and images this host pre-cached recently
+        (:meth:`cache_image`).  1 GET of the tier, 1 DELETE per image LU
         removed.
         """
         if not CONF.image_cache.remove_unused_base_images:
             return []
         in_use = {self.image_name(inst.image_ref)
                   for inst in all_instances if inst.image_ref}
+        min_age = CONF.image_cache.remove_unused_original_minimum_age_seconds
+        now = time.monotonic()
+        for name, since in list(self._precached.items()):
+            if now - since < min_age:
+                in_use.add(name)
+            else:
+                del self._precached[name]
         lus = self._lus()
         cloned = {lu.cloned_from_udid[2:] for lu in lus
                   if lu.cloned_from_udid}

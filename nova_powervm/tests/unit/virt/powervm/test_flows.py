@@ -691,12 +691,86 @@ class TestSSPSpawn(SSPSpawnTestCase):
         self.assertEqual(11, calls, self.sim.stats()['by_pattern'])
 
 
+class TestSSPLocalDisks(SSPSpawnTestCase):
+    """Ephemeral and swap disks as blank thin LUs of the pool."""
+
+    def local_instance(self, ephemeral_gb=2, swap=512):
+        return TestLocalDisks.local_instance(self, ephemeral_gb, swap)
+
+    def lus(self):
+        return {lu['name']: lu for lu in self.sim.state()['lus']}
+
+    def test_flavor_disks(self):
+        inst = self.local_instance()
+        self.spawn(inst, flowbase.sea_network_info())
+        dvr = self.hctx.disk_dvr
+        boot, eph, swap = (dvr.boot_disk_name(inst),
+                           dvr.ephemeral_disk_name(inst, 0),
+                           dvr.swap_disk_name(inst))
+        lus = self.lus()
+        self.assertEqual((2.0, 0.5), (lus[eph]['capacity_gb'],
+                                      lus[swap]['capacity_gb']))
+        self.assertEqual(('VirtualIO_Disk', None),
+                         (lus[eph]['type'], lus[eph]['cloned_from']))
+        # Each LU through both VIOSes, the media through one.
+        self.assertEqual(
+            sorted([('LogicalUnit', name) for name in (boot, eph, swap)] * 2
+                   + [('VirtualOpticalMedia', media.vopt_name(inst))]),
+            self.mappings(inst))
+        self.assertEqual('running', self.lpar(inst)['state'])
+        names, calls = self.count_rest(dvr.existing_disk_names, inst)
+        self.assertEqual(sorted([boot, eph, swap]), names)
+        self.assertEqual(1, calls)
+        self.destroy(inst)
+        self.assertEqual([dvr.image_name(self.image_meta.id)],
+                         self.lu_names())
+        self.assertEqual([], self.mappings(inst))
+
+    def test_block_device_mapping_disks_win(self):
+        inst = self.local_instance(ephemeral_gb=4, swap=256)
+        bdi = {'ephemerals': [
+            {'device_name': '/dev/sdb', 'size': 1, 'num': 0},
+            {'device_name': '/dev/sdc', 'size': 3, 'num': 1}],
+            'swap': {'device_name': '/dev/sdd', 'swap_size': 1024}}
+        flows.spawn(self.hctx, self.ctx, inst, self.image_meta, [], None,
+                    None, bdi, False)
+        dvr = self.hctx.disk_dvr
+        lus = self.lus()
+        self.assertEqual(
+            [1.0, 3.0, 1.0],
+            [lus[name]['capacity_gb'] for name in (
+                dvr.ephemeral_disk_name(inst, 0),
+                dvr.ephemeral_disk_name(inst, 1), dvr.swap_disk_name(inst))])
+        # 4 LUs through 2 VIOSes, and the config drive.
+        self.assertEqual(9, len(self.mappings(inst)))
+
+    def test_rest_budget(self):
+        # One LU PUT per blank disk; they are mapped in the spawn's one
+        # update of each VIOS.
+        self.spawn(self.instance(), flowbase.sea_network_info())
+        _r, calls = self.count_rest(
+            self.spawn, self.local_instance(),
+            flowbase.sea_network_info(mac='fa:16:3e:00:00:02'))
+        self.assertEqual(14, calls, self.sim.stats()['by_pattern'])
+
+
 def _ssp_revert_scenarios():
+    """TestSpawnReverts' steps, with LU PUTs for volume group POSTs.
+
+    The image LU is known: the 1st LU PUT is the boot disk's clone, the
+    2nd and 3rd the blank ephemeral and swap LUs.
+    """
     out = []
     for name, params in TestSpawnReverts.scenarios:
-        if name == 'create_disk_copy':
-            name, params = 'create_disk_clone', dict(
+        if name.startswith('create_disk_copy'):
+            name, params = name.replace('copy', 'clone'), dict(
                 params, fault=dict(method='PUT', path='LogicalUnit$'))
+        elif name == 'create_local_disks':
+            out.append(('create_swap_lu', dict(
+                params, fault=dict(method='PUT', path='LogicalUnit$',
+                                   skip=2))))
+            params = dict(params, fault=dict(method='PUT',
+                                             path='LogicalUnit$', skip=1))
         out.append((name, params))
     return out
 

@@ -38,6 +38,9 @@ def _regex(request):
 
 class RescueRebuildTestCase(test_flows.SpawnDestroyTestCase):
 
+    # Storage type of the disks' mappings in the simulator's state.
+    DISK_TYPE = 'VirtualDisk'
+
     def setUp(self):
         super().setUp()
         self.dvr = self.hctx.disk_dvr
@@ -66,9 +69,18 @@ class RescueRebuildTestCase(test_flows.SpawnDestroyTestCase):
     def disk_names(self):
         return [n for n in self.vdisk_names() if not n.startswith('i_')]
 
+    def disk_udids(self):
+        """Disk name -> UDID of every disk of the storage."""
+        return {vd['name']: vd['udid']
+                for vd in self.sim.state()['virtual_disks']}
+
     def disks_of(self, inst):
-        return sorted(n for t, n in self.mappings(inst)
-                      if t == 'VirtualDisk')
+        return sorted({n for t, n in self.mappings(inst)
+                       if t == self.DISK_TYPE})
+
+    def disk_mapping(self, name):
+        """The mappings of a disk: one per VIOS the adapter maps through."""
+        return [(self.DISK_TYPE, name)] * len(self.dvr.vios_uuids)
 
 
 class TestRescue(RescueRebuildTestCase):
@@ -264,8 +276,8 @@ class TestRebuild(RescueRebuildTestCase):
         self.assertEqual(alt, self.booted_from())
         self.assertEqual(NEW_BYTES, self.disk_bytes(alt, len(NEW_BYTES)))
         self.assertEqual(
-            [('VirtualDisk', alt),
-             ('VirtualOpticalMedia', media.vopt_name(self.inst))],
+            sorted(self.disk_mapping(alt) +
+                   [('VirtualOpticalMedia', media.vopt_name(self.inst))]),
             self.mappings(self.inst))
         # And back: the names take turns.
         self.inst.image_ref = self.image_meta.id
@@ -289,16 +301,14 @@ class TestRebuild(RescueRebuildTestCase):
         self.inst.flavor.ephemeral_gb = 1
         self.inst.flavor.swap = 256
         self.spawn(self.inst)
-        return {vd['name']: vd['udid']
-                for vd in self.sim.state()['virtual_disks']}
+        return self.disk_udids()
 
     def test_preserve_ephemeral(self):
         udids = self._local_server()
         eph = self.dvr.ephemeral_disk_name(self.inst, 0)
         swap = self.dvr.swap_disk_name(self.inst)
         self.rebuild(self.new_image(NEW_BYTES), preserve_ephemeral=True)
-        now = {vd['name']: vd['udid']
-               for vd in self.sim.state()['virtual_disks']}
+        now = self.disk_udids()
         self.assertEqual(udids[eph], now[eph])
         self.assertEqual(udids[swap], now[swap])
         self.assertEqual(
@@ -310,8 +320,7 @@ class TestRebuild(RescueRebuildTestCase):
         eph = self.dvr.ephemeral_disk_name(self.inst, 0)
         swap = self.dvr.swap_disk_name(self.inst)
         self.rebuild(self.new_image(NEW_BYTES))
-        now = {vd['name']: vd['udid']
-               for vd in self.sim.state()['virtual_disks']}
+        now = self.disk_udids()
         self.assertNotEqual(udids[eph], now[eph])
         self.assertEqual(udids[swap], now[swap])
         self.assertEqual(
@@ -352,8 +361,8 @@ class TestRebuild(RescueRebuildTestCase):
             self.assertEqual(1, len(names), (request, names))
             self.assertEqual(names[0], self.booted_from(), request)
             self.assertEqual(
-                [('VirtualDisk', names[0]),
-                 ('VirtualOpticalMedia', media.vopt_name(self.inst))],
+                sorted(self.disk_mapping(names[0]) +
+                       [('VirtualOpticalMedia', media.vopt_name(self.inst))]),
                 self.mappings(self.inst), request)
             if request != 'DELETE /rest/api/web/File/{uuid}':
                 # A failed DELETE of an upload's descriptor leaves it (as
@@ -366,3 +375,107 @@ class TestRebuild(RescueRebuildTestCase):
     def test_evacuate_is_not_supported(self):
         # The driver refuses it: see test_driver; the flow has no branch.
         self.assertFalse(hasattr(flows, 'evacuate'))
+
+
+class SSPMixin(flowbase.SSPMixin):
+    """The same tests with ``disk_driver = ssp``: disks are LUs.
+
+    Every disk LU is mapped through both VIOSes of the cluster.
+    """
+
+    DISK_TYPE = 'LogicalUnit'
+
+    def disk_names(self):
+        return sorted(lu['name'] for lu in self.sim.state()['lus']
+                      if lu['type'] == 'VirtualIO_Disk')
+
+    def disk_udids(self):
+        return {lu['name']: lu['udid'] for lu in self.sim.state()['lus']}
+
+    def disk_bytes(self, name, length):
+        return self.lu_bytes(name, length)
+
+    def image_lu(self, image_meta):
+        name = self.dvr.image_name(image_meta.id)
+        found = [lu for lu in self.sim.state()['lus'] if lu['name'] == name]
+        self.assertEqual(1, len(found), name)
+        return found[0]
+
+
+class TestSSPRescue(SSPMixin, TestRescue):
+    """Rescue on a Shared Storage Pool: the rescue disk is a linked clone."""
+
+    def test_rescue_disk_is_a_clone_of_the_uploaded_image(self):
+        self.stop()
+        image = self.new_image(RESCUE_BYTES)
+        self.sim.reset_stats()
+        self.rescue(image)
+        # The rescue image is uploaded once into its image LU...
+        self.assertEqual(1, self.sim.stats()['by_pattern'].get(
+            'PUT /rest/api/web/File/contents/{uuid}'))
+        rescue = self.disk_udids()[self.dvr.rescue_disk_name(self.inst)]
+        lus = {lu['udid']: lu for lu in self.sim.state()['lus']}
+        img = self.image_lu(image)
+        self.assertEqual('VirtualIO_Image', img['type'])
+        self.assertEqual(img['udid'][2:], lus[rescue]['cloned_from'][2:])
+        # ...and sized as the image, not the flavor's root disk.
+        self.assertEqual(1.0, lus[rescue]['capacity_gb'])
+        self.unrescue()
+        self.stop()
+        # A second rescue from the same image uploads nothing.
+        self.sim.reset_stats()
+        self.rescue(image)
+        self.assertNotIn('PUT /rest/api/web/File/contents/{uuid}',
+                         self.sim.stats()['by_pattern'])
+        self.unrescue()
+        # The image LU outlives the rescue until the image cache pass.
+        self.assertIn(self.dvr.image_name(image.id),
+                      flows.manage_image_cache(self.hctx, self.ctx,
+                                               [self.inst]))
+
+    def test_rescue_image_upload_fails(self):
+        self.stop()
+        before = flowbase.normalise(self.sim.state())
+        self.sim.add_fault(method='PUT', path='web/File/contents', count=1)
+        self.assertRaises(nova_exc.NovaException, self.rescue,
+                          self.new_image(RESCUE_BYTES))
+        self.assertEqual(before, flowbase.normalise(self.sim.state()))
+
+    def test_rescue_clone_fails_after_upload(self):
+        # The image LU this rescue uploaded goes with the failed clone.
+        self.stop()
+        before = flowbase.normalise(self.sim.state())
+        # PUTs: marker, image LU, then the clone.
+        self.sim.add_fault(method='PUT', path='LogicalUnit$', skip=2,
+                           count=1)
+        self.assertRaises(nova_exc.NovaException, self.rescue,
+                          self.new_image(RESCUE_BYTES))
+        self.assertEqual(before, flowbase.normalise(self.sim.state()))
+
+
+class TestSSPRebuild(SSPMixin, TestRebuild):
+    """Rebuild on a Shared Storage Pool: the new boot disk is a clone."""
+
+    def test_new_boot_disk_is_a_clone_of_the_new_image(self):
+        new = self.new_image(NEW_BYTES)
+        self.rebuild(new)
+        alt = self.dvr.alt_boot_disk_name(self.inst)
+        lus = {lu['name']: lu for lu in self.sim.state()['lus']}
+        self.assertEqual(self.image_lu(new)['udid'][2:],
+                         lus[alt]['cloned_from'][2:])
+        # Sized by the flavor, as the first boot disk.
+        self.assertEqual(self.inst.flavor.root_gb, lus[alt]['capacity_gb'])
+
+    def test_blank_lus_are_thin(self):
+        _total, used = self.dvr.disk_usage()
+        self._local_server()
+        lus = {lu['name']: lu for lu in self.sim.state()['lus']}
+        eph = self.dvr.ephemeral_disk_name(self.inst, 0)
+        swap = self.dvr.swap_disk_name(self.inst)
+        self.assertEqual((1.0, 0.25), (lus[eph]['capacity_gb'],
+                                       lus[swap]['capacity_gb']))
+        self.assertEqual([None, None], [lus[eph]['cloned_from'],
+                                        lus[swap]['cloned_from']])
+        # Thin: they take nothing from the pool until written (and the
+        # boot disk shares the image LU's blocks).
+        self.assertEqual(used, self.dvr.disk_usage()[1])

@@ -26,6 +26,7 @@ from nova_powervm.simulator import fixture as sim_fixture
 from nova_powervm.simulator import inventory
 from nova_powervm.tests.unit.virt.powervm import flowbase
 from nova_powervm.virt.powervm import disk
+from nova_powervm.virt.powervm.disk import base
 from nova_powervm.virt.powervm.disk import ssp
 
 
@@ -192,6 +193,169 @@ class TestSSPAdapter(SSPTestCase):
         self.assertEqual(1024.0, total)
         # The image's blocks; the 50 GB clone shares them.
         self.assertAlmostEqual(0.04, used, places=2)
+
+
+class TestSSPInstanceDisks(SSPTestCase):
+    """Blank, rescue and rebuild disks; listing and deleting by name."""
+
+    def lus(self):
+        return {lu['name']: lu for lu in self.sim.state()['lus']}
+
+    def blanks(self, inst):
+        dvr = self.dvr()
+        return [base.LocalDisk('ephemeral', dvr.ephemeral_disk_name(inst, 0),
+                               2.0),
+                base.LocalDisk('ephemeral', dvr.ephemeral_disk_name(inst, 1),
+                               1.0),
+                base.LocalDisk('swap', dvr.swap_disk_name(inst), 0.5)]
+
+    def test_blank_disks_listed_and_deleted_by_name(self):
+        dvr, inst = self.dvr(), self.instance()
+        blanks = self.blanks(inst)
+        made, calls = self.count_rest(dvr.create_blank_disks, inst, blanks)
+        # One PUT per LU.
+        self.assertEqual(3, calls)
+        self.assertEqual([d.name for d in blanks], [lu.name for lu in made])
+        lus = self.lus()
+        for blank in blanks:
+            self.assertEqual(blank.size_gb, lus[blank.name]['capacity_gb'])
+            self.assertEqual('VirtualIO_Disk', lus[blank.name]['type'])
+            self.assertIsNone(lus[blank.name]['cloned_from'])
+        # Thin: nothing taken from the pool.
+        self.assertEqual(0.0, dvr.disk_usage()[1])
+        self.assertEqual([], dvr.create_blank_disks(inst, []))
+        # Another instance's disks are not this one's.
+        other = self.instance()
+        dvr.create_disk_from_image(self.ctx, other, self.image_meta)
+        names, calls = self.count_rest(dvr.existing_disk_names, inst)
+        self.assertEqual(sorted(d.name for d in blanks), names)
+        self.assertEqual(1, calls)
+        # With the tier's LU feed already read: no round trip.
+        feed = dvr._lus()
+        names, calls = self.count_rest(dvr.existing_disk_names, inst, feed)
+        self.assertEqual(sorted(d.name for d in blanks), names)
+        self.assertEqual(0, calls)
+        swap = dvr.swap_disk_name(inst)
+        deleted, calls = self.count_rest(
+            dvr.delete_disks_named, inst,
+            [swap, dvr.rescue_disk_name(inst), dvr.boot_disk_name(other)])
+        # GET the LUs, DELETE the one that exists and is the instance's.
+        self.assertEqual([swap], deleted)
+        self.assertEqual(2, calls)
+        self.assertIn(dvr.boot_disk_name(other), self.lus())
+        deleted, calls = self.count_rest(dvr.delete_disks_named, inst,
+                                         ['i_whatever', 'nosuch'])
+        self.assertEqual(([], 0), (deleted, calls))
+        self.assertEqual(sorted(d.name for d in blanks[:2]),
+                         dvr.delete_instance_disks(inst))
+        self.assertEqual([], dvr.existing_disk_names(inst))
+
+    def test_blank_disk_failure_deletes_those_made(self):
+        inst = self.instance()
+        # The 2nd LU PUT fails: the 1st LU goes.
+        self.sim.add_fault(method='PUT', path='LogicalUnit$', skip=1,
+                           count=1)
+        self.assertRaises(nova_exc.NovaException,
+                          self.dvr().create_blank_disks, inst,
+                          self.blanks(inst))
+        self.assertEqual([], self.lu_names())
+
+    def test_rescue_and_rebuild_disks_are_clones(self):
+        dvr, inst = self.dvr(), self.instance(root_gb=4)
+        boot, img = dvr.create_disk_from_image(self.ctx, inst,
+                                               self.image_meta)
+        (rescue, cached), calls = self.count_rest(
+            dvr.create_rescue_disk, self.ctx, inst, self.image_meta)
+        self.assertEqual((1, None), (calls, cached))
+        self.assertEqual(dvr.rescue_disk_name(inst), rescue.name)
+        # Sized as the image, not the flavor's root disk.
+        self.assertEqual(1, rescue.capacity)
+        self.assertEqual(img.udid[2:], rescue.cloned_from_udid[2:])
+        alt = dvr.alt_boot_disk_name(inst)
+        (new, cached), calls = self.count_rest(
+            dvr.create_boot_disk, self.ctx, inst, self.image_meta, alt)
+        self.assertEqual((1, None), (calls, cached))
+        self.assertEqual((alt, 4), (new.name, new.capacity))
+        self.assertEqual(img.udid[2:], new.cloned_from_udid[2:])
+        n = len(self.IMAGE_BYTES)
+        for name in (rescue.name, alt):
+            self.assertEqual(self.IMAGE_BYTES, self.lu_bytes(name, n))
+        self.assertEqual(sorted([boot.name, rescue.name, alt]),
+                         dvr.existing_disk_names(inst))
+        self.assertTrue(dvr.can_rebuild())
+        self.assertEqual(sorted([boot.name, rescue.name, alt]),
+                         sorted(dvr.delete_instance_disks(inst)))
+        self.assertEqual([img.name], self.lu_names())
+
+    def test_rescue_clone_failure_removes_the_image_it_uploaded(self):
+        # PUTs: marker, image LU, clone.
+        self.sim.add_fault(method='PUT', path='LogicalUnit$', skip=2,
+                           count=1)
+        self.assertRaises(nova_exc.NovaException,
+                          self.dvr().create_rescue_disk, self.ctx,
+                          self.instance(), self.image_meta)
+        self.assertEqual([], self.lu_names())
+        self.assertEqual({}, self.dvr()._image_lus)
+
+
+class TestSSPCacheImage(SSPTestCase):
+    """Pre-caching an image uploads its image LU once."""
+
+    def image_lus(self):
+        return [lu for lu in self.sim.state()['lus']
+                if lu['type'] == 'VirtualIO_Image']
+
+    def test_cache_then_cached(self):
+        dvr = self.dvr()
+        uploaded, calls = self.count_rest(dvr.cache_image, self.ctx,
+                                          self.image_meta)
+        self.assertTrue(uploaded)
+        # As a first deploy's upload, without the clone.
+        self.assertEqual(9, calls, self.sim.stats()['by_pattern'])
+        lus = self.image_lus()
+        self.assertEqual([dvr.image_name(self.image_meta.id)],
+                         [lu['name'] for lu in lus])
+        n = len(self.IMAGE_BYTES)
+        self.assertEqual(self.IMAGE_BYTES, self.lu_bytes(lus[0]['name'], n))
+        # Cached: the tier is read, nothing uploaded.
+        uploaded, calls = self.count_rest(dvr.cache_image, self.ctx,
+                                          self.image_meta)
+        self.assertFalse(uploaded)
+        self.assertEqual(1, calls)
+        # The first boot clones it: 1 round trip.
+        (lu, cached), calls = self.count_rest(
+            dvr.create_disk_from_image, self.ctx, self.instance(),
+            self.image_meta)
+        self.assertEqual((1, None), (calls, cached))
+        self.assertEqual(self.IMAGE_BYTES, self.lu_bytes(lu.name, n))
+
+    def test_cache_again_after_another_host_removed_it(self):
+        dvr = self.dvr()
+        self.assertTrue(dvr.cache_image(self.ctx, self.image_meta))
+        self.flags(remove_unused_original_minimum_age_seconds=0,
+                   group='image_cache')
+        # Another host's cache pass does not know it was pre-cached.
+        self.assertEqual(1, len(self.new_dvr().manage_image_cache(self.ctx,
+                                                                  [])))
+        self.assertTrue(dvr.cache_image(self.ctx, self.image_meta))
+        self.assertEqual(1, len(self.image_lus()))
+
+    def test_cache_pass_keeps_a_fresh_pre_cached_image(self):
+        dvr = self.dvr()
+        dvr.cache_image(self.ctx, self.image_meta)
+        self.assertEqual([], dvr.manage_image_cache(self.ctx, []))
+        self.assertEqual(1, len(self.image_lus()))
+        self.flags(remove_unused_original_minimum_age_seconds=0,
+                   group='image_cache')
+        self.assertEqual([dvr.image_name(self.image_meta.id)],
+                         dvr.manage_image_cache(self.ctx, []))
+        self.assertEqual([], self.image_lus())
+
+    def test_upload_failure_leaves_nothing(self):
+        self.sim.add_fault(method='PUT', path='web/File/contents', count=1)
+        self.assertRaises(nova_exc.NovaException, self.dvr().cache_image,
+                          self.ctx, self.image_meta)
+        self.assertEqual([], self.lu_names())
 
 
 class TestSharedPoolUploads(SSPTestCase):
