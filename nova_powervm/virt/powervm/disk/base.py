@@ -35,6 +35,7 @@ import collections
 import contextlib
 import copy
 import math
+import time
 
 from nova import exception as nova_exc
 from nova.virt import driver as nova_driver
@@ -44,6 +45,7 @@ from pypowervm import entities as pvm_ent
 from pypowervm.tasks import scsi_mapper as pvm_smap
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
+from nova_powervm import conf as pvm_conf
 from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import host_shim
@@ -51,6 +53,7 @@ from nova_powervm.virt.powervm import mapping
 from nova_powervm.virt.powervm import vm
 
 LOG = logging.getLogger(__name__)
+CONF = pvm_conf.CONF
 
 # Ephemeral disks an instance may have (disk names hold the index).
 MAX_EPHEMERALS = 10
@@ -100,6 +103,38 @@ class DiskAdapter(metaclass=abc.ABCMeta):
         self.adapter = adapter
         self.host_uuid = host_uuid
         self.mgmt_uuid = mgmt_uuid
+        # Cache entry name -> monotonic time it was pre-cached on request
+        # (``cache_image``): this host's image cache pass keeps it for
+        # ``[image_cache] remove_unused_original_minimum_age_seconds``.
+        self._precached = {}
+
+    def remember_precached(self, image_id):
+        """Note that an image was pre-cached just now (``cache_image``).
+
+        :param image_id: Glance image id.
+        """
+        self._precached[self.image_name(image_id)] = time.monotonic()
+
+    def cache_entries_in_use(self, all_instances):
+        """Names of the cached images the image cache pass must keep.
+
+        The images of the instances nova knows on this host, and images
+        pre-cached less than ``[image_cache]
+        remove_unused_original_minimum_age_seconds`` ago.
+
+        :param all_instances: the instances nova knows on this host.
+        :returns: set of cache entry names (``image_name``).
+        """
+        in_use = {self.image_name(inst.image_ref)
+                  for inst in all_instances if inst.image_ref}
+        min_age = CONF.image_cache.remove_unused_original_minimum_age_seconds
+        now = time.monotonic()
+        for name, since in list(self._precached.items()):
+            if now - since < min_age:
+                in_use.add(name)
+            else:
+                del self._precached[name]
+        return in_use
 
     @property
     @abc.abstractmethod

@@ -20,7 +20,6 @@ image once, streamed from Glance.  ``manage_image_cache`` removes cached
 images that no instance on the host uses any more.
 """
 
-import time
 
 from nova import exception as nova_exc
 from oslo_concurrency import lockutils
@@ -56,10 +55,6 @@ class LocalStorage(base.DiskAdapter):
         self.vios_uuid, self.vg_uuid = self._find_vg(vioses)
         self.capabilities = dict(base.DiskAdapter.capabilities,
                                  has_imagecache=True)
-        # Cache entry name -> monotonic time it was pre-cached on request
-        # (``cache_image``): kept from the image cache pass for
-        # ``[image_cache] remove_unused_original_minimum_age_seconds``.
-        self._precached = {}
 
     def _find_vg(self, vioses):
         """Find the VG; note the media repository on the way."""
@@ -170,7 +165,7 @@ class LocalStorage(base.DiskAdapter):
         :returns: True when uploaded, False when it was already cached.
         """
         created = self._cached_image(context, image_meta)[2]
-        self._precached[self.image_name(image_meta.id)] = time.monotonic()
+        self.remember_precached(image_meta.id)
         if created is not None:
             LOG.info('Pre-cached image %s.', image_meta.id)
         return created is not None
@@ -253,15 +248,7 @@ class LocalStorage(base.DiskAdapter):
         """
         if not CONF.image_cache.remove_unused_base_images:
             return []
-        in_use = {self.image_name(inst.image_ref)
-                  for inst in all_instances if inst.image_ref}
-        min_age = CONF.image_cache.remove_unused_original_minimum_age_seconds
-        now = time.monotonic()
-        for name, since in list(self._precached.items()):
-            if now - since < min_age:
-                in_use.add(name)
-            else:
-                del self._precached[name]
+        in_use = self.cache_entries_in_use(all_instances)
         vg_w = self.get_vg()
         unused = [vd.udid for vd in vg_w.virtual_disks
                   if vd.name.startswith('i_') and vd.name not in in_use]

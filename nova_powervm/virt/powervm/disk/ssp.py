@@ -113,10 +113,6 @@ class SSPDiskAdapter(base.DiskAdapter):
         # image id -> image LU wrapper, as last seen (may go stale: a clone
         # from a vanished image LU re-reads the tier).
         self._image_lus = {}
-        # Image LU name -> monotonic time it was pre-cached on request
-        # (``cache_image``): this host's image cache pass keeps it for
-        # ``[image_cache] remove_unused_original_minimum_age_seconds``.
-        self._precached = {}
 
     def _find_cluster(self, name):
         with errors.translate('find shared storage pool cluster'):
@@ -357,7 +353,7 @@ class SSPDiskAdapter(base.DiskAdapter):
         :returns: True when uploaded, False when the pool had it.
         """
         created = self.get_image_lu(context, image_meta, fresh=True)[1]
-        self._precached[self.image_name(image_meta.id)] = time.monotonic()
+        self.remember_precached(image_meta.id)
         if created is not None:
             LOG.info('Pre-cached image %s.', image_meta.id)
         return created is not None
@@ -542,15 +538,7 @@ class SSPDiskAdapter(base.DiskAdapter):
         """
         if not CONF.image_cache.remove_unused_base_images:
             return []
-        in_use = {self.image_name(inst.image_ref)
-                  for inst in all_instances if inst.image_ref}
-        min_age = CONF.image_cache.remove_unused_original_minimum_age_seconds
-        now = time.monotonic()
-        for name, since in list(self._precached.items()):
-            if now - since < min_age:
-                in_use.add(name)
-            else:
-                del self._precached[name]
+        in_use = self.cache_entries_in_use(all_instances)
         lus = self._lus()
         cloned = {lu.cloned_from_udid[2:] for lu in lus
                   if lu.cloned_from_udid}
