@@ -147,6 +147,9 @@ class TestOperations(base.PowerVMFunctionalTestCase):
                          diags['nic_details'][0]['mac_address'])
         self.assertGreaterEqual(diags['nic_details'][0]['rx_octets'], 0)
         self.assertIsInstance(diags['config_drive'], bool)
+        # The boot disk's vSCSI adapter, counted by the VIOS sample.
+        self.assertEqual(1, diags['num_disks'])
+        self.assertGreaterEqual(diags['disk_details'][0]['read_bytes'], 0)
 
     def test_maintenance_mode(self):
         self.api.microversion = '2.42'

@@ -20,20 +20,22 @@ counters of its virtual Ethernet adapters.  ``init_host`` turns the LTM
 on (``enable_ltm``); ``diagnostics`` reads the feed and the newest phyp
 sample: 2 round trips.
 
-Disk counters are not in the phyp sample: PowerVM keeps them in the
-Virtual I/O Servers' samples (one more GET per VIOS), so the diagnostics
-report no disks yet.
+Disk counters are not in the phyp sample: it only names the partition's
+client storage adapters, and the Virtual I/O Servers' samples carry their
+counters.  ``diagnostics`` reads, besides, the sample of each VIOS that
+serves the partition's disks (1 for a partition on one VIOS), and none for
+a partition without disks.  The reading and joining is
+``nova_powervm.telemetry.stats``, which the ceilometer pollsters share.
 """
 
 from nova.compute import power_state
 from nova.objects import diagnostics as diag_obj
 from oslo_log import log as logging
 from oslo_utils import timeutils
-from pypowervm.tasks.monitor import util as pvm_mon_util
 from pypowervm.wrappers import managed_system as pvm_ms
 from pypowervm.wrappers import monitor as pvm_mon
-from pypowervm.wrappers.pcm import phyp as pvm_phyp
 
+from nova_powervm.telemetry import stats as pvm_stats
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import media
 from nova_powervm.virt.powervm import vif as pvm_vif
@@ -44,8 +46,6 @@ LOG = logging.getLogger(__name__)
 #: ``hypervisor`` of the diagnostics.  (nova 34's ``driver`` enum and the
 #: API's response schema know no PowerVM value, so ``driver`` stays unset.)
 HYPERVISOR = 'powervm'
-_PHYP = 'phyp'
-_NS = 10 ** 9
 # PHYP partition states and nova's power state names.
 _STATES = {'running': 'running', 'not activated': 'shutdown',
            'starting': 'pending', 'shutting down': 'running',
@@ -88,37 +88,23 @@ def enable_ltm(adapter, host_uuid):
     return True
 
 
-def latest_phyp(adapter, host_uuid):
-    """The newest phyp sample, or None (feed GET + sample GET).
+def lpar_stats(adapter, host_uuid, lpar_uuid):
+    """The newest figures of one partition, or None.
+
+    2 GETs (LTM feed, phyp sample), +1 per VIOS serving the partition's
+    disks.
 
     :param adapter: pypowervm ``Adapter``.
     :param host_uuid: UUID of the managed system.
-    :returns: pypowervm ``PhypInfo`` or None when there is no sample yet
-              (or the monitor is off: the feed answers 204).
+    :param lpar_uuid: PowerVM UUID of the partition.
+    :returns: ``nova_powervm.telemetry.stats.LparStats`` or None when there
+              is no sample yet (or the monitor is off: the feed answers
+              204), or the sample does not have the partition.
     """
     with errors.translate('read performance metrics'):
-        resp = adapter.read_by_path(adapter.build_path(
-            pvm_mon.PCM_SERVICE, pvm_ms.System.schema_type,
-            root_id=host_uuid, child_type=pvm_mon_util.RAW_METRICS,
-            child_id=pvm_mon.LONG_TERM_MONITOR, xag=[]))
-        if resp.status == 204 or resp.feed is None:
-            return None
-        entries = [m for m in pvm_mon.LTMMetrics.wrap(resp)
-                   if m.category == _PHYP]
-        if not entries:
-            return None
-        newest = max(entries, key=lambda m: m.updated_datetime)
-        body = adapter.read_by_href(newest.link, xag=[]).body
-    return pvm_phyp.PhypInfo(body)
-
-
-def _sample_of(phyp, lpar_uuid):
-    if phyp is None:
-        return None
-    for sample in phyp.sample.lpars:
-        if (sample.uuid or '').upper() == lpar_uuid.upper():
-            return sample
-    return None
+        sample = pvm_stats.read(adapter, host_uuid, lpar_uuids=[lpar_uuid],
+                                rmc=False)
+    return pvm_stats.lpar_stats(sample, lpar_uuid)
 
 
 def _macs_by_vlan(instance):
@@ -133,37 +119,34 @@ def _macs_by_vlan(instance):
     return macs
 
 
-def _add_cpus(diags, sample, cycles_per_sec):
-    proc = sample.processor
-    if proc is None:
-        return
-    used = (proc.util_cap_proc_cycles or 0) + (
-        proc.util_uncap_proc_cycles or 0)
-    vcpus = max(int(proc.virt_procs or 1), 1)
-    seconds = used / cycles_per_sec if cycles_per_sec else 0
-    entitled = proc.entitled_proc_cycles or 0
-    util = int(round(100.0 * used / entitled)) if entitled else None
+def _add_cpus(diags, figures):
     # PHYP counts cycles per partition, not per virtual processor: each
     # virtual processor gets an equal share of the partition's time.
-    for cpu in range(vcpus):
-        diags.add_cpu(id=cpu, time=int(seconds * _NS / vcpus),
+    util = int(round(figures.cpu_util))
+    for cpu in range(figures.vcpus):
+        diags.add_cpu(id=cpu, time=figures.cpu_time_ns // figures.vcpus,
                       utilisation=util)
 
 
-def _add_nics(diags, sample, instance):
-    if sample.network is None:
-        return
+def _add_nics(diags, figures, instance):
     macs = _macs_by_vlan(instance)
-    for vea in sample.network.veas:
-        if vea.vlan_id == pvm_vif.MGMT_PVID:
+    for nic in figures.nics:
+        if nic.vlan == pvm_vif.MGMT_PVID:
             continue  # the RMC adapter is no nova interface
-        found = macs.get(vea.vlan_id) or [None]
+        found = macs.get(nic.vlan) or [None]
         diags.add_nic(mac_address=found.pop(0),
-                      rx_octets=vea.received_bytes,
-                      rx_packets=vea.received_packets,
-                      rx_drop=vea.dropped_packets,
-                      tx_octets=vea.sent_bytes,
-                      tx_packets=vea.sent_packets)
+                      rx_octets=nic.rx_bytes, rx_packets=nic.rx_packets,
+                      rx_drop=nic.rx_drop, rx_errors=nic.rx_errors,
+                      tx_octets=nic.tx_bytes, tx_packets=nic.tx_packets,
+                      tx_drop=nic.tx_drop, tx_errors=nic.tx_errors)
+
+
+def _add_disks(diags, figures):
+    for disk in figures.disks:
+        diags.add_disk(read_bytes=disk.read_bytes,
+                       read_requests=disk.read_requests,
+                       write_bytes=disk.write_bytes,
+                       write_requests=disk.write_requests)
 
 
 def _uptime(instance):
@@ -174,37 +157,38 @@ def _uptime(instance):
 
 
 def diagnostics(ctx, instance):
-    """nova ``Diagnostics`` of an instance from the newest phyp sample.
+    """nova ``Diagnostics`` of an instance from the newest PCM sample.
 
-    2 round trips (LTM feed, phyp sample).  CPU (time and utilisation of
-    the entitlement since the monitor started, shared evenly among the
-    virtual processors), memory (maximum and backing physical memory, MB)
-    and virtual Ethernet counters matched to the instance's ports by
-    VLAN.  A partition the sample does not have yet (created within the
-    last 30 seconds) gets nova's power state and no figures.
+    2 round trips (LTM feed, phyp sample), +1 per VIOS serving the
+    instance's disks.  CPU (time and utilisation of the entitlement since
+    the monitor started, shared evenly among the virtual processors),
+    memory (maximum and backing physical memory, MB), virtual Ethernet
+    counters matched to the instance's ports by VLAN, and one disk entry
+    per client storage adapter (vSCSI: all the disks behind it; virtual
+    FC: its port).  A partition the sample does not have yet (created
+    within the last 30 seconds) gets nova's power state and no figures.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
     :returns: ``nova.objects.diagnostics.Diagnostics``.
     """
-    phyp = latest_phyp(ctx.adapter, ctx.host_uuid)
-    sample = _sample_of(phyp, vm.get_pvm_uuid(instance))
-    if sample is not None:
-        state = _STATES.get((sample.state or '').lower(), 'shutdown')
+    figures = lpar_stats(ctx.adapter, ctx.host_uuid,
+                         vm.get_pvm_uuid(instance))
+    if figures is not None:
+        state = _STATES.get((figures.state or '').lower(), 'shutdown')
     else:
         state = power_state.STATE_MAP.get(instance.power_state, 'pending')
     diags = diag_obj.Diagnostics(
         state=state, hypervisor=HYPERVISOR,
         config_drive=media.required(instance), uptime=_uptime(instance))
-    if sample is None:
+    if figures is None:
         LOG.debug('No performance sample of the partition yet.',
                   instance=instance)
         return diags
-    if sample.memory is not None:
+    if figures.memory_mb is not None:
         diags.memory_details = diag_obj.MemoryDiagnostics(
-            maximum=sample.memory.logical_mem,
-            used=sample.memory.backed_physical_mem)
-    proc = phyp.sample.processor
-    _add_cpus(diags, sample, proc.proc_cycles_per_sec if proc else None)
-    _add_nics(diags, sample, instance)
+            maximum=figures.memory_mb, used=figures.memory_backed_mb)
+    _add_cpus(diags, figures)
+    _add_nics(diags, figures, instance)
+    _add_disks(diags, figures)
     return diags

@@ -31,7 +31,9 @@ class TestPCM(base.SimTestCase):
         power.power_on(lpar, None)
         pcm_util.ensure_ltm_monitors(self.adpt, host_uuid)
         feed = pcm_util.query_ltm_feed(self.adpt, host_uuid)
-        self.assertEqual(['phyp', 'phyp'], [m.category for m in feed])
+        self.assertEqual(['lpar', 'lpar', 'phyp', 'phyp', 'vios_2', 'vios_2',
+                          'vios_3', 'vios_3'],
+                         sorted(m.category for m in feed))
         prev_dt, prev, _v, _l = pcm_util.latest_stats(
             self.adpt, host_uuid, second_latest=True)
         last_dt, last, _v, _l = pcm_util.latest_stats(self.adpt, host_uuid)

@@ -23,11 +23,16 @@ from nova import exception as nova_exc
 from nova.network import model as net_model
 from nova import objects
 from oslo_utils import timeutils
+from pypowervm.tasks import scsi_mapper as tsk_map
+from pypowervm.tasks import storage as tsk_stg
 from pypowervm.wrappers import logical_partition as pvm_lpar
+from pypowervm.wrappers import storage as pvm_stg
+from pypowervm.wrappers import virtual_io_server as pvm_vios
 import requests
 
 from nova_powervm import exception as pvm_exc
 from nova_powervm.simulator import builders
+from nova_powervm.simulator.resources import pcm as sim_pcm
 from nova_powervm.tests.unit.virt.powervm import test_driver
 from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import vif as pvm_vif
@@ -358,6 +363,32 @@ class TestDiagnostics(OperationsTestCase):
         self.assertGreater(nic.rx_octets, 0)
         self.assertGreater(nic.tx_packets, 0)
         self.assertEqual(0, diags.num_disks)
+
+    def test_disk_figures_from_the_vios_sample(self):
+        inst = self.instance_with_port()
+        lpar_uuid = vm.get_pvm_uuid(inst)
+        vios = pvm_vios.VIOS.get(self.adapter)[0]
+        vg = [v for v in pvm_stg.VG.get(
+            self.adapter, parent_type=pvm_vios.VIOS, parent_uuid=vios.uuid)
+            if v.name == 'datavg'][0]
+        for name in ('d1', 'd2'):
+            vdisk = tsk_stg.crt_vdisk(self.adapter, vios.uuid, vg.uuid, name,
+                                      1)
+            tsk_map.add_vscsi_mapping(self.host_wrapper().uuid, vios.uuid,
+                                      lpar_uuid, vdisk)
+        diags, calls = self.count_rest(self.drv.get_instance_diagnostics,
+                                       inst)
+        # The feed, the phyp sample and the sample of the one VIOS.
+        self.assertEqual(3, calls)
+        # Both disks are behind one vSCSI adapter: one entry.
+        self.assertEqual(1, diags.num_disks)
+        disk = diags.disk_details[0]
+        self.assertGreater(disk.read_requests, 0)
+        self.assertEqual(disk.read_requests * sim_pcm.DISK_OP_BYTES,
+                         disk.read_bytes)
+        self.assertEqual(disk.write_requests * sim_pcm.DISK_OP_BYTES,
+                         disk.write_bytes)
+        self.assertEqual(1, diags.num_nics)
 
     def test_stopped_partition(self):
         inst = self.instance_with_port(running=False)
