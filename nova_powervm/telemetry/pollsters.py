@@ -193,7 +193,7 @@ class PowerVMInspector(virt_inspector.Inspector):
     def inspect_vnics(self, instance, duration=None):
         figures, _prev = self._figures(instance)
         macs = self._macs(figures.uuid)
-        for nic in figures.nics:
+        for nic in _nova_nics(figures):
             yield virt_inspector.InterfaceStats(
                 name=_nic_name(nic), mac=macs.get(nic.location), fref=None,
                 parameters={'vlan': nic.vlan, 'location': nic.location},
@@ -211,7 +211,7 @@ class PowerVMInspector(virt_inspector.Inspector):
         seconds = (figures.time - previous.time).total_seconds()
         before = {nic.location: nic for nic in previous.nics}
         macs = self._macs(figures.uuid)
-        for nic in figures.nics:
+        for nic in _nova_nics(figures):
             old = before.get(nic.location)
             if old is None or seconds <= 0:
                 continue
@@ -230,6 +230,11 @@ class PowerVMInspector(virt_inspector.Inspector):
                 write_bytes=disk.write_bytes,
                 write_requests=disk.write_requests, errors=0,
                 wr_total_times=None, rd_total_times=None)
+
+
+def _nova_nics(figures):
+    """The adapters of nova's ports: all but the RMC management one."""
+    return [nic for nic in figures.nics if nic.vlan != stats.MGMT_PVID]
 
 
 def _mac(raw):

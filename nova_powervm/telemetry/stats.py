@@ -44,11 +44,18 @@ VIOS_PREFIX = 'vios_'
 NS = 10 ** 9
 #: Seconds between two LTM samples.
 INTERVAL = 30
+#: The PVID of the driver's RMC management adapter, which is no nova
+#: interface (``nova_powervm.virt.powervm.vif.MGMT_PVID``; not imported:
+#: that module needs nova).
+MGMT_PVID = 4094
 
 
 @dataclasses.dataclass
 class Nic:
-    """Counters of one virtual Ethernet adapter of a partition."""
+    """Counters of one virtual Ethernet adapter of a partition.
+
+    ``vlan`` is None for an SR-IOV logical port.
+    """
 
     location: str
     vlan: int

@@ -128,6 +128,49 @@ def server(inst_uuid, name):
             'OS-EXT-STS:task_state': None, 'addresses': {}}
 
 
+def run_poll(test, conf_file, times=1, between=None):
+    """Poll through ceilometer's own manager.
+
+    :param test: the running test case.
+    :param conf_file: ceilometer's configuration file.
+    :param times: how many polls.
+    :param between: called between two polls.
+    :returns: the names of the PowerVM pollsters loaded, the samples sent,
+              and a ``FakeLogger`` of the run's logs.
+    """
+    from ceilometer.polling import manager
+    from ceilometer import service
+    conf = service.prepare_service(
+        ['ceilometer-polling', '--config-file', conf_file], [])
+    # (After oslo.log's setup, which replaces the root handlers.)
+    logs = test.useFixture(fixtures.FakeLogger(level=logging.DEBUG))
+    mgr = manager.AgentManager(0, conf, namespaces=['compute'])
+    mgr.polling_manager = manager.PollingManager(conf)
+    tasks = list(mgr.setup_polling_tasks().values())
+    test.assertEqual(1, len(tasks))
+    loaded = sorted(p.name for p in mgr.extensions
+                    if p.name.startswith('powervm.'))
+    for num in range(times):
+        if num and between:
+            between()
+        for task in tasks:
+            mgr.interval_task(task)
+    samples = [s for _ctx, msg, _prio, _retry in notify_test.NOTIFICATIONS
+               for s in msg['payload']['samples']]
+    return loaded, samples, logs
+
+
+def samples_of(samples, instance):
+    """The samples of one instance (and of its devices), by meter name."""
+    found = {}
+    for smp in samples:
+        meta = smp['resource_metadata']
+        if (meta.get('instance_id') == instance
+                or smp['resource_id'] == instance):
+            found.setdefault(smp['counter_name'], []).append(smp)
+    return found
+
+
 class TestPolling(testtools.TestCase):
 
     def setUp(self):
@@ -194,39 +237,12 @@ class TestPolling(testtools.TestCase):
         return path
 
     def poll(self, conf_file, times=1, between=None):
-        """Poll ``times`` through ceilometer's own manager; the samples.
-
-        :param between: called between two polls.
-        """
-        from ceilometer.polling import manager
-        from ceilometer import service
-        conf = service.prepare_service(
-            ['ceilometer-polling', '--config-file', conf_file], [])
-        # (After oslo.log's setup, which replaces the root handlers.)
-        self.logs = self.useFixture(fixtures.FakeLogger(level=logging.DEBUG))
-        mgr = manager.AgentManager(0, conf, namespaces=['compute'])
-        mgr.polling_manager = manager.PollingManager(conf)
-        tasks = list(mgr.setup_polling_tasks().values())
-        self.assertEqual(1, len(tasks))
-        loaded = sorted(p.name for p in mgr.extensions
-                        if p.name.startswith('powervm.'))
-        for num in range(times):
-            if num and between:
-                between()
-            for task in tasks:
-                mgr.interval_task(task)
-        samples = [s for _ctx, msg, _prio, _retry in notify_test.NOTIFICATIONS
-                   for s in msg['payload']['samples']]
+        loaded, samples, self.logs = run_poll(self, conf_file, times,
+                                              between)
         return loaded, samples
 
     def by_name(self, samples, instance):
-        found = {}
-        for smp in samples:
-            if smp['resource_metadata'].get('instance_id', smp[
-                    'resource_id']) == instance or smp['resource_id'] == \
-                    instance:
-                found.setdefault(smp['counter_name'], []).append(smp)
-        return found
+        return samples_of(samples, instance)
 
     def test_samples_of_a_running_partition(self):
         loaded, samples = self.poll(self.config())

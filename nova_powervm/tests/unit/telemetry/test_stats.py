@@ -150,6 +150,10 @@ class TestSamples(base.SimTestCase):
 
 class TestNoNova(base.SimTestCase):
 
+    def test_management_pvid_is_the_drivers(self):
+        from nova_powervm.virt.powervm import vif as pvm_vif
+        self.assertEqual(pvm_vif.MGMT_PVID, stats.MGMT_PVID)
+
     def test_stats_imports_without_nova(self):
         code = ('import sys; sys.modules["nova"] = None; '
                 'import nova_powervm.telemetry.stats')
