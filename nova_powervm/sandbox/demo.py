@@ -252,7 +252,9 @@ def lifecycle_steps(client, network='none', snapshot=False, rescue=True):
                 client.wait(state[key], None)
         return 'gone'
 
-    return ([('boot', boot), ('show', show),
+    from nova_powervm.sandbox import demo_telem
+    return ([('boot', boot), ('show', show)]
+            + demo_telem.steps(client, state) + [
              ('stop', action({'os-stop': None}, 'SHUTOFF')),
              ('start', action({'os-start': None}, 'ACTIVE')),
              ('soft reboot', action({'reboot': {'type': 'SOFT'}}, 'ACTIVE')),
