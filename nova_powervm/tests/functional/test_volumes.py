@@ -27,6 +27,7 @@ from nova import objects
 from nova.tests.fixtures import cinder as cinder_fixture
 from oslo_utils import uuidutils
 
+from nova_powervm import conf as pvm_conf
 from nova_powervm.simulator import san as sim_san
 from nova_powervm.tests.functional import base
 
@@ -373,3 +374,43 @@ class TestMultiattach(VolumeTestCase):
         for host, server in servers.items():
             self.delete(server)
             self.assert_sim_empty(host)
+
+
+class TestNPIV(VolumeTestCase):
+
+    def test_attach_detach_delete(self):
+        self.start('host1')
+        ports = self.computes['host1'].driver.get_volume_connector(
+            None)['wwpns']
+        self.flags(fc_attach_strategy='npiv', fabrics=['A', 'B'],
+                   group='powervm')
+        pvm_conf.register_fabric_opts()
+        self.flags(fabric_A_port_wwpns=[ports[0], ports[2]],
+                   fabric_B_port_wwpns=[ports[1], ports[3]],
+                   group='powervm')
+        server = self.boot()
+        vol1, vol2 = self.cinder.add(), self.cinder.add()
+        self.attach(server, vol1)
+        lpar = self.lpar_of('host1', server)
+        maps = [m for v in self.simulators['host1'].state()['vioses']
+                for m in v['fc_mappings']
+                if (m['lpar_uuid'] or '').upper() == lpar['uuid'].upper()]
+        self.assertEqual(2, len(maps))
+        # Cinder exported the LUN to the partition's virtual WWPNs.
+        self.assertEqual(sorted(w for m in maps for w in m['wwpns']),
+                         sorted(self.san.lun(vol1)['initiators']))
+        self.assertEqual([], self.volume_maps('host1'))
+        self.attach(server, vol2)
+        self.detach(server, vol1)
+        self.assertEqual(2, len(self.fc_maps('host1')))
+        self.detach(server, vol2)
+        self.assertEqual([], self.fc_maps('host1'))
+        # Delete with a volume attached: the adapters go too.
+        self.attach(server, vol1)
+        self.delete(server)
+        self.assertEqual([], self.fc_maps('host1'))
+        self.assert_sim_empty('host1')
+
+    def fc_maps(self, host):
+        return [m for v in self.simulators[host].state()['vioses']
+                for m in v['fc_mappings']]
