@@ -422,6 +422,23 @@ class TestBootFromVolume(VolumeTestCase):
         self.assertEqual(['boot-vol', 'data-vol'],
                          [x['name'] for x in self.san.luns()])
 
+    def test_destroy_with_a_volume_that_is_gone(self):
+        boot = self.volume('boot-vol')
+        inst = self.instance(
+            expected_attrs=['system_metadata', 'info_cache'])
+        gone = self.volume('gone-vol')
+        bdi = self.bdi(boot)
+        self.spawn(inst, bdi)
+        # A volume the driver never saw (no UDID) whose LUN is gone.
+        self.san.delete('gone-vol')
+        bdi['block_device_mapping'].append(
+            {'connection_info': gone, 'boot_index': None,
+             'mount_device': '/dev/sdb'})
+        self.drv.destroy(self.ctx, inst, None, block_device_info=bdi)
+        self.assertIsNone(self.lpar(inst))
+        self.assertEqual([], self.volume_maps())
+        self.assertEqual([], self.hdisks(boot))
+
     def test_failed_spawn_leaves_the_volume_attachable(self):
         boot = self.volume('boot-vol')
         inst = self.instance(
