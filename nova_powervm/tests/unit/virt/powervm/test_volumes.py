@@ -262,24 +262,32 @@ class TestBadInput(VolumeTestCase):
 class TestAttachReverts(testscenarios.WithScenarios, VolumeTestCase):
     """A fault at each REST step of an attach leaves nothing behind."""
 
+    protocol = 'fibre_channel'
     scenarios = [
         ('discovery', {'fault': {'kind': 'job_fail', 'job': 'LUARecovery'}}),
         ('vios_feed', {'fault': {'method': 'GET',
                                  'path': '/VirtualIOServer$'}}),
         ('vios_post', {'fault': {'method': 'POST',
                                  'path': '/VirtualIOServer/'}}),
+        ('iscsi_login', {'protocol': 'iscsi',
+                         'fault': {'kind': 'job_fail',
+                                   'job': 'ISCSIDiscovery'}}),
+        ('iscsi_vios_post', {'protocol': 'iscsi',
+                             'fault': {'method': 'POST',
+                                       'path': '/VirtualIOServer/'}}),
     ]
 
     def test_fault(self):
         self.stub_out('nova_powervm.virt.powervm.volume.vscsi.'
                       'DISCOVERY_ATTEMPTS', 1)
-        info = self.volume()
+        info = self.volume(protocol=self.protocol)
         inst = self.lpar_instance()
         self.sim.add_fault(count=10, **self.fault)
         self.assertRaises(nova_exc.NovaException, self.attach, info, inst)
         self.sim.clear_faults()
         self.assertEqual([], self.volume_maps())
         self.assertEqual([], self.hdisks(info))
+        self.assertEqual([], self.sessions())
         # And the volume attaches afterwards.
         self.attach(info, inst)
         self.assertEqual(2, len(self.volume_maps(inst)))
