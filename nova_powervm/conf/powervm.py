@@ -285,3 +285,57 @@ Related options:
 ]
 
 ALL_OPTS = connection_opts + compute_opts + vnc_opts
+
+volume_opts = [
+    cfg.StrOpt(
+        'fc_attach_strategy',
+        default='vscsi',
+        choices=[('vscsi', 'The VIOSes discover the LUN (LUA recovery) and '
+                           'map its hdisk to the partition over vSCSI.'),
+                 ('npiv', 'The partition gets virtual FC adapters with WWPNs '
+                          'of its own, mapped to physical ports of the '
+                          'fabrics.')],
+        help="""
+How Fibre Channel Cinder volumes reach partitions.
+
+Related options:
+
+* ``vscsi_vios_connections_required`` (vscsi)
+* ``fabrics``, ``ports_per_fabric``, ``fabric_<X>_port_wwpns`` (npiv)
+"""),
+    cfg.ListOpt(
+        'fabrics',
+        default=['A'],
+        help="""
+Names of the FC fabrics NPIV adapters are spread over (npiv).  For each name
+X, ``fabric_X_port_wwpns`` lists the WWPNs of the VIOSes' physical FC ports on
+that fabric.
+"""),
+    cfg.IntOpt(
+        'ports_per_fabric',
+        default=1,
+        min=1,
+        max=8,
+        help="""
+How many virtual FC adapters (each a pair of virtual WWPNs) a partition gets
+on each fabric (npiv).
+"""),
+    cfg.IntOpt(
+        'vscsi_vios_connections_required',
+        default=1,
+        min=1,
+        help="""
+How many Virtual I/O Servers must see a vSCSI volume (Fibre Channel or
+iSCSI) for its attach to succeed.  With two VIOSes and 2 here, an attach
+fails rather than leave the partition with a single path.
+"""),
+    cfg.BoolOpt(
+        'volume_use_multipath',
+        default=False,
+        help="""
+Report ``multipath`` in the volume connector and log in to every iSCSI
+portal Cinder gives.
+"""),
+]
+
+ALL_OPTS += volume_opts
