@@ -83,6 +83,12 @@ def validate(conf=CONF):
     if grp.vnc_use_x509_auth:
         for option in ('vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key'):
             _check_file(grp, option)
+    if (grp.vnic_vf_capacity is not None
+            and grp.vnic_vf_max_capacity is not None
+            and grp.vnic_vf_max_capacity < grp.vnic_vf_capacity):
+        raise InvalidOption('vnic_vf_max_capacity',
+                            'must not be below vnic_vf_capacity (%s)'
+                            % grp.vnic_vf_capacity)
 
 
 register_opts(CONF)

@@ -41,6 +41,9 @@ EXPECTED_OPTIONS = {
     'use_rmc_mgmt_vif', 'use_rmc_ipv6_scheme', 'vnc_use_x509_auth',
     'vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key',
 }
+# Network (issue 13): OVS and SR-IOV vNIC VIFs.
+EXPECTED_OPTIONS |= {'ovs_vswitch', 'vnic_required_vfs', 'vnic_vf_capacity',
+                     'vnic_vf_max_capacity'}
 
 
 def _virt_sources():
@@ -201,3 +204,17 @@ class TestValidation(ConfTestBase):
     def test_x509_vnc_needs_existing_files(self):
         self.flags(vnc_use_x509_auth=True, vnc_ca_certs='/nonexistent/ca')
         self.assertInvalid('vnc_ca_certs', '/nonexistent/ca')
+
+    def test_vnic_options_bounds_checked_at_start(self):
+        self._assert_file_invalid(
+            '[powervm]\nvnic_required_vfs = 0\nvolume_group_name = vg\n',
+            'vnic_required_vfs')
+        self._assert_file_invalid(
+            '[powervm]\nvnic_vf_capacity = 1.5\nvolume_group_name = vg\n',
+            'vnic_vf_capacity')
+
+    def test_vnic_max_capacity_not_below_capacity(self):
+        self.flags(vnic_vf_capacity=0.2, vnic_vf_max_capacity=0.1)
+        self.assertInvalid('vnic_vf_max_capacity', '0.2')
+        self.flags(vnic_vf_max_capacity=0.5)
+        pvm_conf.validate(self.conf)

@@ -118,7 +118,7 @@ def check_block_devices(instance, block_device_info):
                    'volume, volumes at boot) yet.')
 
 
-def build_destroy(ctx, instance, destroy_disks=True):
+def build_destroy(ctx, instance, destroy_disks=True, network_info=None):
     """The destroy graph.
 
     Power off at once, close the console, remove the mappings of the
@@ -131,6 +131,9 @@ def build_destroy(ctx, instance, destroy_disks=True):
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
     :param destroy_disks: delete the boot disk.
+    :param network_info: nova ``NetworkInfo``: ``ovs`` VIFs also have a
+                         trunk adapter on the NovaLink partition and an
+                         OVS port, removed after the partition.
     :returns: a TaskFlow linear flow.
     """
     flow = tf_lf.Flow('destroy_%s' % instance.uuid)
@@ -139,6 +142,9 @@ def build_destroy(ctx, instance, destroy_disks=True):
              tf_stg.DisconnectStorage(ctx, instance),
              tf_stg.DeleteStorage(ctx, instance, destroy_disks),
              tf_vm.DeleteLPAR(ctx, instance))
+    if any(v.get('type') == pvm_vif.VIF_TYPE_OVS
+           for v in network_info or ()):
+        flow.add(tf_net.RemoveOvsTrunks(ctx, instance))
     return flow
 
 
@@ -182,7 +188,7 @@ def destroy(ctx, context, instance, network_info, block_device_info=None,
         LOG.info('Partition not found; removing what is left of the '
                  'instance.', instance=instance)
         lpar_w = None
-    run(build_destroy(ctx, instance, destroy_disks),
+    run(build_destroy(ctx, instance, destroy_disks, network_info),
         store={'lpar_wrap': lpar_w})
 
 
