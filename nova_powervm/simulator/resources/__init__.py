@@ -47,6 +47,7 @@ RESOURCES = (
     vios.VirtualIOServer,
     network.ClientNetworkAdapter,
     vnic.VirtualNICDedicated,
+    vnic.SRIOVEthernetLogicalPort,
     storage.VolumeGroup,
     ssp.Cluster,
     ssp.SharedStoragePool,

@@ -19,6 +19,11 @@ an SR-IOV physical port: the ports' ``ConfiguredEthernetLogicalPorts`` and
 values the host was seeded with), and a vNIC that does not fit is refused
 as a host refuses it.  Adding or removing a vNIC of a running partition
 needs its RMC connection (``network.check_dlpar``).
+
+Each backing device is an SR-IOV logical port the VIOS owns: a
+``SRIOVEthernetLogicalPort`` child of the VIOS (``VNICPortUsage`` ``VNIC``),
+which the backing device's ``RelatedSRIOVLogicalPort`` links to.  They
+come and go with the vNICs (``sync_logical_ports``).
 """
 
 from lxml import etree
@@ -134,6 +139,82 @@ def recount(sim, exclude_lpar=None):
             if node is not None:
                 node.text = str(value)
     sim.store.touch(sim.store.first('ManagedSystem'))
+    sync_logical_ports(sim, exclude_lpar=exclude_lpar)
+
+
+def sync_logical_ports(sim, exclude_lpar=None):
+    """One VIOS logical port per vNIC backing device, no more.
+
+    :param sim: the Simulator.
+    :param exclude_lpar: UUID of a partition being deleted.
+    """
+    wanted = {}
+    ports = _sriov_ports(sim)
+    for vnic in sim.store.all('VirtualNICDedicated'):
+        if vnic.parent[1] == exclude_lpar:
+            continue
+        for idx, bdev in enumerate(xu.findall(vnic.elem, _BD)):
+            uuid = sim.uuid_for('lport', vnic.uuid, str(idx))
+            wanted[uuid] = (vnic, bdev, idx)
+    for lport in sim.store.all('SRIOVEthernetLogicalPort'):
+        if lport.uuid not in wanted:
+            sim.store.remove(lport)
+    for uuid, (vnic, bdev, idx) in wanted.items():
+        vios_link = xu.find(bdev, 'AssociatedVirtualIOServer')
+        vios_uuid = xu.href_uuid(vios_link.get('href'))
+        lport = sim.store.get(uuid, 'SRIOVEthernetLogicalPort')
+        if lport is None:
+            lport = sim.store.add(_logical_port(sim, uuid, vios_uuid, vnic,
+                                                bdev, ports))
+        link = xu.find(bdev, 'RelatedSRIOVLogicalPort')
+        if link is None:
+            link = xu.insert_ordered(
+                bdev, etree.Element(xu.qn('RelatedSRIOVLogicalPort')),
+                BD_ORDER)
+        link.set('href', sim.href(lport))
+        link.set('rel', 'related')
+
+
+def _logical_port(sim, uuid, vios_uuid, vnic, bdev, ports):
+    """A VIOS's ``SRIOVEthernetLogicalPort`` for one backing device."""
+    elem = tpl.capture_object('sriov_lp_feed.txt')
+    tpl.set_atom_id(elem, uuid)
+    aid = xu.text(bdev, 'RelatedSRIOVAdapterID')
+    pid = xu.text(bdev, 'RelatedSRIOVPhysicalPortID')
+    port = ports.get((aid, pid))
+    loc = xu.text(port, 'LocationCode') if port is not None else ''
+    count = len(sim.store.all('SRIOVEthernetLogicalPort'))
+    for name, value in (
+            ('LogicalPortID', 654311424 + int(aid) * 65536 + count + 1),
+            ('AdapterID', aid), ('PhysicalPortID', pid),
+            ('ConfiguredCapacity',
+             xu.text(bdev, 'CurrentCapacityPercentage', '2.0%')),
+            ('ConfiguredMaxCapacity',
+             xu.text(bdev, 'MaxCapacityPercentage', '100.0%')),
+            ('PortVLANID', xu.text(vnic.elem, 'Details/PortVLANID', 0)),
+            ('LocationCode', '%s-S%d' % (loc, count + 1)),
+            ('VNICPortUsage', 'VNIC'),
+            ('MACAddress', xu.text(vnic.elem, 'Details/MACAddress'))):
+        if xu.find(elem, name) is not None:
+            xu.set_text(elem, name, value)
+    return model.Obj('SRIOVEthernetLogicalPort', uuid, elem,
+                     ('VirtualIOServer', vios_uuid))
+
+
+class SRIOVEthernetLogicalPort(registry.Resource):
+    """Logical ports of the VIOSes, made for vNIC backing devices."""
+
+    kind = 'SRIOVEthernetLogicalPort'
+    root = False
+
+    def create(self, sim, parent, body):
+        raise registry.SimError(
+            405, 'The simulator makes SR-IOV logical ports only as vNIC '
+                 'backing devices')
+
+    def delete(self, sim, obj):
+        raise registry.SimError(
+            409, 'The logical port backs a vNIC: delete the vNIC')
 
 
 def release_lpar(sim, lpar):

@@ -136,6 +136,35 @@ class TestVnicCapability(HostSideTestCase):
         self.assertEqual(before, used())
 
 
+class TestLogicalPorts(HostSideTestCase):
+
+    def lports(self, vios_uuid):
+        return pvm_card.SRIOVEthLPort.get(
+            self.adpt, parent_type=pvm_vios.VIOS, parent_uuid=vios_uuid)
+
+    def test_vnic_backing_devices_are_vios_logical_ports(self):
+        vios1, vios2 = self.vios('vios1'), self.vios('vios2')
+        self.assertEqual([], self.lports(vios1))
+        lpar = self.make_lpar()
+        vnic = pvm_card.VNIC.bld(self.adpt, pvid=33, back_devs=[
+            pvm_card.VNICBackDev.bld(self.adpt, vios1, 1, 0, capacity=0.1),
+            pvm_card.VNICBackDev.bld(self.adpt, vios2, 2, 0)],
+            mac_addr='fa163e000009').create(parent=lpar)
+        [lp1], [lp2] = self.lports(vios1), self.lports(vios2)
+        self.assertEqual((1, 0, 'FA163E000009', 33),
+                         (lp1.sriov_adap_id, lp1.pport_id,
+                          lp1.mac.upper(), lp1.pvid))
+        self.assertAlmostEqual(0.1, lp1.cfg_capacity)
+        self.assertEqual(2, lp2.sriov_adap_id)
+        self.assertEqual([lp1.uuid.lower(), lp2.uuid.lower()], [
+            b.lport_href.rsplit('/', 1)[1].lower()
+            for b in pvm_card.VNIC.get(self.adpt, parent=lpar)[0].back_devs])
+        error = self.assertRaises(pvm_exc.HttpError, lp1.delete)
+        self.assertEqual(409, error.response.status)
+        vnic.delete()
+        self.assertEqual([], self.lports(vios1) + self.lports(vios2))
+
+
 class TestNotVnicCapable(base.SimTestCase):
 
     def setUp(self):
