@@ -161,6 +161,33 @@ class NetworkTypeMixin(object):
         self.delete(server)
         self.assert_sim_empty('host1')
 
+    def test_failed_attach_at_each_step_leaves_nothing(self):
+        server = self.boot()
+        lpar = self.lpar_of('host1', server)
+        steps = {
+            'pvm_sea': [('PUT', '/LogicalPartition/%s/ClientNetworkAdapter'
+                         % lpar['uuid'])],
+            'ovs': [('PUT', '/LogicalPartition/%s/ClientNetworkAdapter'
+                     % lpar['uuid']),
+                    # The trunk: an adapter of the NovaLink partition.
+                    ('PUT', '/LogicalPartition/(?!%s)[^/]+/'
+                     'ClientNetworkAdapter' % lpar['uuid']),
+                    ('POST', '/sim/host/ovs$')],
+            'pvm_sriov': [('PUT', '/LogicalPartition/%s/VirtualNICDedicated'
+                           % lpar['uuid'])]}[self.VIF_TYPE]
+        for method, path in steps:
+            self.sim_admin('host1', 'POST', 'faults', {
+                'method': method, 'path': path, 'status': 500})
+            self.assertRaises(api_client.OpenStackApiException,
+                              self.attach, server, PORT['id'])
+            self.assertEqual([], self.adapters(server), path)
+            self.assertEqual(([], []), self.host_side(), path)
+        self.sim_admin('host1', 'DELETE', 'faults')
+        self.attach(server, PORT['id'])
+        self.assertEqual([PORT_MAC], self.adapters(server))
+        self.delete(server)
+        self.assert_sim_empty('host1')
+
     def test_hot_plug_needs_rmc(self):
         server = self.boot()
         lpar = self.lpar_of('host1', server)

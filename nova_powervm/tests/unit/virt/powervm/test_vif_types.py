@@ -19,6 +19,7 @@ from pypowervm.wrappers import logical_partition as pvm_lpar
 from nova_powervm.simulator import builders
 from nova_powervm.simulator import inventory as sim_inv
 from nova_powervm.tests.unit.virt.powervm import flowbase
+from nova_powervm.tests.unit.virt.powervm import test_driver
 from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm.tasks import network as tf_net
 from nova_powervm.virt.powervm import vif as pvm_vif
@@ -370,3 +371,27 @@ class TestPlugTaskReverts(VifTypesTestCase):
                     self.hctx, self.ctx, self.inst, vif),
                     store={'lpar_wrap': lpar_w})
                 self.assert_no_network_leftovers()
+
+
+class TestInitHostOrphans(test_driver.DriverTestCase):
+    """``init_host`` removes the trunks and OVS ports of vanished LPARs."""
+
+    def test_orphans_removed_at_start(self):
+        self.flags(host_shim='simulator', group='powervm')
+        self.drv.init_host('compute1')
+        ctx = self.drv._ctx
+        inst = self.instance()
+        lpar_w = vm.create_lpar(self.adapter, self.host_wrapper(), inst)
+        pvm_vif.get_vif(self.adapter, ctx.cache,
+                        builders.ovs_network_info()[0], ctx=ctx,
+                        instance=inst).plug(lpar_w, [])
+        pvm_lpar.LPAR.get(self.adapter, uuid=lpar_w.uuid).delete()
+        state = self.sim.state()
+        self.assertEqual(1, len([c for c in state['cnas'] if c['trunk']]))
+        self.assertEqual(1, len(state['ovs_ports']))
+        with self.assertLogs('nova_powervm.virt.powervm.vif', 'INFO') as logs:
+            self.drv.init_host('compute1')
+        self.assertIn(inst.uuid, '\n'.join(logs.output))
+        state = self.sim.state()
+        self.assertEqual([], [c for c in state['cnas'] if c['trunk']])
+        self.assertEqual([], state['ovs_ports'])
