@@ -196,6 +196,36 @@ class TestOvsVif(VifTypesTestCase):
         self.assertEqual(([], 1), (removed, calls))
 
 
+class TestOvsPlugEvents(VifTypesTestCase):
+    """network-vif-plugged is waited for as nova does (the OVS agent)."""
+
+    def test_waits_for_the_event(self):
+        nwi = builders.ovs_network_info(active=False)
+        task = tf_net.PlugVifs(self.hctx, self.inst, nwi)
+        task.execute(self.lpar_w)
+        self.assertEqual([([('network-vif-plugged', nwi[0]['id'])], 300)],
+                         self.virtapi.waited)
+        self.assertEqual(1, len(self.ovs_ports()))
+
+    def test_timeout_is_fatal_and_reverts(self):
+        self.virtapi.outcome = 'timeout'
+        nwi = builders.ovs_network_info(active=False)
+        task = tf_net.PlugVifs(self.hctx, self.inst, nwi)
+        self.assertRaises(nova_exc.VirtualInterfaceCreateException,
+                          task.execute, self.lpar_w)
+        task.revert(self.lpar_w, None, {})
+        self.assert_no_network_leftovers()
+
+    def test_timeout_not_fatal_goes_on(self):
+        self.flags(vif_plugging_is_fatal=False)
+        self.virtapi.outcome = 'timeout'
+        nwi = builders.ovs_network_info(active=False)
+        made = tf_net.PlugVifs(self.hctx, self.inst, nwi).execute(
+            self.lpar_w)
+        self.assertEqual(1, len(made))
+        self.assertEqual(1, len(self.ovs_ports()))
+
+
 class TestSriovVif(VifTypesTestCase):
 
     def ports(self):
