@@ -47,6 +47,7 @@ import threading
 from nova import exception as nova_exc
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import excutils
 from pypowervm.tasks import sriov as pvm_sriov
 from pypowervm.utils import uuid as pvm_uuid
 from pypowervm.wrappers import event as pvm_event
@@ -373,7 +374,11 @@ class OvsVif(PowerVif):
             with _PVID_LOCK:
                 used = {t.pvid for t in get_trunks(
                     self.adapter, self.ctx.mgmt_uuid, href)}
-                pvid = next(v for v in OVS_PVIDS if v not in used)
+                pvid = next((v for v in OVS_PVIDS if v not in used), None)
+                if pvid is None:
+                    raise nova_exc.VirtualInterfacePlugException(
+                        'no free port VLAN id left on virtual switch %s '
+                        'for OVS adapter pairs' % CONF.powervm.ovs_vswitch)
                 made[0] = pvm_net.CNA.bld(
                     self.adapter, pvid, href,
                     mac_addr=self.mac).create(parent=lpar_w)
@@ -393,8 +398,14 @@ class OvsVif(PowerVif):
                 self.bridge(), made[1].dev_name or self.dev_name(),
                 ext, mtu=self.mtu(), tag=self.port_vlan())
         except Exception:
-            self.remove(tuple(made))
-            raise
+            with excutils.save_and_reraise_exception():
+                try:
+                    self.remove(tuple(made))
+                except Exception as error:
+                    LOG.warning('Could not undo the half-made plug of VIF '
+                                '%(vif)s: %(err)s',
+                                {'vif': self.vif['id'],
+                                 'err': errors.safe_text(error)})
         return tuple(made)
 
     def vif_instance_uuid(self, lpar_w):
