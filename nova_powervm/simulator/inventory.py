@@ -48,7 +48,8 @@ class Inventory(object):
         volume groups) instead of a plain LPAR.
     :param proc_pools: names of shared processor pools besides
         ``DefaultPool`` (pool ids 1, 2, ...).
-    :param sriov_label: label of every SR-IOV physical port (physnet).
+    :param sriov_label: label of every SR-IOV physical port (physnet), or
+        a dict ``{'<adapter id>/<port id>': label}`` (others ``default``).
     :param vnic_capable: the system and its VIOSes can back vNICs with
         SR-IOV logical ports, with failover (``False``: neither).
     :param system_name: the ManagedSystem name.

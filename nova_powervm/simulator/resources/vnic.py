@@ -339,15 +339,19 @@ def _vnic_state(vnic):
 
 
 def label_ports(sim, inv):
-    """Label every SR-IOV physical port (``Inventory.sriov_label``).
+    """Label the SR-IOV physical ports (``Inventory.sriov_label``).
 
+    ``sriov_label`` is one label for every port, or a dict of
+    ``'<adapter id>/<port id>'`` to label (other ports: ``default``).
     The VIOSes say whether they can back vNICs (``Inventory.vnic_capable``).
 
     :param sim: the Simulator.
     :param inv: the Inventory.
     """
-    label = getattr(inv, 'sriov_label', 'default')
-    for port in _sriov_ports(sim).values():
+    labels = getattr(inv, 'sriov_label', 'default')
+    for key, port in _sriov_ports(sim).items():
+        label = (labels.get('%s/%s' % key, 'default')
+                 if isinstance(labels, dict) else labels)
         node = xu.find(port, 'Label')
         if node is None:
             node = xu.insert_ordered(port, etree.Element(xu.qn('Label')),

@@ -332,6 +332,32 @@ class TestSriovVif(VifTypesTestCase):
         self.assertEqual(1, len(self.vnics()))
 
 
+class TestPortsByLabel(VifTypesTestCase):
+
+    # Link-up ports: 1/0, 1/2, 2/0, 2/2; physnet2 on adapter 2's only.
+    sim_kwargs = {'event_timeout': 0.2, 'inventory': sim_inv.Inventory(
+        sriov_label={'2/0': 'physnet2', '2/2': 'physnet2',
+                     '2/1': 'physnet2'})}
+
+    def test_backing_ports_carry_the_label(self):
+        self.vif(builders.sriov_network_info(physnet='physnet2')).plug(
+            self.lpar_w)
+        [(_mac, _vlan, backing)] = self.vnics()
+        self.assertEqual([[2, 0], [2, 2]], sorted(backing))
+        self.vif(builders.sriov_network_info(
+            mac=MAC2, physnet='default')).plug(self.lpar_w)
+        backing = [v[2] for v in self.vnics() if v[0] == 'FA163E000002']
+        self.assertEqual([[1, 0], [1, 2]], sorted(backing[0]))
+
+    def test_too_few_labelled_ports(self):
+        nwi = builders.sriov_network_info(
+            physnet='physnet2', profile={'vnic_required_vfs': 3})
+        error = self.assertRaises(nova_exc.NovaException,
+                                  self.vif(nwi).plug, self.lpar_w)
+        self.assertIn('3', error.format_message())
+        self.assertEqual([], self.vnics())
+
+
 class TestNoVnicHost(VifTypesTestCase):
 
     sim_kwargs = {'event_timeout': 0.2,
