@@ -709,15 +709,19 @@ def cleanup_orphans(ctx):
     """Remove trunks and OVS ports whose instance's partition is gone.
 
     Run at ``init_host``: a compute that died between deleting a
-    partition and removing its trunk leaves them behind.  One GET of the
-    NovaLink partition's adapters; one GET of the partitions and a DELETE
-    per orphan trunk only when there are ``ovs`` trunks or ports.
+    partition and removing its trunk leaves them behind.  The OVS ports
+    are listed first (the host shim, no REST call): a host with no port
+    of an instance has no ``ovs`` VIF, and the scan costs nothing.
+    Otherwise one GET of the NovaLink partition's adapters, one GET of the
+    partitions and a DELETE per orphan trunk.
 
     :param ctx: ``HostContext``.
     :returns: the removed device / port names.
     """
-    trunks = get_trunks(ctx.adapter, ctx.mgmt_uuid)
     ports = ctx.shim.list_ovs_ports()
+    if not any((p.get('external_ids') or {}).get('vm-uuid') for p in ports):
+        return []
+    trunks = get_trunks(ctx.adapter, ctx.mgmt_uuid)
     owners = {parse_ext_ids(t.ovs_ext_ids).get('vm-uuid') for t in trunks}
     owners |= {(p.get('external_ids') or {}).get('vm-uuid') for p in ports}
     owners.discard(None)

@@ -62,10 +62,8 @@ class DriverTestCase(simbase.SimTestCase):
 class TestInitHost(DriverTestCase):
 
     def test_init_host_budget_and_context(self):
-        # + 1: the event listener's priming GET of the event feed; the
-        # orphan trunk scan (one GET of the NovaLink partition's adapters)
-        # is the eleventh.
-        self.assertLessEqual(self.init_calls + 1, 11)
+        # + 1: the event listener's priming GET of the event feed.
+        self.assertLessEqual(self.init_calls + 1, 10)
         ctx = self.drv._ctx
         self.assertEqual('compute1', ctx.host)
         self.assertEqual(self.host_wrapper().uuid, ctx.host_uuid)

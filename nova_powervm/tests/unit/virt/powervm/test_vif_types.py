@@ -191,9 +191,9 @@ class TestOvsVif(VifTypesTestCase):
         removed, calls = self.count_rest(pvm_vif.cleanup_orphans, self.hctx)
         self.assertEqual(([], 2), (removed, calls))
 
-    def test_no_ovs_no_partition_scan(self):
+    def test_no_ovs_port_no_scan(self):
         removed, calls = self.count_rest(pvm_vif.cleanup_orphans, self.hctx)
-        self.assertEqual(([], 1), (removed, calls))
+        self.assertEqual(([], 0), (removed, calls))
 
 
 class TestOvsPlugEvents(VifTypesTestCase):
