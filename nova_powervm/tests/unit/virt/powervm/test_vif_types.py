@@ -13,6 +13,8 @@
 #    under the License.
 """OVS and SR-IOV vNIC VIFs on the simulator (trunks, OVS ports, vNICs)."""
 
+import logging
+
 from nova import exception as nova_exc
 from pypowervm.wrappers import logical_partition as pvm_lpar
 
@@ -26,6 +28,21 @@ from nova_powervm.virt.powervm import vif as pvm_vif
 from nova_powervm.virt.powervm import vm
 
 MAC2 = 'fa:16:3e:00:00:02'
+
+
+def vif_log(test):
+    """``assertLogs`` of ``vif.py`` at INFO, whatever earlier tests did.
+
+    A test that configured logging before (in the same worker) may have
+    disabled existing loggers or all logging below some level.
+    """
+    logger = logging.getLogger('nova_powervm.virt.powervm.vif')
+    test.addCleanup(setattr, logger, 'disabled', logger.disabled)
+    logger.disabled = False
+    level = logging.root.manager.disable
+    test.addCleanup(logging.disable, level)
+    logging.disable(logging.NOTSET)
+    return test.assertLogs(logger, 'INFO')
 
 
 class VifTypesTestCase(flowbase.FlowTestCase):
@@ -179,7 +196,7 @@ class TestOvsVif(VifTypesTestCase):
         # The partition goes behind the driver's back: its trunk stays.
         pvm_lpar.LPAR.get(self.adapter, uuid=self.lpar_w.uuid).delete()
         self.assertEqual(2, len(self.trunks()))
-        with self.assertLogs('nova_powervm.virt.powervm.vif', 'INFO') as logs:
+        with vif_log(self) as logs:
             removed = pvm_vif.cleanup_orphans(self.hctx)
         self.assertEqual(1, len(removed))
         self.assertIn(self.inst.uuid, '\n'.join(logs.output))
@@ -445,7 +462,7 @@ class TestInitHostOrphans(test_driver.DriverTestCase):
         state = self.sim.state()
         self.assertEqual(1, len([c for c in state['cnas'] if c['trunk']]))
         self.assertEqual(1, len(state['ovs_ports']))
-        with self.assertLogs('nova_powervm.virt.powervm.vif', 'INFO') as logs:
+        with vif_log(self) as logs:
             self.drv.init_host('compute1')
         self.assertIn(inst.uuid, '\n'.join(logs.output))
         state = self.sim.state()
