@@ -107,6 +107,12 @@ def validate(conf=CONF):
             if not getattr(grp, option):
                 raise InvalidOption(option, 'must list the physical FC port '
                                             'WWPNs of fabric %s' % name)
+    if (grp.vnic_vf_capacity is not None
+            and grp.vnic_vf_max_capacity is not None
+            and grp.vnic_vf_max_capacity < grp.vnic_vf_capacity):
+        raise InvalidOption('vnic_vf_max_capacity',
+                            'must not be below vnic_vf_capacity (%s)'
+                            % grp.vnic_vf_capacity)
 
 
 register_opts(CONF)

@@ -339,3 +339,51 @@ portal Cinder gives.
 ]
 
 ALL_OPTS += volume_opts
+network_opts = [
+    cfg.StrOpt(
+        'ovs_vswitch',
+        default='NovaLinkVEABridge',
+        help="""
+Virtual switch of the managed system that joins partitions to Open vSwitch
+on the NovaLink partition (``ovs`` VIFs).  Each VIF gets a client network
+adapter on the partition and a trunk adapter on the NovaLink partition,
+paired on this switch by a port VLAN id of their own.
+"""),
+    cfg.IntOpt(
+        'vnic_required_vfs',
+        default=2,
+        min=1,
+        help="""
+Backing devices (SR-IOV logical ports, on different physical ports) of each
+SR-IOV vNIC (``pvm_sriov`` VIFs); more than one gives vNIC failover, which
+the managed system and a VIOS must support.  A port's binding profile key
+``vnic_required_vfs`` overrides it.
+
+Related options:
+
+* ``vnic_vf_capacity``
+"""),
+    cfg.FloatOpt(
+        'vnic_vf_capacity',
+        min=0.0,
+        max=1.0,
+        help="""
+Share of its physical port's bandwidth guaranteed to each backing device of
+an SR-IOV vNIC, as a fraction (0.02 is 2%).  Unset: the port's smallest
+granularity.  The binding profile key ``capacity`` overrides it.
+
+Related options:
+
+* ``vnic_vf_max_capacity``: must not be below this.
+"""),
+    cfg.FloatOpt(
+        'vnic_vf_max_capacity',
+        min=0.0,
+        max=1.0,
+        help="""
+Largest share of its physical port's bandwidth a backing device of an
+SR-IOV vNIC may use, as a fraction.  Unset: no limit below the port's.  The
+binding profile key ``max_capacity`` overrides it.
+"""),
+]
+ALL_OPTS = ALL_OPTS + network_opts

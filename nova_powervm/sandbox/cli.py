@@ -82,6 +82,13 @@ def parse_args(argv):
                              'token (read-only image and network views)')
     parser.add_argument('--debug', action='store_true',
                         help='log at DEBUG (to the log file)')
+    parser.add_argument('--vif-type', choices=('pvm_sea', 'ovs', 'pvm_sriov'),
+                        default='pvm_sea',
+                        help="how Neutron binds ports for the PowerVM "
+                             "driver: 'pvm_sea' (a client adapter on the "
+                             "VLAN, the default), 'ovs' (an adapter paired "
+                             "with a NovaLink trunk in Open vSwitch) or "
+                             "'pvm_sriov' (an SR-IOV vNIC)")
     args = parser.parse_args(argv)
     if args.computes < 1:
         parser.error('--computes must be at least 1')
@@ -291,7 +298,8 @@ def _main(argv):
     cloud = sandbox_cloud.Cloud(
         computes=args.computes, driver=args.driver, api_port=args.api_port,
         state_dir=state_dir, image_size=args.image_mb * 1024 * 1024,
-        disk_driver=args.disk_driver, lite=args.lite, out=out)
+        disk_driver=args.disk_driver, lite=args.lite, out=out,
+        vif_type=args.vif_type)
     catch_signals()
     try:
         cloud.setUp()

@@ -98,12 +98,20 @@ class Cloud(fixtures.Fixture):
                  network and a trust-anything token filter, instead of
                  keystone, placement, Glance and Neutron processes.
     :param out: stream for progress lines (stopping services), or None.
+    :param vif_type: how Neutron binds ports for the PowerVM driver:
+        ``pvm_sea`` (default), ``ovs`` or ``pvm_sriov``.
     """
 
     def __init__(self, computes=2, driver='powervm', api_port=0,
                  state_dir=None, image_size=4 * 1024 * 1024,
-                 disk_driver='localdisk', lite=False, out=None):
+                 disk_driver='localdisk', lite=False, out=None,
+                 vif_type=None):
         super().__init__()
+        if vif_type and driver == 'powervm' and (
+                vif_type not in network.VIF_TYPE_BINDING):
+            raise ValueError('vif_type must be one of %s'
+                             % ', '.join(sorted(network.VIF_TYPE_BINDING)))
+        self.vif_type = vif_type if driver == 'powervm' else None
         self.lite = lite
         self.out = out
         self.services = None
@@ -147,7 +155,7 @@ class Cloud(fixtures.Fixture):
         if not self.lite:
             self.services = self.useFixture(sandbox_services.Services(
                 self.state_dir, self.host_names(),
-                vif_type=VIF_TYPES[self.driver],
+                vif_type=self.vif_type or VIF_TYPES[self.driver],
                 image_properties=IMAGE_PROPERTIES[self.driver],
                 image_data=images.make_image_bytes(self.image_size),
                 out=self.out))
@@ -165,6 +173,8 @@ class Cloud(fixtures.Fixture):
                 properties=IMAGE_PROPERTIES[self.driver]))
             self.neutron = self.useFixture(network.SandboxNeutronFixture(
                 self, **network.VIF_BINDING[self.driver]))
+            if self.vif_type:
+                self.neutron.rebind(**network.VIF_TYPE_BINDING[self.vif_type])
         else:
             self._service_auth()
             self.placement = PlacementReader(self._nova_session())
@@ -363,10 +373,16 @@ class Cloud(fixtures.Fixture):
         pool_dir = None
         if self.disk_driver == 'ssp':
             pool_dir = os.path.join(self.state_dir, 'ssp')
+        inventory = hosts.host_inventory(len(self.simulators) + 1)
+        # SR-IOV ports carry the label of the physical network the ports
+        # are bound on (pvm_sriov VIFs pick ports by it).
+        inventory.sriov_label = (
+            network.VIF_TYPE_BINDING['pvm_sriov']['vif_details'][
+                'physical_network'] if self.lite
+            else sandbox_services.PHYSNET)
         return self.useFixture(pvm_fixtures.SimulatorFixture(
             host='127.0.0.1', port=0, mode='server', state_dir=sim_dir,
-            inventory=hosts.host_inventory(len(self.simulators) + 1),
-            pool_dir=pool_dir))
+            inventory=inventory, pool_dir=pool_dir))
 
     @staticmethod
     def _map_host(host, cell, svc):

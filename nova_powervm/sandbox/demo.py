@@ -25,6 +25,7 @@ import time
 import requests
 
 from nova_powervm.sandbox import catalog
+from nova_powervm.sandbox import demo_network
 from nova_powervm.sandbox import images
 
 LOG = logging.getLogger(__name__)
@@ -259,6 +260,7 @@ def lifecycle_steps(client, network='none', snapshot=False, rescue=True):
              ('start', action({'os-start': None}, 'ACTIVE')),
              ('soft reboot', action({'reboot': {'type': 'SOFT'}}, 'ACTIVE')),
              ('hard reboot', action({'reboot': {'type': 'HARD'}}, 'ACTIVE'))]
+            + demo_network.steps(client, state, network)
             + ([('rescue', action({'rescue': None}, 'RESCUE')),
                 ('unrescue', action({'unrescue': None}, 'ACTIVE'))]
                if rescue else [])

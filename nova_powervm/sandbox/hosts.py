@@ -107,8 +107,8 @@ def leftovers_of(state, baseline=None):
                      inventory holds: VIOS adapters, seeded media...);
                      its items are not leftovers.
     :returns: ``{kind: [items]}`` with only the non-empty kinds: client
-              LPARs, virtual disks, optical media, CNAs, files and the
-              SCSI/FC mappings of every VIOS.
+              LPARs, virtual disks, optical media, CNAs, files, the
+              SCSI/FC mappings of every VIOS and the NovaLink's OVS ports.
     """
     held = _holdings(state)
     before = _holdings(baseline) if baseline else {}
@@ -135,6 +135,7 @@ def _holdings(state):
         'vnics': list(state.get('vnics', [])),
         'lus': list(state.get('lus', [])),
         'files': [f.get('name') for f in state.get('files', [])],
+        'ovs_ports': [p.get('name') for p in state.get('ovs_ports', [])],
     }
 
 

@@ -20,8 +20,16 @@ Real PowerVM deployments bind ports with an agent on each NovaLink host
 (``networking-powervm``'s SEA agent).  The simulated hosts have none, so
 this driver binds a port itself when it lands on one of the sandbox's
 computes: ``binding:vif_type`` is the type the sandbox was started with
-(``pvm_sea`` for the PowerVM driver: a client network adapter on the
-segment's VLAN) and the port goes ``ACTIVE`` at once, which makes Neutron
+(``--vif-type``), with the details that type needs (``DETAILS``):
+
+* ``pvm_sea``: a client network adapter on the segment's VLAN;
+* ``ovs``: the OVS bridge (``br-int``) and the VLAN the NovaLink's OVS
+  port is tagged with;
+* ``pvm_sriov``: the VLAN and the segment's physical network, which the
+  vNIC's SR-IOV ports are chosen by (the simulated ports carry that
+  label); ``normal`` and ``direct`` ports are bound alike.
+
+The port goes ``ACTIVE`` at once, which makes Neutron
 send nova the ``network-vif-plugged`` event.  Nova sees the port active
 when it builds the server's network info, so the driver does not wait for
 that event (as it would not for a port an agent had already wired).
@@ -46,6 +54,25 @@ OPTS = [
 ]
 cfg.CONF.register_opts(OPTS, group=GROUP)
 BINDABLE = (constants.TYPE_VLAN, constants.TYPE_FLAT)
+# Binding details beyond the VLAN and physical network, per vif_type.
+DETAILS = {'pvm_sea': {},
+           'ovs': {'bridge_name': 'br-int', 'port_filter': True},
+           'pvm_sriov': {}}
+# vnic_types bound, per vif_type (normal for every type).
+VNIC_TYPES = {'pvm_sriov': (portbindings.VNIC_NORMAL,
+                            portbindings.VNIC_DIRECT)}
+
+
+def binding_details(vif_type, segment):
+    """The ``binding:vif_details`` of a port bound on ``segment``.
+
+    :param vif_type: the ``binding:vif_type``.
+    :param segment: the ML2 segment dict.
+    """
+    details = {'vlan': segment[api.SEGMENTATION_ID],
+               'physical_network': segment[api.PHYSICAL_NETWORK]}
+    details.update(DETAILS.get(vif_type, {}))
+    return details
 
 
 class SimulatedHostMechanismDriver(api.MechanismDriver):
@@ -69,13 +96,13 @@ class SimulatedHostMechanismDriver(api.MechanismDriver):
             return
         vnic = context.current.get(portbindings.VNIC_TYPE,
                                    portbindings.VNIC_NORMAL)
-        if vnic != portbindings.VNIC_NORMAL:
+        if vnic not in VNIC_TYPES.get(self.conf.vif_type,
+                                      (portbindings.VNIC_NORMAL,)):
             return
         for segment in context.segments_to_bind:
             if segment[api.NETWORK_TYPE] not in BINDABLE:
                 continue
-            details = {'vlan': segment[api.SEGMENTATION_ID],
-                       'physical_network': segment[api.PHYSICAL_NETWORK]}
+            details = binding_details(self.conf.vif_type, segment)
             context.set_binding(segment[api.ID], self.conf.vif_type,
                                 details, status=constants.PORT_STATUS_ACTIVE)
             LOG.info('Bound port %s on %s: %s %s', context.current['id'],

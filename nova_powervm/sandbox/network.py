@@ -23,6 +23,18 @@ VIF_BINDING = {
     'powervm': {'vif_type': 'pvm_sea', 'vif_details': {'vlan': 100}},
     'fake': {'vif_type': 'ovs', 'vif_details': {}}}
 
+# How ports bind with the PowerVM driver, per ``--vif-type`` (the details
+# each type needs: the VLAN, OVS's bridge, SR-IOV's physical network,
+# which the simulated SR-IOV ports are labelled with).
+VIF_TYPE_BINDING = {
+    'pvm_sea': {'vif_type': 'pvm_sea', 'vif_details': {'vlan': 100}},
+    'ovs': {'vif_type': 'ovs',
+            'vif_details': {'vlan': 100, 'bridge_name': 'br-int',
+                            'port_filter': True}},
+    'pvm_sriov': {'vif_type': 'pvm_sriov',
+                  'vif_details': {'vlan': 100,
+                                  'physical_network': 'default'}}}
+
 
 class SandboxNeutronFixture(nova_fixtures.NeutronFixture):
     """Nova's fake neutron, shared with every project, binding our VIFs.
@@ -62,3 +74,15 @@ class SandboxNeutronFixture(nova_fixtures.NeutronFixture):
             port['project_id'] = port['tenant_id'] = owner
             result['port'].update(project_id=owner, tenant_id=owner)
         return result
+
+    def rebind(self, vif_type, vif_details=None):
+        """Bind every port, and those created later, another way.
+
+        :param vif_type: binding ``vif_type``.
+        :param vif_details: binding ``vif_details``.
+        """
+        binding = {'binding:vif_type': vif_type,
+                   'binding:vif_details': dict(vif_details or {})}
+        self.default_port.update(copy.deepcopy(binding))
+        for port in self._ports.values():
+            port.update(copy.deepcopy(binding))

@@ -148,3 +148,42 @@ def sea_network_info(vlan=100, active=False, mac=MAC):
         type=pvm_vif.VIF_TYPE_PVM_SEA, details={'vlan': vlan},
         active=active)
     return net_model.NetworkInfo([vif])
+
+
+def ovs_network_info(vlan=100, mtu=1450, mac=MAC, active=False):
+    """One ``ovs`` VIF on ``br-int`` (VLAN ``vlan``, MTU ``mtu``).
+
+    :param vlan: the network's VLAN (the OVS port's tag), or None.
+    :param mtu: the network's MTU, or None.
+    :param mac: its MAC address.
+    :param active: the VIF's ``active`` flag.
+    """
+    vif = sea_network_info(vlan=vlan, active=active, mac=mac)[0]
+    vif['type'] = pvm_vif.VIF_TYPE_OVS
+    vif['details'] = {'port_filter': True, 'bridge_name': 'br-int'}
+    if vlan is not None:
+        vif['details']['vlan'] = vlan
+    vif['network']['bridge'] = 'br-int'
+    if mtu:
+        vif['network']['meta']['mtu'] = mtu
+    vif['devname'] = ('tap' + vif['id'])[:14]
+    return net_model.NetworkInfo([vif])
+
+
+def sriov_network_info(vlan=100, physnet='default', mac=MAC, profile=None,
+                       vif_type='pvm_sriov', vnic_type='direct'):
+    """One SR-IOV vNIC VIF on physical network ``physnet``.
+
+    :param vlan: the VLAN (the vNIC's port VLAN id).
+    :param physnet: the physical network (the SR-IOV ports' label).
+    :param mac: its MAC address.
+    :param profile: the binding profile (redundancy, capacity).
+    :param vif_type: ``pvm_sriov`` or ``hw_veb``.
+    :param vnic_type: the port's ``vnic_type``.
+    """
+    vif = sea_network_info(vlan=vlan, mac=mac)[0]
+    vif['type'] = vif_type
+    vif['vnic_type'] = vnic_type
+    vif['details'] = {'vlan': vlan, 'physical_network': physnet}
+    vif['profile'] = dict(profile or {})
+    return net_model.NetworkInfo([vif])

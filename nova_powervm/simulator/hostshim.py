@@ -161,3 +161,53 @@ class Vterms(object):
             terms, self._open = list(self._open.values()), {}
         for term in terms:
             term.close()
+
+
+class Ovs(object):
+    """The Open vSwitch of the NovaLink partition: bridges and ports.
+
+    A port is a network device of the NovaLink partition attached to a
+    bridge, with the external ids Neutron's agent reads (``iface-id``,
+    ``attached-mac``, ``vm-uuid``...), an MTU and an optional access VLAN
+    tag.  Bridges exist once a port names them (``ovs-vsctl add-br`` is
+    the deployer's job on a host).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._ports = {}
+
+    def add_port(self, bridge, name, external_ids=None, mtu=None, tag=None):
+        """Add (or replace, as ``--may-exist`` does) a port.
+
+        :param bridge: bridge name.
+        :param name: device name.
+        :param external_ids: dict of the interface's external ids.
+        :param mtu: MTU of the device, or None.
+        :param tag: access VLAN, or None.
+        :returns: the port dict.
+        """
+        port = {'bridge': bridge, 'name': name,
+                'external_ids': dict(external_ids or {}),
+                'mtu': None if mtu is None else int(mtu),
+                'tag': None if tag is None else int(tag)}
+        with self._lock:
+            self._ports[name] = port
+        return dict(port)
+
+    def del_port(self, name):
+        """Delete a port (``--if-exists``); True if it existed.
+
+        :param name: device name.
+        """
+        with self._lock:
+            return self._ports.pop(name, None) is not None
+
+    def ports(self, bridge=None):
+        """The ports (of one bridge, or all), sorted by name.
+
+        :param bridge: bridge name or None.
+        """
+        with self._lock:
+            return [dict(p) for _n, p in sorted(self._ports.items())
+                    if bridge is None or p['bridge'] == bridge]

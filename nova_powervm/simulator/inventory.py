@@ -48,7 +48,10 @@ class Inventory(object):
         volume groups) instead of a plain LPAR.
     :param proc_pools: names of shared processor pools besides
         ``DefaultPool`` (pool ids 1, 2, ...).
-    :param sriov_label: label of every SR-IOV physical port (physnet).
+    :param sriov_label: label of every SR-IOV physical port (physnet), or
+        a dict ``{'<adapter id>/<port id>': label}`` (others ``default``).
+    :param vnic_capable: the system and its VIOSes can back vNICs with
+        SR-IOV logical ports, with failover (``False``: neither).
     :param system_name: the ManagedSystem name.
     :param mtms: ``type-model*serial``.
     """
@@ -60,7 +63,7 @@ class Inventory(object):
                  mgmt_vios=False, proc_pools=('SharedPool01',),
                  system_name='Server-9009-42A-SN21F64EV',
                  mtms='9009-42A*21F64EV', ame_capable=True,
-                 min_proc_units_per_vcpu=0.05):
+                 min_proc_units_per_vcpu=0.05, vnic_capable=True):
         self.cores = cores
         self.memory_gb = memory_gb
         self.lmb_mb = lmb_mb
@@ -79,6 +82,7 @@ class Inventory(object):
         self.hypervisor_mb = 8192
         self.ssp = ssp
         self.sriov_label = sriov_label
+        self.vnic_capable = vnic_capable
         self.mgmt_vios = mgmt_vios
         self.proc_pools = list(proc_pools)
         self.system_name = system_name

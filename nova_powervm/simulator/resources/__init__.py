@@ -26,6 +26,7 @@ from nova_powervm.simulator.resources import lpar
 from nova_powervm.simulator.resources import migration
 from nova_powervm.simulator.resources import network
 from nova_powervm.simulator.resources import npiv
+from nova_powervm.simulator.resources import ovs
 from nova_powervm.simulator.resources import pcm
 from nova_powervm.simulator.resources import pv
 from nova_powervm.simulator.resources import seed as sim_seed
@@ -47,6 +48,7 @@ RESOURCES = (
     vios.VirtualIOServer,
     network.ClientNetworkAdapter,
     vnic.VirtualNICDedicated,
+    vnic.SRIOVEthernetLogicalPort,
     storage.VolumeGroup,
     ssp.Cluster,
     ssp.SharedStoragePool,
@@ -80,17 +82,21 @@ HOOKS = (
     ('fc_seed', npiv.seed_ports),
     ('fc_update', npiv.process_vfc_mappings),
     ('lpar_delete', npiv.drop_client_adapters),
+    ('lpar_delete', vnic.release_lpar),
     ('ssp_seed', ssp.seed),
     ('resolve_storage', ssp.resolve_lu),
     ('seed_done', vnic.label_ports),
     ('state', ssp.state_lus),
     ('state', vnic.state_vnics),
+    ('state', ovs.state_ports),
     ('pcm', pcm.handle),
     ('admin', lpar.admin_request),
     ('admin', migration.admin_request),
     ('admin', san.admin_request),
     ('state', pv.state_devices),
+    ('admin', ovs.admin_request),
     ('started', migration.register_peer),
+    ('started', ovs.start),
     ('closed', migration.unregister_peer),
 )
 

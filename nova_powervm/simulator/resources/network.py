@@ -64,6 +64,36 @@ def _pick_slot(sim, part, body):
     return slot
 
 
+# What a host answers to a dynamic (DLPAR) adapter change on a running
+# partition whose RMC connection is down.
+HSCLA246 = ('HSCLA246 The management console cannot communicate with '
+            'partition %s. Either the network connection is not available '
+            'or the partition does not have a level of software that is '
+            'capable of supporting this operation. Verify the correct '
+            'network and setup of the partition, and try the operation '
+            'again.')
+
+
+def check_dlpar(part):
+    """Refuse an adapter change on a running partition without RMC.
+
+    Adding or removing an adapter of a running partition is a dynamic
+    reconfiguration the host does through the partition's RMC connection;
+    the NovaLink partition itself and stopped partitions need none.
+
+    :param part: the partition :class:`Obj`.
+    :raises SimError: HTTP 500 with the host's HSCLA246 message.
+    """
+    if (part.kind == 'LogicalPartition'
+            and xu.text(part.elem, 'IsManagementPartition') != 'true'
+            and xu.text(part.elem, 'PartitionState') in (
+                'running', 'open firmware')
+            and xu.text(part.elem, 'ResourceMonitoringControlState')
+            != 'active'):
+        raise registry.SimError(500, HSCLA246 % xu.text(
+            part.elem, 'PartitionName'))
+
+
 def new_mac(sim):
     """A fresh, unused MAC address (12 upper-case hex digits).
 
@@ -86,6 +116,7 @@ class ClientNetworkAdapter(registry.Resource):
         if parent is None or parent.kind not in ('LogicalPartition',
                                                  'VirtualIOServer'):
             raise registry.SimError(405, 'CNAs are partition children')
+        check_dlpar(parent)
         vsw = _vswitch(sim, body)
         elem = tpl.capture_kind('ClientNetworkAdapter')
         uuid = sim.new_uuid()
@@ -106,6 +137,13 @@ class ClientNetworkAdapter(registry.Resource):
                           ('VirtualSwitchID',
                            xu.text(vsw.elem, 'SwitchID'))):
             xu.set_text(elem, path, val)
+        if (xu.text(parent.elem, 'IsManagementPartition') == 'true'
+                and xu.find(elem, 'TrunkPriority') is not None):
+            # A trunk of the NovaLink partition is a device of its OS.
+            if not xu.text(elem, 'DeviceName'):
+                xu.set_text(elem, 'DeviceName', 'pvmtrk%s' % slot)
+        else:
+            tpl.prune(elem, ('DeviceName',))
         link = xu.find(elem, 'AssociatedVirtualSwitch/link')
         link.set('href', sim.href(vsw))
         link.set('rel', 'related')
@@ -118,6 +156,12 @@ class ClientNetworkAdapter(registry.Resource):
     def after_update(self, sim, obj):
         for name in _CLIENT_ONLY:
             tpl.prune(obj.elem, (name,))
+
+    def delete(self, sim, obj):
+        part = sim.store.get(obj.parent[1])
+        if part is not None:
+            check_dlpar(part)
+        sim.store.remove(obj)
 
 
 def _strip(body):

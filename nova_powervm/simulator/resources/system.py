@@ -62,6 +62,9 @@ def build_managed_system(inv, base):
     xu.set_text(caps, 'PowerVMLogicalPartitionSimplifiedRemoteRestartCapable',
                 inv.srr_capable)
     xu.set_text(caps, 'ActiveMemoryExpansionCapable', inv.ame_capable)
+    vnic = getattr(inv, 'vnic_capable', True)
+    xu.set_text(caps, 'VirtualNICDedicatedSRIOVCapable', vnic)
+    xu.set_text(caps, 'VirtualNICFailOverCapable', vnic)
     xu.set_text(elem, '%s/MinimumProcessorUnitsPerVirtualProcessor' % _PROC,
                 '%g' % inv.min_proc_units_per_vcpu)
     proc = xu.find(elem, _PROC)

@@ -43,6 +43,9 @@ EXPECTED_OPTIONS = {
     'fc_attach_strategy', 'vscsi_vios_connections_required',
     'volume_use_multipath', 'fabrics', 'ports_per_fabric',
 }
+# Network (issue 13): OVS and SR-IOV vNIC VIFs.
+EXPECTED_OPTIONS |= {'ovs_vswitch', 'vnic_required_vfs', 'vnic_vf_capacity',
+                     'vnic_vf_max_capacity'}
 
 
 def _virt_sources():
@@ -229,3 +232,17 @@ class TestValidation(ConfTestBase):
     def test_x509_vnc_needs_existing_files(self):
         self.flags(vnc_use_x509_auth=True, vnc_ca_certs='/nonexistent/ca')
         self.assertInvalid('vnc_ca_certs', '/nonexistent/ca')
+
+    def test_vnic_options_bounds_checked_at_start(self):
+        self._assert_file_invalid(
+            '[powervm]\nvnic_required_vfs = 0\nvolume_group_name = vg\n',
+            'vnic_required_vfs')
+        self._assert_file_invalid(
+            '[powervm]\nvnic_vf_capacity = 1.5\nvolume_group_name = vg\n',
+            'vnic_vf_capacity')
+
+    def test_vnic_max_capacity_not_below_capacity(self):
+        self.flags(vnic_vf_capacity=0.2, vnic_vf_max_capacity=0.1)
+        self.assertInvalid('vnic_vf_max_capacity', '0.2')
+        self.flags(vnic_vf_max_capacity=0.5)
+        pvm_conf.validate(self.conf)

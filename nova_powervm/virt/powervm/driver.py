@@ -44,6 +44,7 @@ from nova_powervm.virt.powervm import metrics
 from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import snapshot as pvm_snapshot
+from nova_powervm.virt.powervm import vif as pvm_vif
 from nova_powervm.virt.powervm import vm
 from nova_powervm.virt.powervm import volumes
 
@@ -161,6 +162,7 @@ class PowerVMDriver(driver.ComputeDriver):
             self._ctx.cache.remember_host(found.host_w)
             power.prime_templates(self._ctx, found.mgmt_w)
             metrics.enable_ltm(adapter, found.host_w.uuid)
+            self._cleanup_vif_orphans()
             self._nodename = host
             self._start_events(adapter, self._ctx.cache.lpar_states)
         except Exception:
@@ -169,6 +171,14 @@ class PowerVMDriver(driver.ComputeDriver):
                 session.close(adapter)
         LOG.info('PowerVM driver ready on %(host)s (managed system %(ms)s).',
                  {'host': host, 'ms': found.host_w.system_name})
+
+    def _cleanup_vif_orphans(self):
+        """Remove OVS trunks whose partition is gone (logged, not fatal)."""
+        try:
+            pvm_vif.cleanup_orphans(self._ctx)
+        except nova_exc.NovaException as error:
+            LOG.warning('Could not clean up orphan trunk adapters: %s',
+                        error.format_message())
 
     def _start_events(self, adapter, states):
         handler = event.LifecycleHandler(adapter, self.emit_event,

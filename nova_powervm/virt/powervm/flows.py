@@ -156,7 +156,8 @@ def check_block_devices(instance, block_device_info, volumes_ok=False):
                    'volume, volumes at boot) yet.')
 
 
-def build_destroy(ctx, instance, destroy_disks=True, block_device_info=None):
+def build_destroy(ctx, instance, destroy_disks=True, block_device_info=None,
+                  network_info=None):
     """The destroy graph.
 
     Power off at once, close the console, remove the mappings of the
@@ -171,6 +172,9 @@ def build_destroy(ctx, instance, destroy_disks=True, block_device_info=None):
     :param destroy_disks: delete the boot disk.
     :param block_device_info: nova block device info; its volumes are
         unmapped and their hdisks removed (Cinder keeps the volumes).
+    :param network_info: nova ``NetworkInfo``: ``ovs`` VIFs also have a
+                         trunk adapter on the NovaLink partition and an
+                         OVS port, removed after the partition.
     :returns: a TaskFlow linear flow.
     """
     flow = tf_lf.Flow('destroy_%s' % instance.uuid)
@@ -183,6 +187,9 @@ def build_destroy(ctx, instance, destroy_disks=True, block_device_info=None):
                                           remap_on_failure=False))
     flow.add(tf_stg.DeleteStorage(ctx, instance, destroy_disks),
              tf_vm.DeleteLPAR(ctx, instance))
+    if any(v.get('type') == pvm_vif.VIF_TYPE_OVS
+           for v in network_info or ()):
+        flow.add(tf_net.RemoveOvsTrunks(ctx, instance))
     return flow
 
 
@@ -226,7 +233,8 @@ def destroy(ctx, context, instance, network_info, block_device_info=None,
         LOG.info('Partition not found; removing what is left of the '
                  'instance.', instance=instance)
         lpar_w = None
-    run(build_destroy(ctx, instance, destroy_disks, block_device_info),
+    run(build_destroy(ctx, instance, destroy_disks, block_device_info,
+                      network_info),
         store={'lpar_wrap': lpar_w})
 
 

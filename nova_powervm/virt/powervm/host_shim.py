@@ -25,12 +25,15 @@ import abc
 import contextlib
 import dataclasses
 import glob
+import json
 import os
+import re
 import time
 import typing
 
 from nova.console import type as ctype
 from nova import exception as nova_exc
+from oslo_concurrency import processutils
 from oslo_config import cfg
 from oslo_log import log as logging
 from pypowervm.tasks import vterm as pvm_vterm
@@ -53,6 +56,10 @@ DEVICE_POLL = 0.25
 CHUNK = 1024 * 1024
 # Virtual SCSI client adapters show in sysfs as 0x30000000 + slot number.
 _VSCSI_SLOT_BASE = 0x30000000
+# Seconds a new trunk adapter's network device may take to appear.
+NETDEV_TIMEOUT = 60
+# Seconds ovs-vsctl may wait for the OVS database.
+OVS_TIMEOUT = 120
 
 
 @dataclasses.dataclass
@@ -152,6 +159,33 @@ class HostShim(abc.ABC):
         :returns: context manager yielding a :class:`DiskReader`.
         :raises DiskNotReadable: when the device cannot be found or read.
         """
+
+    # Open vSwitch of the NovaLink partition (``ovs`` VIFs).  Not abstract:
+    # a shim without OVS refuses ``ovs`` VIFs with a clear message.
+    def plug_ovs_port(self, bridge, dev_name, external_ids, mtu=None,
+                      tag=None):
+        """Attach a trunk adapter's device to an OVS bridge.
+
+        :param bridge: the bridge (``br-int``).
+        :param dev_name: the device name the trunk adapter was given.
+        :param external_ids: dict of the interface's external ids.
+        :param mtu: MTU, or None.
+        :param tag: access VLAN, or None.
+        :returns: the port name.
+        :raises VirtualInterfacePlugException: when it cannot.
+        """
+        raise nova_exc.VirtualInterfacePlugException(
+            'this host shim cannot plug Open vSwitch ports')
+
+    def unplug_ovs_port(self, name):
+        """Remove an OVS port; one that is gone is success.
+
+        :param name: the port (device) name.
+        """
+
+    def list_ovs_ports(self):
+        """The OVS ports: list of ``{'name', 'external_ids'}`` dicts."""
+        return []
 
 
 class LocalShim(HostShim):
@@ -277,6 +311,60 @@ class LocalShim(HostShim):
                 return
             time.sleep(self.poll)
 
+    # -- Open vSwitch -----------------------------------------------------
+    def _vsctl(self, *args):
+        try:
+            out, _err = processutils.execute(
+                'ovs-vsctl', '--timeout=%d' % OVS_TIMEOUT, *args)
+        except (processutils.ProcessExecutionError, OSError) as error:
+            raise nova_exc.VirtualInterfacePlugException(
+                'ovs-vsctl %s failed: %s'
+                % (' '.join(args), errors.safe_text(error)))
+        return out
+
+    def plug_ovs_port(self, bridge, dev_name, external_ids, mtu=None,
+                      tag=None):
+        """``ovs-vsctl add-port`` once the trunk's device exists."""
+        path = os.path.join(self.sys_root, 'class', 'net', dev_name)
+        deadline = time.monotonic() + NETDEV_TIMEOUT
+        while not os.path.exists(path):
+            if time.monotonic() > deadline:
+                raise nova_exc.VirtualInterfacePlugException(
+                    'network device %s of the trunk adapter did not '
+                    'appear within %d s' % (dev_name, NETDEV_TIMEOUT))
+            time.sleep(self.poll)
+        args = ['--', '--may-exist', 'add-port', bridge, dev_name]
+        if tag:
+            args.append('tag=%d' % int(tag))
+        args += ['--', 'set', 'Interface', dev_name]
+        args += ['external-ids:%s=%s' % kv
+                 for kv in sorted(external_ids.items())]
+        if mtu:
+            args.append('mtu_request=%d' % int(mtu))
+        self._vsctl(*args)
+        return dev_name
+
+    def unplug_ovs_port(self, name):
+        try:
+            self._vsctl('--', '--if-exists', 'del-port', name)
+        except nova_exc.VirtualInterfacePlugException as error:
+            LOG.warning('Could not remove OVS port %(name)s: %(err)s',
+                        {'name': name, 'err': error.format_message()})
+
+    def list_ovs_ports(self):
+        try:
+            out = self._vsctl('--format=json', '--columns=name,external_ids',
+                              'list', 'Interface')
+        except nova_exc.VirtualInterfacePlugException as error:
+            LOG.warning('Could not list OVS ports: %s',
+                        error.format_message())
+            return []
+        ports = []
+        for name, ext in json.loads(out or '{"data": []}')['data']:
+            # OVSDB JSON: ext is ["map", [[key, value], ...]].
+            ports.append({'name': name, 'external_ids': dict(ext[1])})
+        return ports
+
 
 def _write_sysfs(path, text):
     """Write a sysfs control file (through privsep when denied)."""
@@ -367,6 +455,46 @@ class SimulatorShim(HostShim):
                                       reason=errors.safe_text(error))
         with fil:
             yield DiskReader(fil, device.size)
+
+    # -- Open vSwitch (the simulator's /sim/host/ovs) ----------------------
+    def plug_ovs_port(self, bridge, dev_name, external_ids, mtu=None,
+                      tag=None):
+        url = '%s/sim/host/ovs' % self.base_url
+        body = {'bridge': bridge, 'name': dev_name,
+                'external_ids': external_ids, 'mtu': mtu, 'tag': tag}
+        try:
+            resp = requests.post(url, json=body, timeout=SIM_TIMEOUT,
+                                 verify=self._verify)
+        except requests.RequestException as error:
+            raise nova_exc.VirtualInterfacePlugException(
+                'could not plug OVS port %s: %s'
+                % (dev_name, errors.safe_text(error)))
+        if resp.status_code >= 300:
+            found = re.search(r'<(?:\w+:)?Message[^>]*>([^<]*)<', resp.text)
+            raise nova_exc.VirtualInterfacePlugException(
+                'could not plug OVS port %s: %s'
+                % (dev_name, found.group(1) if found else resp.text[:300]))
+        return resp.json()['name']
+
+    def unplug_ovs_port(self, name):
+        try:
+            requests.delete('%s/sim/host/ovs/%s' % (self.base_url, name),
+                            timeout=SIM_TIMEOUT, verify=self._verify)
+        except requests.RequestException as error:
+            LOG.warning('Could not remove OVS port %(name)s: %(err)s',
+                        {'name': name, 'err': errors.safe_text(error)})
+
+    def list_ovs_ports(self):
+        try:
+            resp = requests.get('%s/sim/host/ovs' % self.base_url,
+                                timeout=SIM_TIMEOUT, verify=self._verify)
+            resp.raise_for_status()
+        except requests.RequestException as error:
+            LOG.warning('Could not list OVS ports: %s',
+                        errors.safe_text(error))
+            return []
+        return [{'name': p['name'], 'external_ids': p['external_ids']}
+                for p in resp.json()]
 
 
 def get_shim(kind, dest, local_ip, certpath=None):

@@ -77,26 +77,34 @@ class PlugVifs(base.PowerVMTask):
             raise nova_exc.VirtualInterfaceCreateException()
 
     def _plug_all(self, lpar_wrap):
-        existing = (None if self.new_lpar else
-                    pvm_vif.get_cnas(self.ctx.adapter, lpar_wrap.uuid))
-        vifs = [pvm_vif.get_vif(self.ctx.adapter, self.ctx.cache, v)
+        vifs = [pvm_vif.get_vif(self.ctx.adapter, self.ctx.cache, v,
+                                ctx=self.ctx, instance=self.instance)
                 for v in self.network_info]
+        existing = None
+        if not self.new_lpar and any(
+                v.vif_type != pvm_vif.VIF_TYPE_PVM_SRIOV for v in vifs):
+            existing = pvm_vif.get_cnas(self.ctx.adapter, lpar_wrap.uuid)
+        elif not self.new_lpar:
+            existing = []
         for vif in vifs:
             try:
                 with errors.translate('plug VIF %s' % vif.vif['id'],
                                       instance=self.instance):
-                    cna = vif.plug(lpar_wrap, existing)
+                    made = vif.plug(lpar_wrap, existing)
             except exc.PowerVMAPIFailed as error:
                 raise nova_exc.VirtualInterfacePlugException(
-                    error.format_message())
-            if cna is not None:
-                self.created.append(cna)
+                    plug_failure(vif, error))
+            if made is not None:
+                self.created.append((vif, made))
+
+    def _result(self):
+        return [made for _vif, made in self.created]
 
     def execute(self, lpar_wrap):
         events = neutron_events(self.network_info) if self.wait else []
         if not events:
             self._plug_all(lpar_wrap)
-            return list(self.created)
+            return self._result()
         try:
             with self.ctx.virtapi.wait_for_instance_event(
                     self.instance, events,
@@ -108,13 +116,29 @@ class PlugVifs(base.PowerVMTask):
                 raise nova_exc.VirtualInterfaceCreateException()
             LOG.warning('Timed out waiting for VIF plug events; going on.',
                         instance=self.instance)
-        return list(self.created)
+        return self._result()
 
     def revert(self, lpar_wrap, result, flow_failures, **kwargs):
-        for cna in self.created:
-            self.best_effort('delete CNA %s' % cna.mac, pvm_vif.delete_cna,
-                             cna)
+        for vif, made in self.created:
+            self.best_effort('remove the adapter of VIF %s' % vif.vif['id'],
+                             vif.remove, made)
         self.created = []
+
+
+def plug_failure(vif, error):
+    """The message of a failed plug; the RMC refusal said plainly.
+
+    :param vif: the ``PowerVif``.
+    :param error: the ``PowerVMAPIFailed``.
+    """
+    text = error.format_message()
+    if 'HSCLA246' in text:
+        return ('Cannot hot plug VIF %s (%s): the running partition has no '
+                'active RMC connection to the NovaLink partition, which a '
+                'dynamic adapter change needs. Stop the server or wait for '
+                'RMC to become active, then try again. (%s)'
+                % (vif.vif['id'], vif.vif_type, text))
+    return text
 
 
 class PlugMgmtVif(base.PowerVMTask):
@@ -155,14 +179,45 @@ class UnplugVifs(base.PowerVMTask):
 
     def execute(self):
         lpar_uuid = vm.get_pvm_uuid(self.instance)
-        cnas = pvm_vif.get_cnas(self.ctx.adapter, lpar_uuid)
-        for v in self.network_info:
-            vif = pvm_vif.get_vif(self.ctx.adapter, self.ctx.cache, v)
-            with errors.translate('unplug VIF %s' % v['id']):
-                vif.unplug(cnas)
+        vifs = [pvm_vif.get_vif(self.ctx.adapter, self.ctx.cache, v,
+                                ctx=self.ctx, instance=self.instance)
+                for v in self.network_info]
+        cnas = []
+        if any(v.vif_type != pvm_vif.VIF_TYPE_PVM_SRIOV for v in vifs):
+            cnas = pvm_vif.get_cnas(self.ctx.adapter, lpar_uuid)
+        for vif in vifs:
+            try:
+                with errors.translate('unplug VIF %s' % vif.vif['id']):
+                    vif.unplug(cnas, lpar_uuid)
+            except exc.PowerVMAPIFailed as error:
+                raise nova_exc.VirtualInterfaceUnplugException(
+                    reason=plug_failure(vif, error))
 
     def revert(self, *args, **kwargs):
         """Unplugged adapters are plugged again by plug_vifs on demand."""
+
+
+class RemoveOvsTrunks(base.PowerVMTask):
+    """Remove the trunk adapters and OVS ports of a deleted partition.
+
+    Deleting a partition deletes its own adapters; the trunk adapters of
+    its ``ovs`` VIFs belong to the NovaLink partition and stay unless
+    removed (one GET of its adapters, one DELETE per trunk).  Nothing to
+    revert: the partition is gone.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    """
+
+    def __init__(self, ctx, instance):
+        super().__init__(instance, 'remove_ovs_trunks')
+        self.ctx = ctx
+
+    def execute(self):
+        pvm_vif.remove_trunks(self.ctx, [self.instance.uuid])
+
+    def revert(self, *args, **kwargs):
+        """The partition is gone; its trunks have no use."""
 
 
 class NotifyAgents(base.PowerVMTask):

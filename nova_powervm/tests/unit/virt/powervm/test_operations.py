@@ -72,14 +72,15 @@ class TestVifTypes(OperationsTestCase):
 
     def test_unknown_type_refused_before_anything_is_created(self):
         nwi = builders.sea_network_info()
-        nwi.append(net_model.VIF(id='port-ovs', address='fa:16:3e:00:00:77',
-                                 type='ovs', network=nwi[0]['network']))
+        nwi.append(net_model.VIF(id='port-vu', address='fa:16:3e:00:00:77',
+                                 type='vhostuser',
+                                 network=nwi[0]['network']))
         inst = self.instance()
         error, calls = self.count_rest(
             self.assertRaises, nova_exc.InvalidInput, self.drv.spawn,
             self.ctx, inst, objects.ImageMeta.from_dict({}), [], None, {},
             network_info=nwi)
-        self.assertIn('VIF type ovs (port port-ovs) is not supported',
+        self.assertIn('VIF type vhostuser (port port-vu) is not supported',
                       error.format_message())
         self.assertIn('pvm_sea', error.format_message())
         self.assertEqual(0, calls)

@@ -99,7 +99,7 @@ class TestSeaVif(VifTestCase):
 
     def test_unsupported_type(self):
         nwi = flowbase.sea_network_info()
-        nwi[0]['type'] = 'ovs'
+        nwi[0]['type'] = 'vhostuser'
         self.assertRaises(nova_exc.VirtualInterfacePlugException,
                           pvm_vif.get_vif, self.adapter, self.cache,
                           nwi[0])
