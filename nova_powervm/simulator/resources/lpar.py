@@ -563,14 +563,26 @@ def power_on(sim, lpar, params):
 
 
 def _touch_nvram(sim, lpar):
-    """Firmware rewrites NVRAM at boot: new contents and an event."""
+    """Firmware rewrites NVRAM at boot: new contents and an event.
+
+    The contents keep what they held (a partition given NVRAM restored
+    from a store keeps its history) and add a line for this boot.
+    """
     node = xu.find(lpar.elem, 'PartitionNVRAM')
     if node is None:
         return
     boots = int(lpar.extra.get('boots', 0)) + 1
     lpar.extra['boots'] = boots
-    node.text = base64.b64encode(('NVRAM of %s, boot %d' % (
-        lpar.uuid, boots)).encode()).decode()
+    lines = []
+    if node.text:
+        try:
+            lines = base64.b64decode(node.text).decode().splitlines()
+        except ValueError:
+            lines = []
+    if not lines:
+        lines = ['NVRAM of %s' % lpar.uuid]
+    lines.append('boot %d on %s' % (boots, sim.sys_uuid))
+    node.text = base64.b64encode('\n'.join(lines).encode()).decode()
     sim.store.touch(lpar)
     sim.emit('MODIFY_URI', lpar, 'NVRAM')
 

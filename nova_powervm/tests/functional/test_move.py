@@ -13,12 +13,15 @@
 #    under the License.
 """Resize, cold migration and evacuation through the API."""
 
+import base64
+import os
 import time
 
 import fixtures
 from nova import context as nova_context
 
 from nova_powervm.sandbox import hosts
+from nova_powervm.simulator import xmlutil as xu
 from nova_powervm.tests.functional import base
 
 SMALL = dict(memory_mb=512, vcpu=1, disk=1, ephemeral=0)
@@ -388,6 +391,60 @@ class TestSharedStoragePoolMoves(MoveTestCase):
         self.assertEqual(disks, self.lu_names())
         self.assert_no_usage('host1')
         self.delete(server)
+        for host in ('host1', 'host2'):
+            self.assert_no_usage(host)
+            self.assert_sim_empty(host)
+
+
+class TestNvramStore(TestSharedStoragePoolMoves):
+    """``[powervm] nvram_store = local`` on a directory both hosts share."""
+
+    def setUp(self):
+        super().setUp()
+        self.nvram_dir = self.useFixture(fixtures.TempDir()).path
+        self.flags(nvram_store='local', nvram_local_dir=self.nvram_dir,
+                   group='powervm')
+
+    def nvram_of(self, host, server):
+        """The decoded NVRAM lines of the server's partition on a host."""
+        lpar = self.lpar_of(host, server)
+        obj = self.simulators[host].sim.store.get(lpar['uuid'].upper())
+        text = xu.text(obj.elem, 'PartitionNVRAM')
+        return base64.b64decode(text).decode().splitlines() if text else []
+
+    def stored(self, server):
+        path = os.path.join(self.nvram_dir, '%s.nvram' % (
+            '%x' % (int(server['id'][0], 16) & 7) + server['id'][1:]).upper())
+        if not os.path.exists(path):
+            return None
+        with open(path) as fil:
+            return base64.b64decode(fil.read()).decode().splitlines()
+
+    def wait_stored(self, server, expected):
+        deadline = time.monotonic() + base.WAIT
+        while self.stored(server) != expected:
+            self.assertLess(time.monotonic(), deadline,
+                            (self.stored(server), expected))
+            time.sleep(0.1)
+
+    def test_nvram_follows_the_server_and_goes_with_it(self):
+        self.start('host1')
+        server = self.boot(flavor_id=self.small)
+        # The boot's NVRAM event updated the store.
+        on_host1 = self.nvram_of('host1', server)
+        self.assertEqual(2, len(on_host1), on_host1)
+        self.wait_stored(server, on_host1)
+        self.start('host2')
+        server, source, dest = self.migrate(server)
+        # Restored before the first boot on host2, which added its line.
+        on_host2 = self.nvram_of(dest, server)
+        self.assertEqual(on_host1, on_host2[:2])
+        self.assertEqual(3, len(on_host2), on_host2)
+        self.wait_stored(server, on_host2)
+        server = self.action(server, {'confirmResize': None}, 'ACTIVE')
+        self.delete(server)
+        self.assertIsNone(self.stored(server))
+        self.assertEqual([], os.listdir(self.nvram_dir))
         for host in ('host1', 'host2'):
             self.assert_no_usage(host)
             self.assert_sim_empty(host)

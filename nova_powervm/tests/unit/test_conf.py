@@ -40,6 +40,8 @@ EXPECTED_OPTIONS = {
     'volume_group_name', 'vopt_media_volume_group', 'vopt_media_rep_size',
     'use_rmc_mgmt_vif', 'use_rmc_ipv6_scheme', 'vnc_use_x509_auth',
     'vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key',
+    'nvram_store', 'nvram_local_dir', 'nvram_swift_container',
+    'nvram_queue_size',
 }
 
 

@@ -43,6 +43,7 @@ from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import metrics
 from nova_powervm.virt.powervm import move
+from nova_powervm.virt.powervm import nvram
 from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import snapshot as pvm_snapshot
@@ -156,7 +157,8 @@ class PowerVMDriver(driver.ComputeDriver):
                 host=host, adapter=adapter, host_uuid=found.host_w.uuid,
                 mgmt_uuid=found.mgmt_w.uuid, disk_dvr=disk_dvr, shim=shim,
                 virtapi=self.virtapi,
-                host_wrapper=pvm_host.host_wrapper_getter(adapter))
+                host_wrapper=pvm_host.host_wrapper_getter(adapter),
+                nvram=nvram.manager(adapter))
             # Spawns read the host's static properties from the cache: the
             # wrapper just read saves the first spawn a GET.
             self._ctx.cache.remember_host(found.host_w)
@@ -164,6 +166,10 @@ class PowerVMDriver(driver.ComputeDriver):
             metrics.enable_ltm(adapter, found.host_w.uuid)
             self._nodename = host
             self._start_events(adapter, self._ctx.cache.lpar_states)
+            if self._ctx.nvram is not None:
+                # NVRAM events feed the store; the handler never blocks.
+                self._events._listener.subscribe(
+                    nvram.NvramEventHandler(self._ctx.nvram))
         except Exception:
             with excutils.save_and_reraise_exception():
                 self._ctx, self._events = None, None
@@ -192,6 +198,8 @@ class PowerVMDriver(driver.ComputeDriver):
                 LOG.warning('The PowerVM event poll did not stop in time.')
         finally:
             if ctx is not None:
+                if ctx.nvram is not None:
+                    ctx.nvram.stop()
                 ctx.cache.clear()
                 session.close(ctx.adapter)
 
@@ -397,11 +405,18 @@ class PowerVMDriver(driver.ComputeDriver):
             LOG.info('The instance lives on host %s now: its shared disks '
                      'stay.', instance.host, instance=instance)
             destroy_disks = False
+        if (ctx.nvram is not None and
+                instance.task_state == task_states.SHELVING_OFFLOADING):
+            ctx.nvram.store(instance)
         try:
             flows.destroy(self._host_ctx(), context, instance, network_info,
                           block_device_info, destroy_disks)
         finally:
             self._changed(instance)
+        if ctx.nvram is not None and (
+                instance.task_state == task_states.DELETING or
+                instance.deleted):
+            ctx.nvram.remove(instance)
 
     def cleanup(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, migrate_data=None, destroy_vifs=True,

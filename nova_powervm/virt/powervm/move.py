@@ -155,6 +155,8 @@ def migrate_disk_and_power_off(ctx, context, instance, dest, flavor,
             store={'lpar_wrap': lpar_w})
     except Exception as error:
         raise nova_exc.InstanceFaultRollback(inner_exception=error)
+    if ctx.nvram is not None:
+        ctx.nvram.store(instance)
     LOG.info('Stopped for a %s.', 'resize' if local else 'migration',
              instance=instance)
     return resize.disk_info(results['was_running'], local)
@@ -210,6 +212,8 @@ def build_recreate(ctx, context, instance, image_meta, injected_files,
     flow = tf_lf.Flow('recreate_%s' % instance.uuid)
     flow.add(tf_vm.ValidateFlavor(ctx, instance),
              tf_vm.CreateLPAR(ctx, instance, image_meta))
+    if ctx.nvram is not None:
+        flow.add(tf_move.RestoreNVRAM(ctx, instance))
     if network_info:
         # The ports were bound to this host before: no event to wait for.
         flow.add(tf_net.PlugVifs(ctx, instance, network_info, wait=False),

@@ -227,3 +227,24 @@ def map_own_disks(ctx, instance, lpar_uuid):
     for disk in [boot] + list(local):
         ctx.disk_dvr.connect_disk(mappings, lpar_uuid, disk)
     mappings.execute()
+
+
+class RestoreNVRAM(base.PowerVMTask):
+    """Give a re-created partition its stored NVRAM before it boots.
+
+    No REST when nothing is stored; else GET + POST.  Nothing to revert:
+    the partition's own revert deletes it.
+
+    :param ctx: ``HostContext`` (with an NVRAM store).
+    :param instance: nova ``Instance``.
+    """
+
+    def __init__(self, ctx, instance):
+        super().__init__(instance, 'restore_nvram', requires=['lpar_wrap'])
+        self.ctx = ctx
+
+    def execute(self, lpar_wrap):
+        return self.ctx.nvram.restore(self.instance, lpar_wrap.uuid)
+
+    def revert(self, *args, **kwargs):
+        """The partition goes with CreateLPAR's revert."""
