@@ -113,6 +113,42 @@ def validate(conf=CONF):
         raise InvalidOption('vnic_vf_max_capacity',
                             'must not be below vnic_vf_capacity (%s)'
                             % grp.vnic_vf_capacity)
+    _check_nvram(conf, grp)
+
+
+def _check_nvram(conf, grp):
+    """The NVRAM store's options (no I/O beyond the local directory)."""
+    if grp.nvram_store == 'local':
+        path = grp.nvram_local_dir.strip()
+        if not path:
+            raise InvalidOption('nvram_local_dir',
+                                'must be set when nvram_store is local')
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise InvalidOption('nvram_local_dir', 'cannot create %s: %s'
+                                % (path, exc.strerror))
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise InvalidOption('nvram_local_dir',
+                                'directory %s is not writable' % path)
+    elif grp.nvram_store == 'swift':
+        register_swift_opts(conf)
+        if not getattr(conf, SWIFT_GROUP).auth_type:
+            raise InvalidOption('nvram_store',
+                                'swift needs [%s] auth_type and its '
+                                'credentials' % SWIFT_GROUP)
+
+
+# keystoneauth options (auth_type, auth_url, credentials, session) of the
+# Swift NVRAM store.
+SWIFT_GROUP = 'powervm_nvram_swift'
+
+
+def register_swift_opts(conf=CONF):
+    """Register the ``[powervm_nvram_swift]`` keystoneauth options."""
+    from keystoneauth1 import loading as ks_loading
+    ks_loading.register_session_conf_options(conf, SWIFT_GROUP)
+    ks_loading.register_auth_conf_options(conf, SWIFT_GROUP)
 
 
 register_opts(CONF)

@@ -387,3 +387,52 @@ binding profile key ``max_capacity`` overrides it.
 """),
 ]
 ALL_OPTS = ALL_OPTS + network_opts
+nvram_opts = [
+    cfg.StrOpt(
+        'nvram_store',
+        default='none',
+        choices=[('none', 'NVRAM is not kept: a partition re-created on '
+                  'another host (cold migration, evacuation, unshelve) '
+                  'starts with fresh NVRAM'),
+                 ('local', 'Files under ``nvram_local_dir`` (a directory '
+                  'every compute shares, or for a single host)'),
+                 ('swift', 'Objects in a Swift container, through '
+                  'openstacksdk, with the ``[powervm_nvram_swift]`` '
+                  'keystoneauth options')],
+        help="""
+Where the driver keeps a copy of each partition's NVRAM (its firmware
+settings, boot list included), so that a partition re-created on another
+host gets it back.  The copy is updated from the NovaLink event stream (the
+``NVRAM`` events) without blocking it, stored when a server is resized,
+migrated, shelved or evacuated, restored on the host that re-creates the
+partition and removed when the server is deleted.
+
+Related options:
+
+* ``nvram_local_dir``: required with ``local``.
+* ``nvram_swift_container`` and the ``[powervm_nvram_swift]`` group: used
+  with ``swift``.
+"""),
+    cfg.StrOpt(
+        'nvram_local_dir',
+        default='',
+        help="""
+Directory of the ``local`` NVRAM store (created when missing).  Every
+compute host that may re-create a partition must see the same directory
+(a shared file system) for the copy to follow a server across hosts.
+"""),
+    cfg.StrOpt(
+        'nvram_swift_container',
+        default='powervm-nvram',
+        help='Swift container of the ``swift`` NVRAM store.'),
+    cfg.IntOpt(
+        'nvram_queue_size',
+        default=1000, min=1,
+        help="""
+Partitions whose NVRAM changed and waits to be copied to the store.  When
+the queue is full further NVRAM events are dropped (with a warning) until
+it drains; the next event of a partition, or its next move, stores it.
+"""),
+]
+
+ALL_OPTS = ALL_OPTS + nvram_opts

@@ -25,6 +25,7 @@ import time
 import requests
 
 from nova_powervm.sandbox import catalog
+from nova_powervm.sandbox import demo_move
 from nova_powervm.sandbox import demo_network
 from nova_powervm.sandbox import images
 
@@ -290,6 +291,7 @@ def run_demo(cloud, client, out, network='none', snapshot=False,
         if rows[-1][1].startswith('FAILED'):
             ok = False
             break
+    ok = ok and demo_move.run(cloud, client, rows, network)
     if ok:
         rows.append(_timed(cloud, 'image cache pass', lambda: (
             'ran on %d host(s)' % cloud.image_cache_pass())))

@@ -58,6 +58,19 @@ def implements(drv, *names, base=virt_driver.ComputeDriver):
     return True
 
 
+def shared_storage(drv):
+    """Whether the driver's disks are shared by hosts (no REST).
+
+    A started driver asks its disk adapter; a driver class reads
+    ``[powervm] disk_driver``.
+    """
+    ctx = getattr(drv, '_ctx', None)
+    if ctx is not None:
+        return bool(ctx.disk_dvr.capabilities.get('shared_storage'))
+    group = getattr(CONF, 'powervm', None)
+    return getattr(group, 'disk_driver', None) == 'ssp'
+
+
 def compute_features(drv):
     """tempest's ``[compute-feature-enabled]`` flags for a driver.
 
@@ -70,7 +83,8 @@ def compute_features(drv):
                          'finish_migration', 'confirm_migration')
     return {
         'resize': migrate,
-        'cold_migration': migrate,
+        # To another host only on shared storage (disk_driver = ssp).
+        'cold_migration': migrate and shared_storage(drv),
         'live_migration': implements(
             drv, 'live_migration', 'check_can_live_migrate_destination',
             'check_can_live_migrate_source'),

@@ -229,6 +229,63 @@ def check_config(sim, elem, current=None):
             raise registry.SimError(400, _BAD_AME % info)
 
 
+# Limits a running partition cannot change, and the desired values that
+# must stay within them (dynamic LPAR); an inactive one takes anything.
+_DLPAR_LIMITS = (
+    (_MEM + '/MinimumMemory', _MEM + '/MaximumMemory',
+     _MEM + '/DesiredMemory'),
+    (_SHR + '/MinimumVirtualProcessors', _SHR + '/MaximumVirtualProcessors',
+     _SHR + '/DesiredVirtualProcessors'),
+    (_SHR + '/MinimumProcessingUnits', _SHR + '/MaximumProcessingUnits',
+     _SHR + '/DesiredProcessingUnits'),
+    (_DED + '/MinimumProcessors', _DED + '/MaximumProcessors',
+     _DED + '/DesiredProcessors'),
+)
+_DLPAR_LIMIT = (
+    'HSCL1566 Partition %(name)s is %(state)s: %(what)s cannot change '
+    'from %(old)s to %(new)s while it is active; stop it first.')
+_DLPAR_RANGE = (
+    'HSCL1567 Partition %(name)s is %(state)s: %(what)s %(new)s is not '
+    'between its minimum %(low)s and maximum %(high)s.')
+
+
+def check_dlpar(elem, current):
+    """Refuse (HTTP 400) what a running partition cannot take.
+
+    The minimum and maximum of memory and processors are fixed while the
+    partition is active; desired values move only within them (and its
+    processor mode cannot change).
+
+    :param elem: the new partition element.
+    :param current: the stored partition :class:`Obj`.
+    :raises SimError: 400 naming the value.
+    """
+    state = xu.text(current.elem, 'PartitionState')
+    if state in ('not activated', 'error', None):
+        return
+    info = {'name': xu.text(elem, 'PartitionName'), 'state': state}
+    old_mode = xu.text(current.elem, _PROC + '/HasDedicatedProcessors')
+    if xu.text(elem, _PROC + '/HasDedicatedProcessors') != old_mode:
+        info.update(what='the processor mode', old=old_mode,
+                    new=xu.text(elem, _PROC + '/HasDedicatedProcessors'))
+        raise registry.SimError(400, _DLPAR_LIMIT % info)
+    for low, high, desired in _DLPAR_LIMITS:
+        for path in (low, high):
+            old, new = xu.text(current.elem, path), xu.text(elem, path)
+            if old is not None and new is not None and (
+                    float(old) != float(new)):
+                info.update(what=path.rsplit('/', 1)[-1], old=old, new=new)
+                raise registry.SimError(400, _DLPAR_LIMIT % info)
+        value = xu.text(elem, desired)
+        lo, hi = xu.text(elem, low), xu.text(elem, high)
+        if value is None or lo is None or hi is None:
+            continue
+        if not float(lo) - _EPSILON <= float(value) <= float(hi) + _EPSILON:
+            info.update(what=desired.rsplit('/', 1)[-1], new=value, low=lo,
+                        high=hi)
+            raise registry.SimError(400, _DLPAR_RANGE % info)
+
+
 MGMT_UPTIME = 1185681
 
 
@@ -338,6 +395,7 @@ class LogicalPartition(registry.Resource):
     def update(self, sim, obj, body, groups):
         new = registry.merge_groups(obj.elem, body, groups)
         check_config(sim, new, obj)
+        check_dlpar(new, obj)
         obj.elem = new
         sync_partition(obj)
 
@@ -505,14 +563,26 @@ def power_on(sim, lpar, params):
 
 
 def _touch_nvram(sim, lpar):
-    """Firmware rewrites NVRAM at boot: new contents and an event."""
+    """Firmware rewrites NVRAM at boot: new contents and an event.
+
+    The contents keep what they held (a partition given NVRAM restored
+    from a store keeps its history) and add a line for this boot.
+    """
     node = xu.find(lpar.elem, 'PartitionNVRAM')
     if node is None:
         return
     boots = int(lpar.extra.get('boots', 0)) + 1
     lpar.extra['boots'] = boots
-    node.text = base64.b64encode(('NVRAM of %s, boot %d' % (
-        lpar.uuid, boots)).encode()).decode()
+    lines = []
+    if node.text:
+        try:
+            lines = base64.b64decode(node.text).decode().splitlines()
+        except ValueError:
+            lines = []
+    if not lines:
+        lines = ['NVRAM of %s' % lpar.uuid]
+    lines.append('boot %d on %s' % (boots, sim.sys_uuid))
+    node.text = base64.b64encode('\n'.join(lines).encode()).decode()
     sim.store.touch(lpar)
     sim.emit('MODIFY_URI', lpar, 'NVRAM')
 

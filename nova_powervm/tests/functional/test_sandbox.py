@@ -317,6 +317,9 @@ class TestSandboxDemo(tests_base.TestCase):
         self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
         status, out = run_sandbox(state_dir, '--demo')
         self.assertDemoPassed(status, out)
+        # localdisk: resize on the server's host; no move across hosts.
+        self.assertRegex(out, r'(?m)^revert resize\s+ACTIVE on ')
+        self.assertRegex(out, r'(?m)^cold migrate\s+skipped: localdisk')
         # Real services, each stopped on exit, their logs kept.
         for name in ('keystone', 'placement', 'glance', 'neutron'):
             self.assertRegex(out, r'(?m)^%s: +http://127\.0\.0\.1:\d+'
@@ -353,6 +356,12 @@ class TestSandboxDemo(tests_base.TestCase):
         # The disk driver cannot make rescue disks yet: no rescue step.
         self.assertDemoPassed(status, out, rescue=False)
         self.assertIn('disk driver ssp', out)
+        # The move rows (sandbox/demo_move.py) all ran on the pool.
+        for step in ('resize', 'revert resize', 'cold migrate',
+                     'confirm migration', r'evacuate \(source stopped\)',
+                     'old host starts again'):
+            self.assertRegex(out, r'(?m)^%s\s' % step)
+        self.assertNotIn('skipped', out)
         # Both simulated hosts served one pool, kept in the state dir.
         self.assertTrue(os.path.exists(os.path.join(state_dir, 'ssp',
                                                     'pool.xml')))

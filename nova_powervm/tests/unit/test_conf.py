@@ -42,6 +42,8 @@ EXPECTED_OPTIONS = {
     'vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key',
     'fc_attach_strategy', 'vscsi_vios_connections_required',
     'volume_use_multipath', 'fabrics', 'ports_per_fabric',
+    'nvram_store', 'nvram_local_dir', 'nvram_swift_container',
+    'nvram_queue_size',
 }
 # Network (issue 13): OVS and SR-IOV vNIC VIFs.
 EXPECTED_OPTIONS |= {'ovs_vswitch', 'vnic_required_vfs', 'vnic_vf_capacity',

@@ -52,6 +52,8 @@ class HostContext:
     virtapi: typing.Any
     host_wrapper: typing.Callable[[], typing.Any]
     cache: typing.Optional[pvm_cache.HostCache] = None
+    #: the host's ``nvram.NvramManager``, or None without an NVRAM store.
+    nvram: typing.Any = None
 
     def __post_init__(self):
         if self.cache is None:

@@ -23,6 +23,7 @@ import time
 
 from nova.compute import task_states
 from nova.compute import vm_states
+from nova import context as nova_context
 from nova import exception as nova_exc
 from nova import objects
 from nova.virt import driver
@@ -41,6 +42,8 @@ from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import metrics
+from nova_powervm.virt.powervm import move
+from nova_powervm.virt.powervm import nvram
 from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import snapshot as pvm_snapshot
@@ -67,7 +70,7 @@ class PowerVMDriver(driver.ComputeDriver):
     # Every key nova knows is listed, so the dict states plainly what works.
     capabilities = {
         'has_imagecache': False,  # set from the disk adapter at init_host
-        'supports_evacuate': False,
+        'supports_evacuate': True,
         'supports_migrate_to_same_host': False,
         'supports_attach_interface': True,
         'supports_device_tagging': True,
@@ -156,7 +159,8 @@ class PowerVMDriver(driver.ComputeDriver):
                 host=host, adapter=adapter, host_uuid=found.host_w.uuid,
                 mgmt_uuid=found.mgmt_w.uuid, disk_dvr=disk_dvr, shim=shim,
                 virtapi=self.virtapi,
-                host_wrapper=pvm_host.host_wrapper_getter(adapter))
+                host_wrapper=pvm_host.host_wrapper_getter(adapter),
+                nvram=nvram.manager(adapter))
             # Spawns read the host's static properties from the cache: the
             # wrapper just read saves the first spawn a GET.
             self._ctx.cache.remember_host(found.host_w)
@@ -165,6 +169,10 @@ class PowerVMDriver(driver.ComputeDriver):
             self._cleanup_vif_orphans()
             self._nodename = host
             self._start_events(adapter, self._ctx.cache.lpar_states)
+            if self._ctx.nvram is not None:
+                # NVRAM events feed the store; the handler never blocks.
+                self._events._listener.subscribe(
+                    nvram.NvramEventHandler(self._ctx.nvram))
         except Exception:
             with excutils.save_and_reraise_exception():
                 self._ctx, self._events = None, None
@@ -201,6 +209,8 @@ class PowerVMDriver(driver.ComputeDriver):
                 LOG.warning('The PowerVM event poll did not stop in time.')
         finally:
             if ctx is not None:
+                if ctx.nvram is not None:
+                    ctx.nvram.stop()
                 ctx.cache.clear()
                 session.close(ctx.adapter)
 
@@ -388,12 +398,36 @@ class PowerVMDriver(driver.ComputeDriver):
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
-        """Remove an instance; a missing partition is success."""
+        """Remove an instance; a missing partition is success.
+
+        The ``destroy`` nova sends while reverting a resize on this same
+        host is skipped: the partition is the server's, and
+        ``finish_revert_migration`` sizes it back.  On shared storage the
+        disks of an instance that nova places on another host now (an
+        evacuated one) are kept whatever ``destroy_disks`` says.
+        """
+        ctx = self._host_ctx()
+        if move.keeps_partition(context, instance, ctx.host):
+            LOG.info('Same-host resize revert: the partition stays.',
+                     instance=instance)
+            return
+        if (destroy_disks and instance.host and instance.host != ctx.host
+                and ctx.disk_dvr.capabilities.get('shared_storage')):
+            LOG.info('The instance lives on host %s now: its shared disks '
+                     'stay.', instance.host, instance=instance)
+            destroy_disks = False
+        if (ctx.nvram is not None and
+                instance.task_state == task_states.SHELVING_OFFLOADING):
+            ctx.nvram.store(instance)
         try:
             flows.destroy(self._host_ctx(), context, instance, network_info,
                           block_device_info, destroy_disks)
         finally:
             self._changed(instance)
+        if ctx.nvram is not None and (
+                instance.task_state == task_states.DELETING or
+                instance.deleted):
+            ctx.nvram.remove(instance)
 
     def cleanup(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, migrate_data=None, destroy_vifs=True,
@@ -503,11 +537,17 @@ class PowerVMDriver(driver.ComputeDriver):
         ``REBUILD_SPAWNING``) as the compute manager expects, with its
         block device callbacks around the disk change.
 
-        :raises NotSupportedYet: for an evacuation (the move operations
-            come later).
+        With ``evacuate`` (the server's host is down) the partition is
+        re-created here: on a Shared Storage Pool with the server's own
+        disks, otherwise (a volume group of the dead host) with a new boot
+        disk from the image, as nova does for storage that is not shared.
         """
         if evacuate:
-            raise exc.NotSupportedYet(operation='evacuate')
+            self._evacuate(context, instance, image_meta, injected_files,
+                           admin_password, bdms, detach_block_devices,
+                           attach_block_devices, network_info,
+                           block_device_info)
+            return
         # nova passes reimage_boot_volume=True for any rebuild from
         # microversion 2.93; a volume-backed server cannot exist here
         # (check_block_devices refuses volumes).
@@ -532,6 +572,129 @@ class PowerVMDriver(driver.ComputeDriver):
                           preserve_ephemeral)
         finally:
             self._changed(instance)
+
+    def _evacuate(self, context, instance, image_meta, injected_files,
+                  admin_password, bdms, detach_block_devices,
+                  attach_block_devices, network_info, block_device_info):
+        """Re-create an evacuated server on this host (see ``rebuild``)."""
+        self._resolver.remember(instance)
+        ctx = self._host_ctx()
+        flows.check_block_devices(instance, block_device_info)
+        on_disk = move.instance_on_disk(ctx, instance)
+        detach_block_devices(context, bdms)
+        instance.task_state = task_states.REBUILD_BLOCK_DEVICE_MAPPING
+        instance.save(expected_task_state=[task_states.REBUILDING])
+        block_device_info = attach_block_devices(context, instance, bdms)
+        instance.task_state = task_states.REBUILD_SPAWNING
+        instance.save(
+            expected_task_state=[task_states.REBUILD_BLOCK_DEVICE_MAPPING])
+        try:
+            if on_disk:
+                move.recreate(ctx, context, instance, image_meta,
+                              injected_files, admin_password, network_info)
+            else:
+                flows.spawn(ctx, context, instance, image_meta,
+                            injected_files, admin_password, network_info,
+                            block_device_info)
+        finally:
+            self._changed(instance)
+
+    # ------------------------------------------------------------------
+    # Resize and cold migration (move.py)
+    # ------------------------------------------------------------------
+    def migrate_disk_and_power_off(self, context, instance, dest, flavor,
+                                   network_info, block_device_info=None,
+                                   timeout=0, retry_interval=0):
+        """Check a resize or cold migration, then stop the partition.
+
+        What cannot be done (a move to another host off shared storage, a
+        smaller root disk, other ephemeral or swap sizes, bad extra
+        specs) is refused before anything changes; nova keeps the server
+        as it was.  The guest gets ``timeout`` seconds to shut down,
+        asked again every ``retry_interval`` seconds.  3 REST round trips.
+
+        :returns: the ``disk_info`` text for ``finish_migration``.
+        :raises InstanceFaultRollback: with the reason.
+        """
+        try:
+            return move.migrate_disk_and_power_off(
+                self._host_ctx(), context, instance, dest, flavor,
+                block_device_info, timeout, retry_interval)
+        finally:
+            self._changed(instance)
+
+    def finish_migration(self, context, migration, instance, disk_info,
+                         network_info, image_meta, resize_instance,
+                         allocations, block_device_info=None, power_on=True,
+                         share_info=None):
+        """Give the partition its new size (same host) or create it here.
+
+        A stopped server stays stopped (``power_on`` false).  Same host:
+        at most 6 REST round trips (see ``devref/flows.rst``).
+        """
+        self._resolver.remember(instance)
+        try:
+            move.finish_migration(self._host_ctx(), context, migration,
+                                  instance, disk_info, network_info,
+                                  image_meta, block_device_info, power_on)
+        finally:
+            self._changed(instance)
+
+    def confirm_migration(self, context, migration, instance, network_info):
+        """Confirm: on another host, delete the source partition.
+
+        The disks stay (the destination uses them); nothing on one host.
+        """
+        try:
+            move.confirm_migration(self._host_ctx(), context, migration,
+                                   instance, network_info)
+        finally:
+            self._changed(instance)
+
+    def finish_revert_migration(self, context, instance, network_info,
+                                migration, block_device_info=None,
+                                power_on=True, share_info=None):
+        """The server as it was: old size, started only if it ran."""
+        self._resolver.remember(instance)
+        try:
+            move.finish_revert_migration(
+                self._host_ctx(), context, instance, network_info,
+                migration, block_device_info, power_on)
+        finally:
+            self._changed(instance)
+
+    def instance_on_disk(self, instance):
+        """Whether the instance's boot disk is on this host's storage.
+
+        True on a Shared Storage Pool that holds it (1 GET): nova then
+        evacuates with the server's own disks.
+        """
+        return move.instance_on_disk(self._host_ctx(), instance)
+
+    def check_instance_shared_storage_local(self, context, instance):
+        """What identifies this host's storage (no REST)."""
+        return {'storage': self._host_ctx().disk_dvr.storage_id()}
+
+    def check_instance_shared_storage_remote(self, context, data):
+        """Whether another host's storage is this host's (no REST)."""
+        return (data or {}).get('storage') == (
+            self._host_ctx().disk_dvr.storage_id())
+
+    def check_instance_shared_storage_cleanup(self, context, data):
+        """Nothing was created by the check."""
+
+    def delete_instance_files(self, instance):
+        """Delete the stopped partition a failed move left on this host.
+
+        nova calls it on the source of a migration that ended in error,
+        once the instance is deleted or lives on another host.  Its disks
+        stay (shared storage; a deleted instance's were deleted with it).
+
+        :returns: True.
+        """
+        return move.remove_leftover(self._host_ctx(),
+                                    nova_context.get_admin_context(),
+                                    instance)
 
     # ------------------------------------------------------------------
     # Power

@@ -21,6 +21,8 @@ that ran, in reverse order, and re-raises the original exception.
 REST cost of each step is listed in ``doc/source/devref/flows.rst``.
 """
 
+from nova.compute import task_states
+from nova.compute import vm_states
 from nova import exception as nova_exc
 from nova import objects
 from nova.virt import driver as nova_driver
@@ -34,6 +36,7 @@ from nova_powervm.virt.powervm.disk import base as dvr_base
 from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import mapping
 from nova_powervm.virt.powervm import media
+from nova_powervm.virt.powervm.tasks import move as tf_move
 from nova_powervm.virt.powervm.tasks import network as tf_net
 from nova_powervm.virt.powervm.tasks import storage as tf_stg
 from nova_powervm.virt.powervm.tasks import vm as tf_vm
@@ -65,8 +68,8 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     :param admin_password: admin password or None.
     :param network_info: nova ``NetworkInfo``.
     :param block_device_info: nova block device info; its ephemeral and
-                              swap disks are created, volumes are refused
-                              (not supported yet) before anything is.
+                              swap disks are created and its Cinder volumes
+                              connected (the boot volume first).
     :param power_on: power the partition on at the end.
     :returns: a TaskFlow linear flow.
     :raises nova.exception.InvalidInput: for block devices this driver
@@ -87,6 +90,8 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     flow = tf_lf.Flow('spawn_%s' % instance.uuid)
     flow.add(tf_vm.ValidateFlavor(ctx, instance),
              tf_vm.CreateLPAR(ctx, instance, image_meta))
+    if ctx.nvram is not None and _restores_nvram(instance):
+        flow.add(tf_move.RestoreNVRAM(ctx, instance))
     if network_info:
         # Tagged interfaces go in the config drive and metadata service.
         flow.add(tf_net.PlugVifs(ctx, instance, network_info),
@@ -133,6 +138,16 @@ def boots_from_volume(block_device_info):
     """Whether a volume of ``block_device_info`` is the boot disk."""
     return any(b.get('boot_index') == 0 for b in
                nova_driver.block_device_info_get_mapping(block_device_info))
+
+
+def _restores_nvram(instance):
+    """Whether a spawn re-creates a server that had a partition.
+
+    Unshelve (of an offloaded server) and the spawn of a rebuild or an
+    evacuation from its image get the NVRAM the store kept.
+    """
+    return (instance.vm_state == vm_states.SHELVED_OFFLOADED or
+            instance.task_state == task_states.REBUILD_SPAWNING)
 
 
 def check_block_devices(instance, block_device_info, volumes_ok=False):

@@ -274,7 +274,8 @@ def is_ibmi(image_meta):
     return str(distro or '').lower() == 'ibmi'
 
 
-def build_attrs(adapter, host_wrapper, instance, image_meta=None):
+def build_attrs(adapter, host_wrapper, instance, image_meta=None,
+                flavor=None):
     """The ``LPARBuilder`` attribute dict of an instance.
 
     :param adapter: pypowervm ``Adapter`` (used only for a named shared
@@ -282,10 +283,12 @@ def build_attrs(adapter, host_wrapper, instance, image_meta=None):
     :param host_wrapper: pypowervm ``System`` wrapper.
     :param instance: nova ``Instance`` (name, uuid, flavor).
     :param image_meta: nova ``ImageMeta`` or None.
+    :param flavor: nova ``Flavor`` to use instead of the instance's
+                   (resize).
     :returns: dict of attributes.
     :raises InvalidExtraSpec: for a bad ``powervm:*`` extra spec.
     """
-    flavor = instance.flavor
+    flavor = flavor or instance.flavor
     attrs = validate_extra_specs(flavor, host_wrapper)
     attrs.update({
         pvm_lb.NAME: lpar_name(instance),

@@ -18,6 +18,8 @@ nova's contract suite for compute drivers.  It runs unchanged here except
 for the overrides below, each with its reason.
 """
 
+from nova.compute import power_state
+from nova import exception
 from nova import test
 from nova.tests.unit import utils as test_utils
 from nova.tests.unit.virt import test_virt_drivers
@@ -169,3 +171,28 @@ class PowerVMDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
         self.assertRaises(NotImplementedError,
                           self.connection.live_migration_force_complete,
                           instance_ref)
+
+    def test_migrate_disk_and_power_off(self):
+        """Override: a localdisk server cannot go to another host.
+
+        nova's version names another host ('dest_host') with no migration
+        record; on localdisk the driver refuses that before anything
+        changes (the partition keeps running), and stops the partition
+        for a resize on this host.
+        """
+        instance_ref, network_info = self._get_running_instance()
+        flavor_ref = test_utils.get_test_flavor()
+        flavor_ref.root_gb = instance_ref.flavor.root_gb
+        err = self.assertRaises(
+            exception.InstanceFaultRollback,
+            self.connection.migrate_disk_and_power_off, self.ctxt,
+            instance_ref, 'dest_host', flavor_ref, network_info)
+        self.assertIn('only on shared storage', str(err))
+        self.assertEqual('running', self.sim.state()['lpars'][-1]['state'])
+        info = self.connection.migrate_disk_and_power_off(
+            self.ctxt, instance_ref, 'myhostname', instance_ref.flavor,
+            network_info)
+        self.assertIn('"same_host": true', info)
+        self.assertEqual(power_state.SHUTDOWN,
+                         self.connection.get_info(
+                             instance_ref, use_cache=False).state)

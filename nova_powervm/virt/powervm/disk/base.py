@@ -375,6 +375,40 @@ class DiskAdapter(metaclass=abc.ABCMeta):
         raise exc.NotSupportedYet(
             operation='listing disks on this disk driver')
 
+    def storage_id(self):
+        """What identifies this storage; equal on hosts that share it.
+
+        nova's shared storage checks compare it between two hosts (no
+        REST).  Storage of one host: the host's own UUID.
+        """
+        return 'host:%s' % self.host_uuid
+
+    def extend_boot_disk(self, instance, size_gb):
+        """Grow an instance's boot disk to ``size_gb`` (never shrink).
+
+        Adapters that can set ``capabilities['extend_boot_disk']``.
+
+        :param instance: nova ``Instance``.
+        :param size_gb: the new size in GB.
+        :returns: the name of the grown disk, or None when it was that
+                  large already.
+        """
+        raise exc.NotSupportedYet(
+            operation='growing the root disk on this disk driver')
+
+    def find_instance_disks(self, instance):
+        """The existing boot disk and ephemeral/swap disks of an instance.
+
+        For shared storage: another host re-creates the partition with
+        the same disks (cold migration, evacuation).
+
+        :param instance: nova ``Instance``.
+        :returns: ``(boot disk, [ephemeral and swap disks])``.
+        :raises InstanceNotFound: naming the missing boot disk.
+        """
+        raise exc.NotSupportedYet(
+            operation='re-attaching existing disks on this disk driver')
+
     @abc.abstractmethod
     def delete_disks(self, disks):
         """Delete disks; absent ones are ignored.

@@ -24,6 +24,7 @@ images that no instance on the host uses any more.
 from nova import exception as nova_exc
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
+from pypowervm.utils import retry as pvm_retry
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import vios_file as pvm_file
 from pypowervm.wrappers import virtual_io_server as pvm_vios
@@ -54,7 +55,7 @@ class LocalStorage(base.DiskAdapter):
         self.vg_name = CONF.powervm.volume_group_name
         self.vios_uuid, self.vg_uuid = self._find_vg(vioses)
         self.capabilities = dict(base.DiskAdapter.capabilities,
-                                 has_imagecache=True)
+                                 has_imagecache=True, extend_boot_disk=True)
 
     def _find_vg(self, vioses):
         """Find the VG; note the media repository on the way."""
@@ -257,3 +258,30 @@ class LocalStorage(base.DiskAdapter):
         removed = vg.remove(vg_w, vdisk_udids=unused)[0]
         LOG.info('Removed unused cached images: %s', ', '.join(removed))
         return removed
+
+    def extend_boot_disk(self, instance, size_gb):
+        """Grow the boot VDisk (1 GET + 1 POST; none when large enough).
+
+        The volume group refuses a shrink; this never asks for one.
+        """
+        names = set(self.boot_disk_names(instance))
+        with errors.translate('grow disk of %s to %d GB'
+                              % (instance.name, size_gb)):
+            grown = _grow(self.get_vg(), names, float(size_gb))
+        if grown:
+            LOG.info('Grew disk %(disk)s to %(gb)d GB.',
+                     {'disk': grown, 'gb': size_gb}, instance=instance)
+        return grown
+
+
+@pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
+def _grow(vg_w, names, size_gb):
+    """Set the capacity of the first VDisk named in ``names`` (1 POST)."""
+    for vdisk in vg_w.virtual_disks:
+        if vg.short_name(vdisk) in names:
+            if vdisk.capacity >= size_gb:
+                return None
+            vdisk.capacity = size_gb
+            vg_w.update()
+            return vg.short_name(vdisk)
+    raise nova_exc.DiskNotFound(location=', '.join(sorted(names)))

@@ -557,3 +557,25 @@ class SSPDiskAdapter(base.DiskAdapter):
             LOG.info('Removed unused image logical units: %s',
                      ', '.join(removed))
         return removed
+
+    def storage_id(self):
+        """The pool's UUID: every host of the cluster shares it."""
+        return 'ssp:%s' % self.ssp.uuid
+
+    def find_instance_disks(self, instance):
+        """The instance's LUs in the pool (1 GET of the tier's LUs).
+
+        :returns: ``(boot LU, [ephemeral LUs in order, then swap LU])``.
+        :raises DiskNotFound: when the boot LU is not in the pool.
+        """
+        by_name = {lu.name: lu for lu in self._instance_lus(instance)}
+        boot = [by_name[name] for name in self.boot_disk_names(instance)
+                if name in by_name]
+        if not boot:
+            raise nova_exc.DiskNotFound(location='logical unit %s of pool %s'
+                                        % (self.boot_disk_name(instance),
+                                           self.ssp.name))
+        names = [self.ephemeral_disk_name(instance, i)
+                 for i in range(base.MAX_EPHEMERALS)]
+        names.append(self.swap_disk_name(instance))
+        return boot[0], [by_name[name] for name in names if name in by_name]

@@ -296,15 +296,6 @@ class TestNotSupportedYet(DriverTestCase):
         self.assertIn('rebuild on this disk driver', str(err))
         self.assertEqual(0, self.sim.stats()['total'])
 
-    def test_evacuate_is_not_supported_yet(self):
-        inst = self.lpar_instance(running=True)
-        self.sim.reset_stats()
-        err = self.assertRaises(
-            NotImplementedError, self.drv.rebuild, self.ctx, inst, None, [],
-            None, None, [], None, None, evacuate=True)
-        self.assertIn('does not support evacuate yet', str(err))
-        self.assertEqual(0, self.sim.stats()['total'])
-
     def test_live_migration_fails_its_pre_check(self):
         inst = self.lpar_instance(running=True)
         err = self.assertRaises(

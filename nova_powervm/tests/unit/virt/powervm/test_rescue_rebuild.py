@@ -372,10 +372,6 @@ class TestRebuild(RescueRebuildTestCase):
             self.assertEqual(data, self.disk_bytes(names[0], len(data)),
                              request)
 
-    def test_evacuate_is_not_supported(self):
-        # The driver refuses it: see test_driver; the flow has no branch.
-        self.assertFalse(hasattr(flows, 'evacuate'))
-
 
 class SSPMixin(flowbase.SSPMixin):
     """The same tests with ``disk_driver = ssp``: disks are LUs.
