@@ -102,3 +102,16 @@ def check(sim, req):
     if not token or token not in sim.sessions:
         raise registry.SimError(401, 'Invalid or expired session.',
                                 'Unauthorized')
+
+
+def check_admin(sim, req):
+    """Raise a 401 SimError unless the admin token (if any) is given.
+
+    :param sim: the Simulator.
+    :param req: the request.
+    """
+    if sim.admin_token is None:
+        return
+    if not _same(req.header('X-Sim-Admin-Token'), sim.admin_token):
+        raise registry.SimError(401, 'Missing or wrong admin token.',
+                                'Unauthorized')

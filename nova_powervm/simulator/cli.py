@@ -71,6 +71,9 @@ def parse_args(argv=None):
         help='comma-separated shared processor pools besides DefaultPool')
     add('--system-name', default='Server-9009-42A-SN21F64EV')
     add('--debug', action='store_true', help='log every request')
+    add('--admin-token', default=os.environ.get('PVM_SIM_ADMIN_TOKEN'),
+        help='require this X-Sim-Admin-Token header on /sim/ requests '
+             '(prefer the PVM_SIM_ADMIN_TOKEN environment variable)')
     return prs.parse_args(argv)
 
 
@@ -111,7 +114,8 @@ def main(argv=None):
     sim = core.Simulator(build_inventory(args), state_dir=args.state_dir,
                          event_timeout=args.event_timeout,
                          job_seconds=args.job_seconds, latency=args.latency,
-                         user=args.user, password=args.password)
+                         user=args.user, password=args.password,
+                         admin_token=args.admin_token)
     srv = sim_server.SimServer(sim, args.host, args.port, args.tls_cert,
                                args.tls_key)
     stop = threading.Event()

@@ -56,12 +56,14 @@ class Simulator(object):
         with the other Simulators given the same directory in this process
         (see :mod:`nova_powervm.simulator.pool`); implies an SSP.  None: a
         private pool in ``<state_dir>/ssp`` when the inventory has one.
+    :param admin_token: when set, every ``/sim/`` request must carry it in
+        an ``X-Sim-Admin-Token`` header (401 otherwise).
     """
 
     def __init__(self, inventory=None, state_dir=None, event_timeout=10.0,
                  job_seconds=0.0, latency=0.0, user=None, password=None,
                  base_url='http://localhost:12080', registry=None,
-                 pool_dir=None):
+                 pool_dir=None, admin_token=None):
         self.registry = registry or resources.registry()
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='pvm-sim-')
@@ -88,6 +90,7 @@ class Simulator(object):
         self.job_seconds = job_seconds
         self.user = user
         self.password = password
+        self.admin_token = admin_token
         self.sessions = {}
         self.render_cache = {}
         shutil.rmtree(os.path.join(self.state_dir, 'tokens'),

@@ -70,11 +70,15 @@ class SimulatorFixture(fixtures.Fixture):
     :param pool_dir: directory of a Shared Storage Pool shared with the
         other simulators given the same one (see
         :mod:`nova_powervm.simulator.pool`), or None.
+    :param user: password-logon user of the simulator (None: any).
+    :param password: password-logon password.
+    :param admin_token: token the ``/sim/`` API requires (None: none).
     """
 
     def __init__(self, host='localhost', port=12080, inventory=None,
                  mode='intercept', state_dir=None, event_timeout=1.0,
-                 registry=None, pool_dir=None):
+                 registry=None, pool_dir=None, user=None, password=None,
+                 admin_token=None):
         super(SimulatorFixture, self).__init__()
         if mode not in ('intercept', 'server'):
             raise ValueError('mode must be intercept or server')
@@ -86,6 +90,9 @@ class SimulatorFixture(fixtures.Fixture):
         self.event_timeout = event_timeout
         self.registry = registry
         self.pool_dir = pool_dir
+        self.user = user
+        self.password = password
+        self.admin_token = admin_token
         self.server = None
 
     def _setUp(self):
@@ -93,7 +100,8 @@ class SimulatorFixture(fixtures.Fixture):
             inventory=self.inventory, state_dir=self.state_dir,
             event_timeout=self.event_timeout,
             base_url='http://%s:%d' % (self.host, self.port),
-            registry=self.registry, pool_dir=self.pool_dir)
+            registry=self.registry, pool_dir=self.pool_dir, user=self.user,
+            password=self.password, admin_token=self.admin_token)
         self.addCleanup(self.sim.close)
         if self.mode == 'server':
             self.server = sim_server.SimServer(self.sim, '127.0.0.1', 0)
