@@ -212,6 +212,8 @@ ADMIN_ROWS = [
     ('device: bad UDID', 'GET', '/sim/host/device/nope', b'', [], 404),
     ('admin body over the limit', 'POST', '/sim/faults', b'',
      [('Content-Length', str(LIMIT + 1))], 413),
+    ('host devices need no admin token', 'GET', '/sim/host/device/nope',
+     b'', [('X-Sim-Admin-Token', '')], 404),
     ('no admin token', 'GET', '/sim/state', b'',
      [('X-Sim-Admin-Token', '')], 401),
     ('wrong admin token', 'GET', '/sim/stats', b'',
