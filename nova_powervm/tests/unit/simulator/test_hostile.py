@@ -310,3 +310,19 @@ class TestHostileInput(tests_base.TestCase):
             [('X-Sim-Admin-Token', ADMIN)]))
         self.assertEqual(200, status)
         self.assertEqual(1, len(self.fx.sim.faults.list()))
+
+    def test_stats_stay_bounded(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_powervm.simulator.stats.MAX_PATTERNS', 5))
+        self.fx.reset_stats()
+        for num in range(20):
+            _send(self.port, _request('FROB%d' % num,
+                                      '/rest/api/uom/X%d' % num))
+            _send(self.port, _request('GET', '/rest/api/uom/Y%d' % num))
+        stats = self.fx.stats()
+        self.assertEqual(40, stats['total'])
+        self.assertEqual({'GET': 20, 'OTHER': 20}, stats['by_method'])
+        # 5 kept, then one catch-all per method.
+        self.assertEqual(7, len(stats['by_pattern']))
+        self.assertEqual(20, sum(n for k, n in stats['by_pattern'].items()
+                                 if k.startswith('GET ')))
