@@ -18,11 +18,20 @@
   be imported (stestr reports that as a failure already; this repeats it).
 * Prints every skipped test with its reason, so no skip hides in the summary.
 * Ends with the plain line ``N passed, N failed, N skipped``.
+* Fails when a known secret (``nova_powervm.tests.known_secrets``) appears
+  in what the run captured: every test's attachments (logs, tracebacks)
+  and the DEBUG logs the functional tests write to ``PVM_TEST_LOG_DIR``.
 """
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+from nova_powervm.tests import known_secrets  # noqa: E402
 
 
 def main(argv):
@@ -33,16 +42,32 @@ def main(argv):
     if concurrency:
         cmd += ['--concurrency', concurrency]
     cmd += argv
-    rc = subprocess.call(cmd, env=env)
+    own_dir = not env.get(known_secrets.LOG_DIR_ENV)
+    if own_dir:
+        env[known_secrets.LOG_DIR_ENV] = tempfile.mkdtemp(prefix='pvm-logs-')
+    log_dir = env[known_secrets.LOG_DIR_ENV]
+    try:
+        rc = subprocess.call(cmd, env=env)
+        leaks = _scan_files(log_dir)
+    finally:
+        if own_dir:
+            shutil.rmtree(log_dir, ignore_errors=True)
 
     last = subprocess.run(
         [sys.executable, '-m', 'stestr', 'last', '--subunit'],
         env=env, stdout=subprocess.PIPE, check=False).stdout
-    counts, skips = _summarise(last)
+    counts, skips, found = _summarise(last)
+    leaks += found
     for test_id, reason in skips:
         print('SKIPPED %s: %s' % (test_id, reason))
+    for where, marker in leaks:
+        print('SECRET LEAK: %r in %s' % (marker, where), file=sys.stderr)
     print('%d passed, %d failed, %d skipped'
           % (counts['success'], counts['fail'], counts['skip']))
+    print('secrets check: %s' % ('%d leak(s)' % len(leaks) if leaks
+                                 else 'no known secret in the captured logs'))
+    if leaks:
+        return 1
     if rc == 0 and counts['success'] == 0:
         print('ERROR: no test ran', file=sys.stderr)
         return 1
@@ -59,6 +84,8 @@ def _summarise(stream):
     import testtools
 
     counts = {'success': 0, 'fail': 0, 'skip': 0}
+    tails = {}
+    found = []
     kinds = {'success': 'success', 'xfail': 'success', 'fail': 'fail',
              'uxsuccess': 'fail', 'skip': 'skip'}
     skips = []
@@ -70,6 +97,14 @@ def _summarise(stream):
                 counts[kinds[test_status]] += 1
             if file_name == 'reason' and file_bytes:
                 skips.append((test_id, file_bytes.decode('utf8', 'replace')))
+            if file_bytes:
+                key = (test_id, file_name)
+                text = tails.get(key, '') + bytes(file_bytes).decode(
+                    'utf8', 'replace')
+                for marker in known_secrets.find(text):
+                    if (key, marker) not in found:
+                        found.append((key, marker))
+                tails[key] = text[-_OVERLAP:]
 
     source = subunit.ByteStreamToStreamResult(
         io.BytesIO(stream), non_subunit_name='stdout')
@@ -77,7 +112,26 @@ def _summarise(stream):
     result.startTestRun()
     source.run(result)
     result.stopTestRun()
-    return counts, skips
+    leaks = [('%s (%s)' % key, marker) for key, marker in found]
+    return counts, skips, leaks
+
+
+_OVERLAP = max(len(m) for m in known_secrets.MARKERS)
+
+
+def _scan_files(folder):
+    """(where, marker) of each known secret in the files of ``folder``."""
+    leaks = []
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        test = '?'
+        with open(path, encoding='utf-8', errors='replace') as fil:
+            for line in fil:
+                if line.startswith('=== '):
+                    test = line[4:].strip()
+                for marker in known_secrets.find(line):
+                    leaks.append(('%s (%s)' % (name, test), marker))
+    return leaks
 
 
 if __name__ == '__main__':

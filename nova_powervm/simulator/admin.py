@@ -15,9 +15,13 @@
 
 import os
 
+from nova_powervm.simulator import auth
 from nova_powervm.simulator import http
 from nova_powervm.simulator import registry
 from nova_powervm.simulator import xmlutil as xu
+
+#: Largest latency ``PUT /sim/latency`` accepts (seconds).
+MAX_LATENCY = 60.0
 
 
 def handle(sim, req):
@@ -30,6 +34,7 @@ def handle(sim, req):
     :param sim: the Simulator.
     :param req: the request.
     """
+    auth.check_admin(sim, req)
     parts = req.path.strip('/').split('/')[1:]
     key = (req.method, '/'.join(parts[:2]) if parts else '')
     if key == ('GET', 'state'):
@@ -73,9 +78,13 @@ def _faults(sim, req):
 def _latency(sim, req):
     if req.method == 'PUT':
         try:
-            sim.latency = max(float(req.json().get('seconds', 0)), 0.0)
+            seconds = float(req.json().get('seconds', 0))
         except (ValueError, TypeError) as exc:
             raise registry.SimError(400, str(exc))
+        if not 0.0 <= seconds <= MAX_LATENCY:
+            raise registry.SimError(400, 'seconds must be between 0 and %s'
+                                    % MAX_LATENCY)
+        sim.latency = seconds
     return http.json_response({'seconds': sim.latency})
 
 

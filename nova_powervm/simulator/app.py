@@ -14,6 +14,7 @@
 """The WSGI application: one code path for server and in-process modes."""
 
 import logging
+import re
 import time
 
 from lxml import etree
@@ -41,8 +42,9 @@ class SimApp(object):
     def __call__(self, environ, start_response):
         req = http.Request(environ)
         try:
+            req.check()
             if req.path.startswith('/sim/') or req.path == '/sim':
-                resp = admin.handle(self.sim, req)
+                resp = _admin(self.sim, req)
             elif req.path.startswith(API):
                 resp = self._api(req)
             else:
@@ -51,6 +53,8 @@ class SimApp(object):
             resp = error(req, exc.status, exc.message, exc.reason)
         except etree.XMLSyntaxError as exc:
             resp = error(req, 400, 'Malformed XML: %s' % exc)
+        except RecursionError:
+            resp = error(req, 400, 'Request nested too deeply')
         except Exception as exc:  # noqa: report as a 500 like NovaLink
             LOG.exception('Simulator failure on %s %s', req.method, req.path)
             resp = error(req, 500, 'Internal simulator error: %s' % exc)
@@ -104,6 +108,17 @@ class SimApp(object):
         return rest.dispatch(sim, req, ['File'] + rest_parts)
 
 
+def _admin(sim, req):
+    # The admin API takes JSON from people and scripts: a value of the
+    # wrong type or a missing key is their mistake, not the simulator's.
+    try:
+        return admin.handle(sim, req)
+    except (ValueError, TypeError, KeyError, AttributeError,
+            IndexError) as exc:
+        raise registry.SimError(400, 'Bad admin request: %s: %s'
+                                % (type(exc).__name__, exc))
+
+
 def error(req, status, message, reason='Unknown internal error.'):
     """An HttpErrorResponse entry response (bare for 401/304).
 
@@ -112,15 +127,31 @@ def error(req, status, message, reason='Unknown internal error.'):
     :param message: message text.
     :param reason: reason code.
     """
-    ent = render.error_entry(status, req.path, message, reason,
-                             _safe_headers(req))
+    ent = render.error_entry(status, _printable(req.path), _printable(message),
+                             reason, _printable(_safe_headers(req)))
     return http.atom_response(ent, status)
 
 
+_UNPRINTABLE = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff'
+                          '\ufffe\uffff]')
+
+
+def _printable(text):
+    # What XML 1.0 can carry: a path or header may hold any byte.
+    return _UNPRINTABLE.sub('?', str(text))[:2000]
+
+
+_SECRET_HEADERS = ('SESSION', 'AUTHORIZATION', 'COOKIE', 'TOKEN', 'PASSWORD',
+                   'SECRET', 'AUTH')
+
+
 def _safe_headers(req):
+    # Echoed in error bodies like NovaLink does, without any credential
+    # and cut short (an error body stays small whatever the client sent).
     keep = []
     for key, val in req.environ.items():
-        if key.startswith('HTTP_') and 'SESSION' not in key and \
-                'AUTHORIZATION' not in key and 'COOKIE' not in key:
-            keep.append('%s=%s' % (key[5:].replace('_', '-').title(), val))
-    return '{%s}' % ', '.join(sorted(keep))
+        if key.startswith('HTTP_') and not any(
+                word in key for word in _SECRET_HEADERS):
+            keep.append('%s=%s' % (key[5:].replace('_', '-').title(),
+                                   str(val)[:200]))
+    return '{%s}' % ', '.join(sorted(keep)[:30])

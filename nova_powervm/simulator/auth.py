@@ -66,7 +66,7 @@ def logon(sim, req):
     want_file = xu.text(body, 'GenerateX-API-SessionFile',
                         ns=xu.WEB) == 'true'
     password = xu.text(body, 'Password', ns=xu.WEB)
-    token = secrets.token_urlsafe(32)
+    token = sim.token_prefix + secrets.token_urlsafe(32)
     if want_file:
         path = os.path.join(token_dir(sim), secrets.token_hex(8))
         fdesc = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -101,4 +101,19 @@ def check(sim, req):
     token = req.header('X-API-Session')
     if not token or token not in sim.sessions:
         raise registry.SimError(401, 'Invalid or expired session.',
+                                'Unauthorized')
+
+
+def check_admin(sim, req):
+    """Raise a 401 SimError unless the admin token (if any) is given.
+
+    :param sim: the Simulator.
+    :param req: the request.
+    """
+    # /sim/host/ stands for the NovaLink partition's own devices, which the
+    # driver's simulator host shim reads like local files: not guarded.
+    if sim.admin_token is None or req.path.startswith('/sim/host/'):
+        return
+    if not _same(req.header('X-Sim-Admin-Token'), sim.admin_token):
+        raise registry.SimError(401, 'Missing or wrong admin token.',
                                 'Unauthorized')

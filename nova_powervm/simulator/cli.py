@@ -73,6 +73,9 @@ def parse_args(argv=None):
     add('--debug', action='store_true', help='log every request')
     add('--san-dir', default=None,
         help='directory of the simulated SAN (default: <state-dir>/san)')
+    add('--admin-token', default=os.environ.get('PVM_SIM_ADMIN_TOKEN'),
+        help='require this X-Sim-Admin-Token header on /sim/ requests '
+             '(prefer the PVM_SIM_ADMIN_TOKEN environment variable)')
     return prs.parse_args(argv)
 
 
@@ -114,7 +117,8 @@ def main(argv=None):
                          event_timeout=args.event_timeout,
                          job_seconds=args.job_seconds, latency=args.latency,
                          user=args.user, password=args.password,
-                         san_dir=args.san_dir)
+                         san_dir=args.san_dir,
+                         admin_token=args.admin_token)
     srv = sim_server.SimServer(sim, args.host, args.port, args.tls_cert,
                                args.tls_key)
     stop = threading.Event()

@@ -61,12 +61,17 @@ class Simulator(object):
         the other Simulators given the same directory in this process
         (see :mod:`nova_powervm.simulator.san`).  None: a private SAN in
         ``<state_dir>/san``.
+    :param admin_token: when set, every ``/sim/`` request must carry it in
+        an ``X-Sim-Admin-Token`` header (401 otherwise).
+    :param token_prefix: text every session token starts with (lets a
+        test find a leaked token by grepping for it).
     """
 
     def __init__(self, inventory=None, state_dir=None, event_timeout=10.0,
                  job_seconds=0.0, latency=0.0, user=None, password=None,
                  base_url='http://localhost:12080', registry=None,
-                 pool_dir=None, san_dir=None):
+                 pool_dir=None, san_dir=None, admin_token=None,
+                 token_prefix=''):
         self.registry = registry or resources.registry()
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='pvm-sim-')
@@ -95,6 +100,8 @@ class Simulator(object):
         self.job_seconds = job_seconds
         self.user = user
         self.password = password
+        self.admin_token = admin_token
+        self.token_prefix = token_prefix
         self.sessions = {}
         self.render_cache = {}
         shutil.rmtree(os.path.join(self.state_dir, 'tokens'),

@@ -17,6 +17,8 @@ import re
 import threading
 
 KINDS = ('http', 'vios_busy', 'etag_conflict', 'job_fail', 'hang')
+_FIELDS = ('method', 'path', 'kind', 'status', 'count', 'job', 'message',
+           'seconds', 'skip')
 
 
 class Faults(object):
@@ -35,6 +37,10 @@ class Faults(object):
             through before the fault applies).
         :raises ValueError: on a bad spec.
         """
+        unknown = sorted(set(spec) - set(_FIELDS))
+        if unknown:
+            raise ValueError('unknown fault field(s): %s'
+                             % ', '.join(unknown))
         kind = spec.get('kind', 'http')
         if kind not in KINDS:
             raise ValueError('kind must be one of %s' % ', '.join(KINDS))
@@ -51,6 +57,13 @@ class Faults(object):
                 'job': spec.get('job'), 'message': spec.get('message'),
                 'seconds': float(spec.get('seconds', 600)),
                 'skip': int(spec.get('skip', 0))}
+        if not 100 <= full['status'] <= 599:
+            raise ValueError('status must be an HTTP status (100-599)')
+        if not 0 <= full['seconds'] <= 3600:
+            raise ValueError('seconds must be between 0 and 3600')
+        if full['message'] is not None and not isinstance(
+                full['message'], str):
+            raise ValueError('message must be a string')
         with self._lock:
             self.cleared.clear()
             self._specs.append(full)

@@ -74,11 +74,16 @@ class SimulatorFixture(fixtures.Fixture):
     :param san_dir: directory of the simulated SAN shared with the other
         simulators given the same one (see
         :mod:`nova_powervm.simulator.san`); None: a private SAN.
+    :param user: password-logon user of the simulator (None: any).
+    :param password: password-logon password.
+    :param admin_token: token the ``/sim/`` API requires (None: none).
+    :param token_prefix: text every session token starts with.
     """
 
     def __init__(self, host='localhost', port=12080, inventory=None,
                  mode='intercept', state_dir=None, event_timeout=1.0,
-                 registry=None, pool_dir=None, san_dir=None):
+                 registry=None, pool_dir=None, san_dir=None, user=None,
+                 password=None, admin_token=None, token_prefix=''):
         super(SimulatorFixture, self).__init__()
         if mode not in ('intercept', 'server'):
             raise ValueError('mode must be intercept or server')
@@ -91,6 +96,10 @@ class SimulatorFixture(fixtures.Fixture):
         self.registry = registry
         self.pool_dir = pool_dir
         self.san_dir = san_dir
+        self.user = user
+        self.password = password
+        self.admin_token = admin_token
+        self.token_prefix = token_prefix
         self.server = None
 
     def _setUp(self):
@@ -99,7 +108,9 @@ class SimulatorFixture(fixtures.Fixture):
             event_timeout=self.event_timeout,
             base_url='http://%s:%d' % (self.host, self.port),
             registry=self.registry, pool_dir=self.pool_dir,
-            san_dir=self.san_dir)
+            san_dir=self.san_dir, user=self.user,
+            password=self.password, admin_token=self.admin_token,
+            token_prefix=self.token_prefix)
         self.addCleanup(self.sim.close)
         if self.mode == 'server':
             self.server = sim_server.SimServer(self.sim, '127.0.0.1', 0)
@@ -151,7 +162,8 @@ class SimulatorFixture(fixtures.Fixture):
 
     def san_client(self):
         """A :class:`~nova_powervm.simulator.san.SANClient` of this host."""
-        return sim_san.SANClient('http://%s:%d' % (self.host, self.port))
+        return sim_san.SANClient('http://%s:%d' % (self.host, self.port),
+                                 admin_token=self.admin_token)
 
     def add_lpars(self, specs):
         """Create client partitions directly in the store (no REST).

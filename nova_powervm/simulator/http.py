@@ -16,13 +16,17 @@
 import json
 import urllib.parse
 
+from nova_powervm.simulator import registry
 from nova_powervm.simulator import xmlutil as xu
 
 ATOM_TYPE = 'application/atom+xml'
+#: Largest XML or JSON request body read (file uploads are not limited).
+MAX_BODY = 32 * 1024 * 1024
 _REASONS = {200: 'OK', 204: 'No Content', 304: 'Not Modified',
             400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
             404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
-            412: 'Precondition Failed', 500: 'Internal Server Error',
+            412: 'Precondition Failed', 413: 'Content Too Large',
+            415: 'Unsupported Media Type', 500: 'Internal Server Error',
             503: 'Service Unavailable', 504: 'Gateway Timeout'}
 
 
@@ -38,14 +42,19 @@ class ChunkedReader(object):
         self.done = False
 
     def _next_chunk(self):
-        line = self.raw.readline()
+        line = self.raw.readline(1024)
         if not line:
             self.done = True
             return
-        size = int(line.split(b';', 1)[0].strip() or b'0', 16)
+        try:
+            size = int(line.split(b';', 1)[0].strip() or b'0', 16)
+        except ValueError:
+            raise registry.SimError(400, 'Malformed chunked body')
+        if size < 0:
+            raise registry.SimError(400, 'Malformed chunked body')
         if size == 0:
             while True:
-                trailer = self.raw.readline()
+                trailer = self.raw.readline(1024)
                 if not trailer or trailer in (b'\r\n', b'\n'):
                     break
             self.done = True
@@ -118,12 +127,27 @@ class Request(object):
             environ.get('SERVER_PORT', '12080'))
         self.base = '%s://%s' % (scheme, host)
         raw = environ.get('wsgi.input')
+        #: why the request cannot be served whatever its path, or None
+        #: (raised by :meth:`check` inside the application's error net).
+        self.problem = None
+        self.length = None
         if environ.get('HTTP_TRANSFER_ENCODING', '').lower() == 'chunked':
             self.stream = ChunkedReader(raw)
         else:
-            length = environ.get('CONTENT_LENGTH') or '0'
-            self.stream = LimitedReader(raw, int(length))
+            text = (environ.get('CONTENT_LENGTH') or '0').strip()
+            if not text.isdigit():
+                self.problem = (400, 'Bad Content-Length')
+                text = '0'
+            self.length = int(text)
+            self.stream = LimitedReader(raw, self.length)
         self._body = None
+
+    def check(self):
+        """Raise a 4xx SimError when the request is unusable."""
+        if self.problem:
+            raise registry.SimError(*self.problem)
+        if '\x00' in self.path:
+            raise registry.SimError(400, 'NUL in the path')
 
     def header(self, name, default=None):
         """A request header.
@@ -140,19 +164,54 @@ class Request(object):
     def body(self):
         """The whole request body (bytes)."""
         if self._body is None:
-            self._body = self.stream.read()
+            if self.length is not None and self.length > MAX_BODY:
+                raise registry.SimError(
+                    413, 'Body of %d bytes is over the limit of %d'
+                    % (self.length, MAX_BODY))
+            self._body = self.stream.read(MAX_BODY + 1)
+            if len(self._body) > MAX_BODY:
+                raise registry.SimError(
+                    413, 'Body over the limit of %d bytes' % MAX_BODY)
         return self._body
+
+    def _media(self, want, other):
+        # Lenient like NovaLink with clients that send no or a generic
+        # type, strict with one that names the other format.
+        ctype = (self.header('Content-Type') or '').lower()
+        main = ctype.split(';', 1)[0].strip()
+        if other in main:
+            raise registry.SimError(415, 'Content-Type %s is not %s'
+                                    % (main[:80], want))
 
     def xml(self):
         """The body parsed as a cleaned element.
 
-        :raises ValueError: when the body is not XML.
+        :raises SimError: 400 when the body is not XML, 413 when too
+            large, 415 when the Content-Type says it is not XML.
         """
-        return xu.parse(self.body)
+        self._media('XML', 'json')
+        body = self.body
+        if not body.strip():
+            raise registry.SimError(400, 'An XML body is required')
+        try:
+            return xu.parse(body)
+        except RecursionError:
+            raise registry.SimError(400, 'XML nested too deeply')
 
     def json(self):
-        """The body parsed as JSON ({} when empty)."""
-        return json.loads(self.body or b'{}')
+        """The body parsed as a JSON object ({} when empty).
+
+        :raises SimError: 400 when the body is not a JSON object, 413
+            when too large, 415 when the Content-Type is not JSON.
+        """
+        self._media('JSON', 'xml')
+        try:
+            data = json.loads(self.body or b'{}')
+        except ValueError as exc:
+            raise registry.SimError(400, 'Malformed JSON: %s' % exc)
+        if not isinstance(data, dict):
+            raise registry.SimError(400, 'The body must be a JSON object')
+        return data
 
     @property
     def groups(self):

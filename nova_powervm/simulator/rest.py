@@ -98,6 +98,8 @@ def dispatch(sim, req, parts):
     :param req: the request.
     :param parts: path segments after the service.
     """
+    if not parts or not parts[0]:
+        raise registry.SimError(404, 'No resource type in the path')
     if parts[0] == 'jobs':
         return _jobs(sim, req, parts[1:])
     if parts[0] == 'Event' and len(parts) == 1:

@@ -24,6 +24,9 @@ LOG = logging.getLogger(__name__)
 
 class _Handler(simple_server.WSGIRequestHandler):
     protocol_version = 'HTTP/1.1'
+    #: Seconds a client may stay silent while sending its request: a
+    #: stalled client frees its thread instead of holding it for ever.
+    timeout = 60
 
     def log_message(self, fmt, *args):
         LOG.debug('%s - %s', self.address_string(), fmt % args)

@@ -17,6 +17,10 @@ import collections
 import re
 import threading
 
+#: Distinct patterns kept; more (random paths of a hostile client) are
+#: counted under ``<METHOD> {other}`` so the counters stay bounded.
+MAX_PATTERNS = 2000
+_METHODS = ('GET', 'PUT', 'POST', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH')
 _UUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                    r'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 
@@ -63,8 +67,13 @@ class Stats(object):
         :param method: HTTP method.
         :param path: the request path.
         """
+        if method not in _METHODS:
+            method = 'OTHER'
         key = '%s %s' % (method, pattern(path))
         with self._lock:
+            if key not in self.by_pattern and \
+                    len(self.by_pattern) >= MAX_PATTERNS:
+                key = '%s {other}' % method
             self.total += 1
             self.by_method[method] += 1
             self.by_pattern[key] += 1

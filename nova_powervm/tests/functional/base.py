@@ -19,6 +19,8 @@ fixtures, with the sandbox's image and network fixtures (a real raw Power
 image, ports bound as ``pvm_sea``) and one ``SimulatorFixture`` per compute.
 """
 
+import logging
+import os
 import time
 
 import fixtures
@@ -35,6 +37,7 @@ from nova_powervm.sandbox import hosts
 from nova_powervm.sandbox import images
 from nova_powervm.sandbox import network
 from nova_powervm.tests import base as tests_base
+from nova_powervm.tests import known_secrets
 
 # wsgi-intercept ports of the simulators: compute N gets BASE_PORT + N.
 BASE_PORT = 12080
@@ -97,6 +100,7 @@ class PowerVMFunctionalTestCase(
         if self.HOST_WEIGHTS:
             self.useFixture(nova_fixtures.HostNameWeigherFixture(
                 self.HOST_WEIGHTS))
+        self._debug_log_to_file()
         self.start_service('conductor')
         self.scheduler_service = self.start_service('scheduler')
         self.simulators = {}
@@ -114,11 +118,19 @@ class PowerVMFunctionalTestCase(
 
             index = len(self.simulators) + 1
             sim_kwargs.setdefault('inventory', hosts.host_inventory(index))
+            # Known secrets (tools/run_tests.py greps the logs for them).
+            sim_kwargs.setdefault('user', known_secrets.USER)
+            sim_kwargs.setdefault('password', known_secrets.PASSWORD)
+            sim_kwargs.setdefault('admin_token', known_secrets.ADMIN_TOKEN)
+            sim_kwargs.setdefault('token_prefix',
+                                  known_secrets.SESSION_PREFIX)
             sim = self.useFixture(pvm_fixtures.SimulatorFixture(
                 host='localhost', port=BASE_PORT + index, **sim_kwargs))
             self.simulators[host] = sim
             self.baselines[host] = sim.state()
             self.flags(group='powervm', **sim.driver_flags())
+            self.flags(group='powervm', pvm_user=sim.user,
+                       pvm_password=sim.password, pvm_protocol='http')
         with hosts.node_identity(host):
             svc = self._start_compute(host)
         hosts.pin_node_identity(svc, host)
@@ -227,7 +239,8 @@ class PowerVMFunctionalTestCase(
         resp = requests.request(
             method, 'http://%s:%s/sim/%s' % (flags['pvm_host'],
                                              flags['pvm_port'], path),
-            json=body, timeout=30)
+            json=body, timeout=30, headers={
+                'X-Sim-Admin-Token': self.simulators[host].admin_token or ''})
         self.assertEqual(200, resp.status_code, resp.text)
         return resp.json()
 
@@ -249,3 +262,23 @@ class PowerVMFunctionalTestCase(
                 break
             time.sleep(0.5)
         self.assertEqual({}, left, 'leftovers on %s' % host)
+
+    def _debug_log_to_file(self):
+        """Also write every DEBUG record to the run's log directory.
+
+        Only when ``tools/run_tests.py`` names one (``PVM_TEST_LOG_DIR``):
+        it greps these files for the known secrets at the end of the run.
+        """
+        folder = known_secrets.log_dir()
+        if not folder:
+            return
+        path = os.path.join(folder, 'functional-%d.log' % os.getpid())
+        handler = logging.FileHandler(path, encoding='utf-8')
+        handler.setLevel(logging.DEBUG)
+        handler.setFormatter(logging.Formatter(
+            '%(name)s %(levelname)s %(message)s'))
+        handler.stream.write('=== %s\n' % self.id())
+        root = logging.getLogger()
+        root.addHandler(handler)
+        self.addCleanup(handler.close)
+        self.addCleanup(root.removeHandler, handler)

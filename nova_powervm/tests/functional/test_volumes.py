@@ -30,6 +30,11 @@ from oslo_utils import uuidutils
 from nova_powervm import conf as pvm_conf
 from nova_powervm.simulator import san as sim_san
 from nova_powervm.tests.functional import base
+from nova_powervm.tests import known_secrets
+
+#: CHAP credentials of the iSCSI LUNs (the secret is one the run-wide
+#: check of the logs looks for).
+CHAP = {'username': 'u', 'secret': known_secrets.CHAP_SECRET}
 
 GB = 1024 ** 3
 
@@ -194,7 +199,7 @@ class TestAttachDetach(VolumeTestCase):
     def test_iscsi_with_chap_and_tag(self):
         self.start('host1')
         vol = self.cinder.add(protocol='iscsi',
-                              chap={'username': 'u', 'secret': 's3cr3t'})
+                              chap=CHAP)
         server = self.boot()
         self.attach(server, vol, tag='data')
         self.assertEqual(2, len(self.volume_maps('host1', server)))
@@ -287,7 +292,7 @@ class TestFaults(VolumeTestCase):
         self.start('host1')
         server = self.boot()
         vol = self.cinder.add(protocol='iscsi',
-                              chap={'username': 'u', 'secret': 'right'},
+                              chap=CHAP,
                               given_secret='wrong')
         event = self.attach(server, vol, result='Error')
         self.assertIn(vol, event.details)

@@ -33,6 +33,7 @@ from pypowervm.helpers import vios_busy as pvm_busy
 
 from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import errors
+from nova_powervm.virt.powervm import redact
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def connect(info, stop_event=None, clock=time.monotonic):
     :returns: pypowervm ``Adapter``.
     :raises NovaLinkNotReachable: on timeout, stop or refused logon.
     """
+    redact.install()
     stop_event = stop_event or threading.Event()
     deadline = clock() + info.connect_timeout
     while True:
