@@ -98,12 +98,16 @@ class Cloud(fixtures.Fixture):
                  network and a trust-anything token filter, instead of
                  keystone, placement, Glance and Neutron processes.
     :param out: stream for progress lines (stopping services), or None.
+    :param fc_attach_strategy: ``[powervm] fc_attach_strategy`` of the
+        computes (``vscsi`` or ``npiv``), or None for the default.
     """
 
     def __init__(self, computes=2, driver='powervm', api_port=0,
                  state_dir=None, image_size=4 * 1024 * 1024,
-                 disk_driver='localdisk', lite=False, out=None):
+                 disk_driver='localdisk', lite=False, out=None,
+                 fc_attach_strategy=None):
         super().__init__()
+        self.fc_attach_strategy = fc_attach_strategy
         self.lite = lite
         self.out = out
         self.services = None
@@ -150,7 +154,7 @@ class Cloud(fixtures.Fixture):
                 vif_type=VIF_TYPES[self.driver],
                 image_properties=IMAGE_PROPERTIES[self.driver],
                 image_data=images.make_image_bytes(self.image_size),
-                out=self.out))
+                out=self.out, cinder=True))
         self._configure()
         if self.lite:
             self._databases()
@@ -168,7 +172,11 @@ class Cloud(fixtures.Fixture):
         else:
             self._service_auth()
             self.placement = PlacementReader(self._nova_session())
-        self.cinder = self.useFixture(nova_fixtures.CinderFixture(self))
+        if self.lite:
+            self.cinder = self.useFixture(nova_fixtures.CinderFixture(self))
+        else:
+            self.cinder = None
+            self._cinder_auth()
         self.policy = self.useFixture(nova_fixtures.RealPolicyFixture())
         self.flags(host=CONTROLLER_HOST)
         self.conductor = self._service('conductor')
@@ -343,6 +351,7 @@ class Cloud(fixtures.Fixture):
             self.baselines[host] = sim.state()
             self.flags(group='powervm', disk_driver=self.disk_driver,
                        **sim.driver_flags())
+            self._volume_flags(sim)
         self.flags(host=host)
         cell = self.cell_mappings[CELL1]
         with hosts.node_identity(host):
@@ -366,7 +375,53 @@ class Cloud(fixtures.Fixture):
         return self.useFixture(pvm_fixtures.SimulatorFixture(
             host='127.0.0.1', port=0, mode='server', state_dir=sim_dir,
             inventory=hosts.host_inventory(len(self.simulators) + 1),
-            pool_dir=pool_dir))
+            pool_dir=pool_dir, **self._san_kwargs(pvm_fixtures)))
+
+    # -- volumes (Cinder on the simulated SAN) --------------------------
+    def _san_kwargs(self, pvm_fixtures):
+        """The simulators share one SAN, kept in ``<state_dir>/san``."""
+        import inspect
+
+        params = inspect.signature(pvm_fixtures.SimulatorFixture).parameters
+        if 'san_dir' not in params:
+            return {}
+        return {'san_dir': os.path.join(self.state_dir, 'san')}
+
+    def _cinder_auth(self):
+        """Nova finds Cinder in the catalog, and detaches as a service.
+
+        Admin calls go as the ``nova`` user; user requests carry the
+        user's token plus nova's service token (``[service_user]``), which
+        lets Cinder delete an attachment without asking nova back.
+        """
+        group = 'cinder'
+        self._register_auth(group)
+        self.flags(group=group, os_region_name=sandbox_services.REGION,
+                   catalog_info='block-storage:cinder:publicURL',
+                   **self.services.service_auth('nova'))
+
+    def _volume_flags(self, sim):
+        """Point Cinder's driver at the SAN; set the FC attach strategy."""
+        if self.services is not None and self.services.cinder and \
+                len(self.simulators) == 1:
+            flags = sim.driver_flags()
+            self.services.set_san('http://%s:%s' % (flags['pvm_host'],
+                                                    flags['pvm_port']))
+        if self.fc_attach_strategy is None:
+            return
+        if 'fc_attach_strategy' not in CONF.powervm:
+            raise ValueError('--fc-attach-strategy is not available: the '
+                             'driver has no [powervm] fc_attach_strategy '
+                             'option yet')
+        self.flags(group='powervm',
+                   fc_attach_strategy=self.fc_attach_strategy)
+
+    @property
+    def volume_url(self):
+        """Cinder's v3 endpoint, or None (``--lite``)."""
+        if self.services is None or not self.services.cinder:
+            return None
+        return self.services.url('cinder') + '/v3'
 
     @staticmethod
     def _map_host(host, cell, svc):
