@@ -71,6 +71,8 @@ def parse_args(argv=None):
         help='comma-separated shared processor pools besides DefaultPool')
     add('--system-name', default='Server-9009-42A-SN21F64EV')
     add('--debug', action='store_true', help='log every request')
+    add('--san-dir', default=None,
+        help='directory of the simulated SAN (default: <state-dir>/san)')
     return prs.parse_args(argv)
 
 
@@ -111,7 +113,8 @@ def main(argv=None):
     sim = core.Simulator(build_inventory(args), state_dir=args.state_dir,
                          event_timeout=args.event_timeout,
                          job_seconds=args.job_seconds, latency=args.latency,
-                         user=args.user, password=args.password)
+                         user=args.user, password=args.password,
+                         san_dir=args.san_dir)
     srv = sim_server.SimServer(sim, args.host, args.port, args.tls_cert,
                                args.tls_key)
     stop = threading.Event()

@@ -30,6 +30,7 @@ from nova_powervm.simulator import jobs
 from nova_powervm.simulator import model
 from nova_powervm.simulator import pool as sim_pool
 from nova_powervm.simulator import resources
+from nova_powervm.simulator import san as sim_san
 from nova_powervm.simulator import state as sim_state
 from nova_powervm.simulator import stats
 
@@ -56,12 +57,16 @@ class Simulator(object):
         with the other Simulators given the same directory in this process
         (see :mod:`nova_powervm.simulator.pool`); implies an SSP.  None: a
         private pool in ``<state_dir>/ssp`` when the inventory has one.
+    :param san_dir: directory of the simulated SAN this host shares with
+        the other Simulators given the same directory in this process
+        (see :mod:`nova_powervm.simulator.san`).  None: a private SAN in
+        ``<state_dir>/san``.
     """
 
     def __init__(self, inventory=None, state_dir=None, event_timeout=10.0,
                  job_seconds=0.0, latency=0.0, user=None, password=None,
                  base_url='http://localhost:12080', registry=None,
-                 pool_dir=None):
+                 pool_dir=None, san_dir=None):
         self.registry = registry or resources.registry()
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='pvm-sim-')
@@ -77,6 +82,8 @@ class Simulator(object):
             self.pool = sim_pool.join(
                 pool_dir or os.path.join(self.state_dir, 'ssp'), self)
             self.store.share(self.pool.store, sim_pool.SHARED_KINDS)
+        self.san = sim_san.join(
+            san_dir or os.path.join(self.state_dir, 'san'), self)
         self.events = events.EventBus(event_timeout)
         self.jobs = jobs.JobManager(self)
         self.faults = faults.Faults()
@@ -212,6 +219,7 @@ class Simulator(object):
         self.registry.run_hooks('closed', self)
         if self.pool is not None:
             sim_pool.leave(self.pool, self, save=False)
+        sim_san.leave(self.san, self)
         self.faults.clear()
         self.events.close()
         self.vterms.close_all()

@@ -26,6 +26,7 @@ from pypowervm import adapter as pvm_adpt
 from nova_powervm.simulator import core
 from nova_powervm.simulator import model
 from nova_powervm.simulator.resources import lpar as sim_lpar
+from nova_powervm.simulator import san as sim_san
 from nova_powervm.simulator import server as sim_server
 from nova_powervm.simulator import xmlutil as xu
 
@@ -70,11 +71,14 @@ class SimulatorFixture(fixtures.Fixture):
     :param pool_dir: directory of a Shared Storage Pool shared with the
         other simulators given the same one (see
         :mod:`nova_powervm.simulator.pool`), or None.
+    :param san_dir: directory of the simulated SAN shared with the other
+        simulators given the same one (see
+        :mod:`nova_powervm.simulator.san`); None: a private SAN.
     """
 
     def __init__(self, host='localhost', port=12080, inventory=None,
                  mode='intercept', state_dir=None, event_timeout=1.0,
-                 registry=None, pool_dir=None):
+                 registry=None, pool_dir=None, san_dir=None):
         super(SimulatorFixture, self).__init__()
         if mode not in ('intercept', 'server'):
             raise ValueError('mode must be intercept or server')
@@ -86,6 +90,7 @@ class SimulatorFixture(fixtures.Fixture):
         self.event_timeout = event_timeout
         self.registry = registry
         self.pool_dir = pool_dir
+        self.san_dir = san_dir
         self.server = None
 
     def _setUp(self):
@@ -93,7 +98,8 @@ class SimulatorFixture(fixtures.Fixture):
             inventory=self.inventory, state_dir=self.state_dir,
             event_timeout=self.event_timeout,
             base_url='http://%s:%d' % (self.host, self.port),
-            registry=self.registry, pool_dir=self.pool_dir)
+            registry=self.registry, pool_dir=self.pool_dir,
+            san_dir=self.san_dir)
         self.addCleanup(self.sim.close)
         if self.mode == 'server':
             self.server = sim_server.SimServer(self.sim, '127.0.0.1', 0)
@@ -142,6 +148,10 @@ class SimulatorFixture(fixtures.Fixture):
         """``[powervm]`` options pointing a driver at this simulator."""
         return {'pvm_host': self.host, 'pvm_port': self.port,
                 'host_shim': 'simulator', 'volume_group_name': 'datavg'}
+
+    def san_client(self):
+        """A :class:`~nova_powervm.simulator.san.SANClient` of this host."""
+        return sim_san.SANClient('http://%s:%d' % (self.host, self.port))
 
     def add_lpars(self, specs):
         """Create client partitions directly in the store (no REST).

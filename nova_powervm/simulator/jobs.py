@@ -32,7 +32,20 @@ from nova_powervm.simulator import xmlutil as xu
 
 
 class JobFailed(Exception):
-    """A job ends with ``FAILED_BEFORE_COMPLETION`` and this message."""
+    """A job ends with ``FAILED_BEFORE_COMPLETION`` and this message.
+
+    :param message: the error (the ``result`` of the job's Results).
+    :param results: result parameters the failed job reports too (as a
+        VIOS command's return code and output).
+    :param status: the job status (``COMPLETED_WITH_ERROR`` for a
+        command that ran and failed).
+    """
+
+    def __init__(self, message, results=None,
+                 status='FAILED_BEFORE_COMPLETION'):
+        super(JobFailed, self).__init__(message)
+        self.results = results or {}
+        self.status = status
 
 
 class Outside(object):
@@ -154,9 +167,12 @@ class JobManager(object):
         """
         try:
             result = step()
-        except (JobFailed, registry.SimError) as exc:
+        except JobFailed as exc:
             # A refused operation fails its job, as on NovaLink; the job
             # must not stay RUNNING and re-run at every poll.
+            self._end(job, exc.status, str(exc), exc.results)
+            return None
+        except registry.SimError as exc:
             self._end(job, 'FAILED_BEFORE_COMPLETION', str(exc))
             return None
         except Exception:

@@ -34,6 +34,7 @@ from nova_powervm.simulator.resources import storage
 from nova_powervm.simulator.resources import system
 from nova_powervm.simulator.resources import vios
 from nova_powervm.simulator.resources import vnic
+from nova_powervm.simulator import san
 
 #: REST types served (one handler class per kind).
 RESOURCES = (
@@ -87,6 +88,8 @@ HOOKS = (
     ('pcm', pcm.handle),
     ('admin', lpar.admin_request),
     ('admin', migration.admin_request),
+    ('admin', san.admin_request),
+    ('state', pv.state_devices),
     ('started', migration.register_peer),
     ('closed', migration.unregister_peer),
 )

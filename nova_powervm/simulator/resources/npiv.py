@@ -66,7 +66,9 @@ def seed_ports(sim, vios, count):
         xu.set_text(port, 'LocationCode', '%s-T%d' % (loc, idx + 1))
         xu.set_text(port, 'PortName', 'fcs%d' % idx)
         xu.set_text(port, 'UniqueDeviceID', '1a%s-T%d' % (loc, idx + 1))
-        xu.set_text(port, 'WWPN', '10000090FA%02X%04X' % (vid, idx))
+        # Unique across hosts: the SAN masks LUNs by these WWPNs.
+        xu.set_text(port, 'WWPN', '1000%s%02X%04X' % (
+            sim.sys_uuid.replace('-', '')[:6].upper(), vid, idx))
         xu.set_text(port, 'AvailablePorts', 64)
         xu.set_text(port, 'TotalPorts', 64)
         ports.append(port)
