@@ -133,7 +133,7 @@ class SimulatedSANDriver(driver.VolumeDriver):
         from nova_powervm.simulator import san
 
         try:
-            self.client().delete_lun(volume.id)
+            self.client().delete(volume.id)
         except san.SANError as exc:
             if exc.status == 404:
                 LOG.info('Volume %s: its LUN was already gone', volume.id)
@@ -147,7 +147,7 @@ class SimulatedSANDriver(driver.VolumeDriver):
             pass
 
     def extend_volume(self, volume, new_size):
-        self.client().resize_lun(volume.id, new_size)
+        self.client().resize(volume.id, new_size)
         path = self._data_path(volume)
         if os.path.exists(path):
             os.truncate(path, new_size * 1024 ** 3)
@@ -184,9 +184,10 @@ class SimulatedSANDriver(driver.VolumeDriver):
         from nova_powervm.simulator import san
 
         chap = self._chap(volume)
-        lun = self.client().export_lun(volume.id, self._initiators(connector),
-                                       chap=chap)
-        info = san.connection_info(lun, connector, self.protocol, chap=chap)
+        lun = self.client().export(volume.id, self._initiators(connector),
+                                   chap=chap)
+        info = san.connection_info(lun, connector, self.protocol,
+                                   chap_secret=chap and chap['secret'])
         LOG.info('Volume %(vol)s exported to %(host)s over %(proto)s',
                  {'vol': volume.id, 'host': connector.get('host'),
                   'proto': self.protocol})
@@ -196,11 +197,11 @@ class SimulatedSANDriver(driver.VolumeDriver):
         client = self.client()
         if connector is None:
             # A force detach: nobody may see the LUN any more.
-            initiators = client.get_lun(volume.id)['initiators']
+            initiators = client.lun(volume.id)['initiators']
         else:
             initiators = self._initiators(connector)
         if initiators:
-            client.unexport_lun(volume.id, initiators)
+            client.unexport(volume.id, initiators)
 
     # -- images -----------------------------------------------------------
     def _data_path(self, volume):
@@ -238,7 +239,7 @@ class SimulatedSANDriver(driver.VolumeDriver):
         conf = self.configuration
         used = 0
         try:
-            used = sum(lun['size_gb'] for lun in self.client().list_luns())
+            used = sum(lun['size_gb'] for lun in self.client().luns())
         except Exception as exc:
             # Before the simulators start the SAN is not there yet.
             LOG.debug('SAN usage unknown: %s', exc)

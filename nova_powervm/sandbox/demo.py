@@ -25,6 +25,7 @@ import time
 import requests
 
 from nova_powervm.sandbox import catalog
+from nova_powervm.sandbox import demo_volumes
 from nova_powervm.sandbox import images
 
 LOG = logging.getLogger(__name__)
@@ -281,7 +282,9 @@ def run_demo(cloud, client, out, network='none', snapshot=False,
     """
     rows = []
     ok = True
-    for name, step in lifecycle_steps(client, network, snapshot, rescue):
+    steps = lifecycle_steps(client, network, snapshot, rescue)
+    steps = demo_volumes.insert_steps(cloud, client, steps, network)
+    for name, step in steps:
         rows.append(_timed(cloud, name, step))
         if rows[-1][1].startswith('FAILED'):
             ok = False

@@ -612,6 +612,8 @@ class Services(fixtures.Fixture):
             'state_path': d,
             'api_paste_config': os.path.join(
                 sys.prefix, 'etc', 'cinder', 'api-paste.ini'),
+            'resource_query_filters_file': os.path.join(
+                sys.prefix, 'etc', 'cinder', 'resource_filters.json'),
             'my_ip': '127.0.0.1', 'host': 'sandbox',
             # One API worker: the whole of Cinder is one process.
             'osapi_volume_workers': '1'})
