@@ -130,27 +130,74 @@ class SimulatedSANDriver(driver.VolumeDriver):
         return update
 
     def delete_volume(self, volume):
-        from nova_powervm.simulator import san
-
-        try:
-            self.client().delete(volume.id)
-        except san.SANError as exc:
-            if exc.status == 404:
-                LOG.info('Volume %s: its LUN was already gone', volume.id)
-            elif exc.status == 409:
-                raise exception.VolumeIsBusy(volume_name=volume.id)
-            else:
-                raise
-        try:
-            os.unlink(self._data_path(volume))
-        except FileNotFoundError:
-            pass
+        self._delete_lun(volume.id)
 
     def extend_volume(self, volume, new_size):
         self.client().resize(volume.id, new_size)
         path = self._data_path(volume)
         if os.path.exists(path):
             os.truncate(path, new_size * 1024 ** 3)
+
+    # -- snapshots and clones: LUNs of their own ---------------------------
+    # The SAN has no snapshot of its own: a snapshot is a LUN named
+    # ``snapshot-<id>`` of the volume's size, made when it is taken (with
+    # a copy of the volume's bytes when it has any).
+    @staticmethod
+    def _snap_name(snapshot):
+        return 'snapshot-%s' % snapshot.id
+
+    def _copy_data(self, src, dest, size_gb):
+        src_path = os.path.join(self.configuration.pvm_san_data_dir, src)
+        if not os.path.exists(src_path):
+            return
+        dest_path = os.path.join(self.configuration.pvm_san_data_dir, dest)
+        with open(src_path, 'rb') as fin, open(dest_path, 'wb') as fout:
+            while True:
+                block = fin.read(1024 * 1024)
+                if not block:
+                    break
+                if block.count(0) == len(block):
+                    fout.seek(len(block), os.SEEK_CUR)
+                else:
+                    fout.write(block)
+            fout.truncate(size_gb * 1024 ** 3)
+
+    def create_snapshot(self, snapshot):
+        name = self._snap_name(snapshot)
+        self.client().create_lun(name, snapshot.volume_size)
+        self._copy_data(snapshot.volume_id, name, snapshot.volume_size)
+        return {'provider_location': 'san:%s' % name}
+
+    def delete_snapshot(self, snapshot):
+        self._delete_lun(self._snap_name(snapshot))
+
+    def create_volume_from_snapshot(self, volume, snapshot):
+        update = self.create_volume(volume)
+        self._copy_data(self._snap_name(snapshot), volume.id, volume.size)
+        return update
+
+    def create_cloned_volume(self, volume, src_vref):
+        update = self.create_volume(volume)
+        self._copy_data(src_vref.id, volume.id, volume.size)
+        return update
+
+    def _delete_lun(self, name):
+        from nova_powervm.simulator import san
+
+        try:
+            self.client().delete(name)
+        except san.SANError as exc:
+            if exc.status == 404:
+                LOG.info('LUN %s was already gone', name)
+            elif exc.status == 409:
+                raise exception.VolumeIsBusy(volume_name=name)
+            else:
+                raise
+        try:
+            os.unlink(os.path.join(self.configuration.pvm_san_data_dir,
+                                   name))
+        except FileNotFoundError:
+            pass
 
     def create_export(self, context, volume, connector):
         pass
