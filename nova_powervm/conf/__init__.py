@@ -83,6 +83,9 @@ def validate(conf=CONF):
     if grp.vnc_use_x509_auth:
         for option in ('vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key'):
             _check_file(grp, option)
+    if grp.fc_attach_strategy == 'npiv':
+        raise InvalidOption('fc_attach_strategy',
+                            'npiv is not supported yet; use vscsi')
 
 
 register_opts(CONF)

@@ -285,3 +285,38 @@ Related options:
 ]
 
 ALL_OPTS = connection_opts + compute_opts + vnc_opts
+
+volume_opts = [
+    cfg.StrOpt(
+        'fc_attach_strategy',
+        default='vscsi',
+        choices=[('vscsi', 'The VIOSes discover the LUN (LUA recovery) and '
+                           'map its hdisk to the partition over vSCSI.'),
+                 ('npiv', 'Virtual FC adapters with their own WWPNs (not '
+                          'supported yet: refused at start).')],
+        help="""
+How Fibre Channel Cinder volumes reach partitions.
+
+Related options:
+
+* ``vscsi_vios_connections_required``
+"""),
+    cfg.IntOpt(
+        'vscsi_vios_connections_required',
+        default=1,
+        min=1,
+        help="""
+How many Virtual I/O Servers must see a vSCSI volume (Fibre Channel or
+iSCSI) for its attach to succeed.  With two VIOSes and 2 here, an attach
+fails rather than leave the partition with a single path.
+"""),
+    cfg.BoolOpt(
+        'volume_use_multipath',
+        default=False,
+        help="""
+Report ``multipath`` in the volume connector and log in to every iSCSI
+portal Cinder gives.
+"""),
+]
+
+ALL_OPTS += volume_opts

@@ -37,7 +37,7 @@ class TestVolumesNotYet(base.PowerVMFunctionalTestCase):
             'source_type': 'volume', 'destination_type': 'volume'}]
         server = self.api.post_server({'server': body})
         server = self.wait_for(server, 'ERROR')
-        self.assertIn('does not support Cinder volumes',
+        self.assertIn('does not support volumes',
                       server['fault']['message'])
         self.assertEqual([], self.lpars('host1'))
 

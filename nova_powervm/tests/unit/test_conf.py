@@ -40,6 +40,8 @@ EXPECTED_OPTIONS = {
     'volume_group_name', 'vopt_media_volume_group', 'vopt_media_rep_size',
     'use_rmc_mgmt_vif', 'use_rmc_ipv6_scheme', 'vnc_use_x509_auth',
     'vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key',
+    'fc_attach_strategy', 'vscsi_vios_connections_required',
+    'volume_use_multipath',
 }
 
 
@@ -151,6 +153,25 @@ class TestValidation(ConfTestBase):
                                 pvm_conf.validate, conf)
         self.assertEqual(option, exc.option)
         return exc
+
+    def test_volume_options(self):
+        conf = self._load('[powervm]\nvolume_group_name = vg\n')
+        pvm_conf.validate(conf)
+        self.assertEqual(('vscsi', 1, False),
+                         (conf.powervm.fc_attach_strategy,
+                          conf.powervm.vscsi_vios_connections_required,
+                          conf.powervm.volume_use_multipath))
+        exc = self._assert_file_invalid(
+            '[powervm]\nvolume_group_name = vg\n'
+            'fc_attach_strategy = npiv\n', 'fc_attach_strategy')
+        self.assertIn('not supported yet', str(exc))
+        self._assert_file_invalid(
+            '[powervm]\nvolume_group_name = vg\n'
+            'fc_attach_strategy = fcoe\n', 'fc_attach_strategy')
+        self._assert_file_invalid(
+            '[powervm]\nvolume_group_name = vg\n'
+            'vscsi_vios_connections_required = 0\n',
+            'vscsi_vios_connections_required')
 
     def test_bad_choice_names_option(self):
         exc = self._assert_file_invalid(

@@ -56,6 +56,7 @@ class HostCache:
         self._vswitches = None
         self._repo = None
         self._jobs = {}
+        self._learned = {}
 
     # -- ManagedSystem wrapper (static properties only) -------------------
     def host_wrapper(self, fetch):
@@ -137,11 +138,33 @@ class HostCache:
                 entry = self._jobs.setdefault(key, entry)
         return entry
 
+    # -- Facts learned once (the VIOSes' FC ports, iSCSI initiators...) ----
+    def learned(self, key, load, refresh=False):
+        """A value learned from the host once, then reused.
+
+        :param key: hashable, e.g. ``('volume', 'vioses')``.
+        :param load: callable returning the value.
+        :param refresh: load again even when known.
+        """
+        with self._lock:
+            found = None if refresh else self._learned.get(key)
+        if found is None:
+            found = load()
+            with self._lock:
+                self._learned[key] = found
+        return found
+
+    def forget(self, key):
+        """Drop a learned value: the next use loads it again."""
+        with self._lock:
+            self._learned.pop(key, None)
+
     def clear(self):
         """Forget everything (``cleanup_host``)."""
         with self._lock:
             self._host = self._repo = None
             self._jobs.clear()
+            self._learned.clear()
         with self._vsw_lock:
             self._vswitches = None
         self.lpar_states.invalidate_all()

@@ -20,23 +20,26 @@ A user may tag a server's network interfaces (``--nic port-id=...,tag=``,
 service render as the ``devices`` list (``type: nic``, its MAC and tags).
 nova saves the instance after spawn, attach and detach, so the driver
 only sets the field.  A partition's virtual slots have no bus nova knows,
-so devices carry none (``bus: none``).  Volumes cannot be attached yet,
-so there are no disk entries.
+so devices carry none (``bus: none``).  Tagged volumes (``server add
+volume --tag``, a tagged block device at boot) are listed as disks by
+their Cinder volume id (``serial``).
 """
 
 from nova import objects
 from nova.objects import virt_device_metadata as md_obj
 
 
-def build(context, instance, without_macs=()):
-    """The device metadata of an instance's tagged interfaces.
+def build(context, instance, without_macs=(), without_volumes=()):
+    """The device metadata of an instance's tagged interfaces and volumes.
 
-    One database read (nova's ``VirtualInterface`` records); no REST.
+    Two database reads (nova's ``VirtualInterface`` and block device
+    mapping records); no REST.
 
     :param context: nova ``RequestContext``.
     :param instance: nova ``Instance``.
     :param without_macs: MACs to leave out (an interface being detached
                          still has its record).
+    :param without_volumes: volume ids to leave out (being detached).
     :returns: ``InstanceDeviceMetadata`` (possibly with no devices).
     """
     gone = {mac.lower() for mac in without_macs}
@@ -49,18 +52,33 @@ def build(context, instance, without_macs=()):
             continue
         devices.append(md_obj.NetworkInterfaceMetadata(
             mac=vif.address, tags=[vif.tag]))
+    devices.extend(_volumes(context, instance, without_volumes))
     return md_obj.InstanceDeviceMetadata(devices=devices)
 
 
-def update(context, instance, without_macs=()):
+def _volumes(context, instance, without_volumes):
+    gone = set(without_volumes)
+    disks = []
+    for bdm in objects.BlockDeviceMappingList.get_by_instance_uuid(
+            context, instance.uuid):
+        if (bdm.obj_attr_is_set('tag') and bdm.tag and bdm.volume_id and
+                bdm.volume_id not in gone):
+            disks.append(md_obj.DiskMetadata(serial=bdm.volume_id,
+                                             tags=[bdm.tag]))
+    return disks
+
+
+def update(context, instance, without_macs=(), without_volumes=()):
     """Set ``instance.device_metadata`` (nova saves the instance).
 
     :param context: nova ``RequestContext``.
     :param instance: nova ``Instance``.
     :param without_macs: MACs to leave out.
+    :param without_volumes: volume ids to leave out.
     :returns: the previous value (for a revert).
     """
     previous = (instance.device_metadata
                 if instance.obj_attr_is_set('device_metadata') else None)
-    instance.device_metadata = build(context, instance, without_macs)
+    instance.device_metadata = build(context, instance, without_macs,
+                                     without_volumes)
     return previous

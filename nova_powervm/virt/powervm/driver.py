@@ -45,6 +45,7 @@ from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import snapshot as pvm_snapshot
 from nova_powervm.virt.powervm import vm
+from nova_powervm.virt.powervm import volumes
 
 CONF = pvm_conf.CONF
 LOG = logging.getLogger(__name__)
@@ -70,9 +71,9 @@ class PowerVMDriver(driver.ComputeDriver):
         'supports_attach_interface': True,
         'supports_device_tagging': True,
         'supports_tagged_attach_interface': True,
-        'supports_tagged_attach_volume': False,
-        'supports_extend_volume': False,
-        'supports_multiattach': False,
+        'supports_tagged_attach_volume': True,
+        'supports_extend_volume': True,
+        'supports_multiattach': True,
         'supports_trusted_certs': False,
         'supports_pcpus': False,
         'supports_accelerators': False,
@@ -593,17 +594,35 @@ class PowerVMDriver(driver.ComputeDriver):
         self.power_on(context, instance, network_info, block_device_info)
 
     # ------------------------------------------------------------------
-    # Not supported yet: refused before anything is touched
+    # Cinder volumes (volumes.py; protocols in volume/)
     # ------------------------------------------------------------------
     def get_volume_connector(self, instance):
-        """Cinder volumes are not supported yet: say so.
+        """The VIOSes' FC ports and iSCSI initiators, ``ip``, ``host``.
 
-        nova asks for the connector before it attaches or boots from a
-        volume; its message becomes the server's fault.
+        Learned once per host (see ``volumes.connector_properties``).
         """
-        raise exc.NotSupportedYet(
-            operation='Cinder volumes (attach, boot from volume)')
+        return volumes.connector_properties(self._host_ctx(), instance)
 
+    def attach_volume(self, context, connection_info, instance, mountpoint,
+                      disk_bus=None, device_type=None, encryption=None):
+        """Map a Cinder volume to a running or stopped instance."""
+        volumes.attach(self._host_ctx(), context, connection_info, instance,
+                       encryption)
+
+    def detach_volume(self, context, connection_info, instance, mountpoint,
+                      encryption=None):
+        """Unmap a Cinder volume; remove its hdisks nothing else uses."""
+        volumes.detach(self._host_ctx(), context, connection_info, instance)
+
+    def extend_volume(self, context, connection_info, instance,
+                      requested_size):
+        """Rescan an attached volume that Cinder made bigger."""
+        volumes.extend(self._host_ctx(), connection_info, instance,
+                       requested_size)
+
+    # ------------------------------------------------------------------
+    # Not supported yet: refused before anything is touched
+    # ------------------------------------------------------------------
     def check_can_live_migrate_destination(self, context, instance,
                                            src_compute_info,
                                            dst_compute_info,

@@ -17,16 +17,24 @@ Cinder's connection info names the protocol of each attachment
 (``fibre_channel``, ``iscsi``, ...).  :func:`get_connector` builds the
 connector class registered for it, importing its module only then, as
 nova's libvirt volume drivers are chosen.  One small module per protocol
-lives beside ``base.py``; none is registered yet, so every attachment is
-refused with a message that names the protocol.
+lives beside ``base.py``: ``fcvscsi`` (Fibre Channel through the VIOSes'
+hdisks) and ``iscsi``; any other protocol is refused with a message that
+names the volume and the protocol.
 """
 
 from oslo_utils import importutils
 
+from nova_powervm import conf as pvm_conf
 from nova_powervm import exception as exc
 
+CONF = pvm_conf.CONF
+
 # driver_volume_type -> connector class, imported on demand.
-CONNECTORS = {}
+CONNECTORS = {
+    'fibre_channel':
+        'nova_powervm.virt.powervm.volume.fcvscsi.VscsiFCConnector',
+    'iscsi': 'nova_powervm.virt.powervm.volume.iscsi.ISCSIConnector',
+}
 
 
 def get_connector(ctx, instance, connection_info):
@@ -40,6 +48,12 @@ def get_connector(ctx, instance, connection_info):
     """
     vol_type = (connection_info or {}).get('driver_volume_type')
     path = CONNECTORS.get(vol_type)
+    if (vol_type == 'fibre_channel' and
+            CONF.powervm.fc_attach_strategy != 'vscsi'):
+        raise exc.NotSupportedYet(
+            operation='fc_attach_strategy %s (volume %s)' % (
+                CONF.powervm.fc_attach_strategy,
+                volume_id(connection_info)))
     if path is None:
         raise exc.VolumeProtocolNotSupported(
             volume_id=volume_id(connection_info), protocol=vol_type,

@@ -49,6 +49,13 @@ class SimTestCase(base.NoDBTestCase):
             lambda *args: objects.VirtualInterfaceList(objects=[
                 v for v in self.vif_records
                 if v.instance_uuid == args[-1]]))
+        # nova's block device mapping records (volume tags): none either.
+        self.bdm_records = []
+        self.stub_out(
+            'nova.objects.BlockDeviceMappingList.get_by_instance_uuid',
+            lambda *args, **kwargs: objects.BlockDeviceMappingList(objects=[
+                b for b in self.bdm_records
+                if b.instance_uuid == args[-1]]))
 
     def instance(self, **kwargs):
         """A new nova Instance (see ``make_instance``)."""

@@ -312,11 +312,3 @@ class TestNotSupportedYet(DriverTestCase):
             self.drv.check_can_live_migrate_destination, None, inst, {}, {})
         self.assertIn('does not support live migration yet',
                       err.format_message())
-
-    def test_volume_connector_says_volumes_are_not_supported(self):
-        err = self.assertRaises(pvm_exception.NotSupportedYet,
-                                self.drv.get_volume_connector,
-                                self.instance())
-        self.assertIn('Cinder volumes', str(err))
-        # nova handles a missing driver feature as NotImplementedError.
-        self.assertIsInstance(err, NotImplementedError)

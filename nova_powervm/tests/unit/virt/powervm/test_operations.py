@@ -85,10 +85,9 @@ class TestAttachDetach(OperationsTestCase):
 
     def test_capability(self):
         for cap in ('supports_attach_interface', 'supports_device_tagging',
-                    'supports_tagged_attach_interface'):
+                    'supports_tagged_attach_interface',
+                    'supports_tagged_attach_volume'):
             self.assertTrue(self.drv.capabilities[cap], cap)
-        self.assertFalse(
-            self.drv.capabilities['supports_tagged_attach_volume'])
 
     def test_tagged_interface_in_the_device_metadata(self):
         inst = self.lpar_instance()

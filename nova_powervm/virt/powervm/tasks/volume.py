@@ -1,0 +1,159 @@
+# Copyright 2026 The nova-powervm authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Flow tasks about Cinder volumes: connect, disconnect, device tags.
+
+Each task runs the volume's connector (``volume.get_connector``) with a
+``mapping.VIOSMappings`` of its own, so a volume's mappings take one VIOS
+update; reverts undo exactly what ran: a failed attach leaves no
+mapping, hdisk or iSCSI session, a failed detach maps the volume again.
+"""
+
+from oslo_log import log as logging
+
+from nova_powervm.virt.powervm import device_metadata
+from nova_powervm.virt.powervm import mapping
+from nova_powervm.virt.powervm.tasks import base
+from nova_powervm.virt.powervm import vm
+from nova_powervm.virt.powervm import volume
+
+LOG = logging.getLogger(__name__)
+
+
+def _lpar_uuid(lpar_wrap, instance):
+    return lpar_wrap.uuid if lpar_wrap is not None else vm.get_pvm_uuid(
+        instance)
+
+
+class ConnectVolumes(base.PowerVMTask):
+    """Discover volumes on the VIOSes and map them to the partition.
+
+    One VIOS update for all of them.  Revert removes the mappings made
+    and the hdisks (and iSCSI sessions) nothing else uses.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param connection_infos: Cinder connection infos, in mapping order.
+    :param name: task name.
+    """
+
+    def __init__(self, ctx, instance, connection_infos,
+                 name='connect_volumes'):
+        super().__init__(instance, name, requires=['lpar_wrap'])
+        self.ctx = ctx
+        self.connection_infos = list(connection_infos)
+        self.connectors = []
+
+    def execute(self, lpar_wrap):
+        self.connectors = []
+        mappings = mapping.VIOSMappings(self.ctx.adapter, 'map_volumes',
+                                        self.instance)
+        for info in self.connection_infos:
+            conn = volume.get_connector(self.ctx, self.instance, info)
+            self.connectors.append(conn)
+            conn.connect(mappings, lpar_wrap.uuid)
+        mappings.execute()
+
+    def revert(self, lpar_wrap, result, flow_failures, **kwargs):
+        if not self.connectors:
+            return
+        undo = mapping.VIOSMappings(self.ctx.adapter, 'unmap_volumes',
+                                    self.instance)
+        for conn in self.connectors:
+            if conn.udid:
+                conn.disconnect(undo, lpar_wrap.uuid)
+        self.best_effort('remove volume mappings', undo.execute)
+        for conn in self.connectors:
+            self.best_effort('remove hdisks', conn.release_unused)
+        self.connectors = []
+
+
+class DisconnectVolumes(base.PowerVMTask):
+    """Unmap volumes from the partition; remove hdisks nothing maps.
+
+    One VIOS update, then a removal job per VIOS and unused hdisk.
+    Revert (a removal failed) maps the volumes again, so the attachment
+    stays whole and the detach can be retried.  Works with a partition
+    that is gone (``lpar_wrap`` None): its orphan mappings are removed.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param connection_infos: Cinder connection infos.
+    :param remap_on_failure: map again when the removal fails (detach);
+        false for destroy, which goes on whatever happens.
+    """
+
+    def __init__(self, ctx, instance, connection_infos,
+                 remap_on_failure=True):
+        super().__init__(instance, 'disconnect_volumes',
+                         requires=['lpar_wrap'])
+        self.ctx = ctx
+        self.connection_infos = list(connection_infos)
+        self.remap_on_failure = remap_on_failure
+        self.connectors = []
+
+    def execute(self, lpar_wrap):
+        lpar_uuid = _lpar_uuid(lpar_wrap, self.instance)
+        self.connectors = [volume.get_connector(self.ctx, self.instance, i)
+                           for i in self.connection_infos]
+        mappings = mapping.VIOSMappings(self.ctx.adapter, 'unmap_volumes',
+                                        self.instance)
+        for conn in self.connectors:
+            conn.disconnect(mappings, lpar_uuid)
+        mappings.execute()
+        for conn in self.connectors:
+            if self.remap_on_failure:
+                conn.cleanup()
+            else:
+                self.best_effort('remove hdisks of volume %s'
+                                 % conn.volume_id, conn.cleanup)
+
+    def revert(self, lpar_wrap, result, flow_failures, **kwargs):
+        if not self.remap_on_failure or lpar_wrap is None:
+            return
+        for conn in self.connectors:
+            self.best_effort('map volume %s again' % conn.volume_id,
+                             conn.remap, lpar_wrap.uuid)
+
+
+class UpdateVolumeMetadata(base.PowerVMTask):
+    """Set the device metadata (tagged interfaces and volumes).
+
+    No REST call (database reads); the instance is saved, since nova
+    does not save it after a volume attach or detach.  Revert puts the
+    previous value back.
+
+    :param instance: nova ``Instance``.
+    :param context: nova ``RequestContext``.
+    :param without_volumes: ids of volumes being detached.
+    """
+
+    def __init__(self, instance, context, without_volumes=()):
+        super().__init__(instance, 'update_volume_metadata')
+        self.context = context
+        self.without_volumes = tuple(without_volumes)
+        self.previous = None
+        self.done = False
+
+    def execute(self):
+        self.previous = device_metadata.update(
+            self.context, self.instance,
+            without_volumes=self.without_volumes)
+        self.done = True
+        self.instance.save()
+
+    def revert(self, *args, **kwargs):
+        if self.done:
+            self.instance.device_metadata = self.previous
+            self.best_effort('save device metadata', self.instance.save)
+            self.done = False
