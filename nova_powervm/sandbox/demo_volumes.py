@@ -62,8 +62,7 @@ def unavailable_reason(cloud):
 
     missing = [p for _t, p in PROTOCOLS if p not in volume.CONNECTORS]
     if missing:
-        return 'the driver has no %s volume connector yet' % ', '.join(
-            missing)
+        return 'no %s connector in the driver' % '/'.join(missing)
     from nova_powervm.sandbox import describe
 
     drv = next(iter(cloud.computes.values())).manager.driver
