@@ -262,16 +262,24 @@ class SimulatedSANDriver(driver.VolumeDriver):
             raise exception.ImageTooBig(image_id=image_meta['id'],
                                         reason='%d bytes in a %d GiB volume'
                                         % (size, volume.size))
+        # Cinder calls this instead of create_volume: make the LUN too.
+        update = self.create_volume(volume)
         path = self._data_path(volume)
-        with open(path, 'wb') as f:
-            image_service.download(context, image_meta['id'], data=f)
-            f.truncate(volume.size * 1024 ** 3)
-        return {'provider_location': 'san:%s' % volume.id}, True
+        try:
+            with open(path, 'wb') as f:
+                image_service.download(context, image_meta['id'], data=f)
+                f.truncate(volume.size * 1024 ** 3)
+        except Exception:
+            self.delete_volume(volume)
+            raise
+        return update, True
 
     def copy_image_to_volume(self, context, volume, image_service, image_id,
                              disable_sparse=False):
-        meta = image_service.show(context, image_id)
-        self.clone_image(context, volume, None, meta, image_service)
+        # The volume (and its LUN) exists: only the bytes.
+        with open(self._data_path(volume), 'wb') as f:
+            image_service.download(context, image_id, data=f)
+            f.truncate(volume.size * 1024 ** 3)
 
     def copy_volume_to_image(self, context, volume, image_service, image_meta):
         path = self._data_path(volume)

@@ -177,6 +177,7 @@ class Cloud(fixtures.Fixture):
         else:
             self.cinder = None
             self._cinder_auth()
+        self._local_volume_detach()
         self.policy = self.useFixture(nova_fixtures.RealPolicyFixture())
         self.flags(host=CONTROLLER_HOST)
         self.conductor = self._service('conductor')
@@ -399,6 +400,45 @@ class Cloud(fixtures.Fixture):
         self.flags(group=group, os_region_name=sandbox_services.REGION,
                    catalog_info='block-storage:cinder:publicURL',
                    **self.services.service_auth('nova'))
+
+    def _local_volume_detach(self):
+        """Let each compute detach volumes from its own servers.
+
+        nova detaches a volume in the driver only when ``CONF.host`` is
+        the server's host, and ``CONF.host`` is one value for the
+        sandbox's several computes.  While a compute's driver detaches,
+        the block device module sees that compute's host instead.
+        """
+        import threading
+
+        from nova.virt import block_device
+
+        local = threading.local()
+        computes = self.computes
+
+        class HostConf(object):
+            def __getattr__(self, name):
+                if name == 'host' and getattr(local, 'host', None):
+                    return local.host
+                return getattr(CONF, name)
+
+        orig = block_device.DriverVolumeBlockDevice._do_detach
+
+        def _do_detach(bdm, context, instance, volume_api, virt_driver,
+                       *args, **kwargs):
+            local.host = next((h for h, svc in computes.items()
+                               if svc.manager.driver is virt_driver), None)
+            try:
+                return orig(bdm, context, instance, volume_api, virt_driver,
+                            *args, **kwargs)
+            finally:
+                local.host = None
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.block_device.CONF', HostConf()))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.block_device.DriverVolumeBlockDevice._do_detach',
+            _do_detach))
 
     def _volume_flags(self, sim):
         """Point Cinder's driver at the SAN; set the FC attach strategy."""

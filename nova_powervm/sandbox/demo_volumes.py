@@ -39,6 +39,8 @@ POLL = 0.1
 VOLUME_API_VERSION = 'volume 3.60'
 DEMO_SERVER = 'sandbox-demo'
 PROTOCOLS = (('fc', 'fibre_channel'), ('iscsi', 'iscsi'))
+# The build fault of a driver without boot from volume.
+REFUSED_BFV = 'does not support volumes (boot from volume'
 STEP_NAMES = ('volume create', 'volume attach', 'volume extend',
               'volume detach')
 
@@ -130,6 +132,37 @@ class VolumeClient(object):
                             vol and vol['status']))
 
 
+def wait_action(client, server_id, action, seen, timeout=WAIT_TIMEOUT):
+    """Wait for nova's new ``action`` on a server to finish.
+
+    Cinder tells nova of an extended volume with an external event
+    (``volume-extended``), which the server's compute handles after
+    Cinder already shows the new size.
+
+    :param seen: request ids of earlier such actions (appended to).
+    :returns: the result of the action's event (``Success``).
+    :raises StepFailed: when it does not finish, or fails.
+    """
+    deadline = time.monotonic() + timeout
+    path = '/servers/%s/os-instance-actions' % server_id
+    while time.monotonic() < deadline:
+        for act in client.call('GET', path)['instanceActions']:
+            if act['action'] != action or act['request_id'] in seen:
+                continue
+            resp = client.reader.get(
+                '%s%s/%s' % (client.url, path, act['request_id']),
+                timeout=30)
+            events = resp.json()['instanceAction'].get('events') or []
+            if events and all(e.get('finish_time') for e in events):
+                seen.append(act['request_id'])
+                failed = [e for e in events if e.get('result') != 'Success']
+                if failed:
+                    raise StepFailed('%s: %s' % (action, failed))
+                return events[-1]['result']
+        time.sleep(POLL)
+    raise StepFailed('nova did not finish %s' % action)
+
+
 def san_client(cloud):
     """A ``SANClient`` on the simulator the sandbox's Cinder uses."""
     from nova_powervm.simulator import san
@@ -201,7 +234,9 @@ def volume_steps(cloud, client, network='none'):
             doc = lun(vol_id)
             if doc['size_gb'] != 2:
                 raise StepFailed('LUN still %d GB' % doc['size_gb'])
-            return 'in-use, 2 GB on the SAN'
+            result = wait_action(client, server_id(), 'extend_volume',
+                                 state.setdefault('extended', []))
+            return 'in-use, 2 GB on the SAN, nova: %s' % result
         return run
 
     def detach(vtype):
@@ -226,7 +261,15 @@ def volume_steps(cloud, client, network='none'):
                 'source_type': 'image', 'destination_type': 'volume',
                 'volume_size': 1, 'delete_on_termination': True}]}}
         state['bfv'] = client.call('POST', '/servers', body)['server']['id']
-        srv = client.wait(state['bfv'], 'ACTIVE', timeout=WAIT_TIMEOUT)
+        try:
+            srv = client.wait(state['bfv'], 'ACTIVE', timeout=WAIT_TIMEOUT)
+        except Exception as exc:
+            # A driver that attaches volumes but cannot boot from one yet
+            # refuses the build with a message saying so.
+            if REFUSED_BFV in str(exc):
+                state['bfv_refused'] = True
+                return 'not available: the driver refuses volumes at boot'
+            raise
         attached = srv.get('os-extended-volumes:volumes_attached') or []
         if len(attached) != 1:
             raise StepFailed('volumes attached: %s' % attached)
@@ -247,6 +290,20 @@ def volume_steps(cloud, client, network='none'):
         if 'bfv_volume' in state:
             # Deleted with its server (delete_on_termination).
             ids.append(state['bfv_volume'])
+        if state.get('bfv_refused'):
+            # The refused build's root volume: nova deletes it with the
+            # server, or leaves it available (then it is deleted here).
+            deadline = time.monotonic() + WAIT_TIMEOUT
+            while time.monotonic() < deadline:
+                others = [v for v in cinder.call('GET', '/volumes')[
+                    'volumes'] if v['id'] not in ids]
+                if not others:
+                    break
+                for vol in others:
+                    if vol['status'] in ('available', 'error'):
+                        cinder.call('DELETE', '/volumes/%s' % vol['id'])
+                        ids.append(vol['id'])
+                time.sleep(POLL)
         for vol_id in ids:
             cinder.wait(vol_id, None)
         left = [d['name'] for d in san.luns()]

@@ -129,6 +129,7 @@ class TestSandboxCinder(ServedCinderCase):
             name='boot1', size=1, image_id=images.DEFAULT_IMAGE_ID)
         boot = self.wait_volume(boot, 'available')
         self.assertTrue(boot.is_bootable)
+        self.assertEqual(1, self.san.lun(boot.id)['size_gb'])
         image = self.conn.image.get_image(images.DEFAULT_IMAGE_ID)
         with open(self.data_path(boot.id), 'rb') as f:
             head = f.read(image.size)
