@@ -37,8 +37,10 @@ from nova_powervm.virt.powervm import media
 from nova_powervm.virt.powervm.tasks import network as tf_net
 from nova_powervm.virt.powervm.tasks import storage as tf_stg
 from nova_powervm.virt.powervm.tasks import vm as tf_vm
+from nova_powervm.virt.powervm.tasks import volume as tf_vol
 from nova_powervm.virt.powervm import vif as pvm_vif
 from nova_powervm.virt.powervm import vm
+from nova_powervm.virt.powervm import volume
 
 LOG = logging.getLogger(__name__)
 CONF = pvm_conf.CONF
@@ -72,9 +74,15 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
                                          type it cannot plug.
     :raises UnsupportedImageFormat: for an image that is not raw.
     """
-    check_block_devices(instance, block_device_info)
+    check_block_devices(instance, block_device_info, volumes_ok=True)
     pvm_vif.check_vif_types(network_info)
-    image.check_format(image_meta)
+    vol_infos = volume_infos(block_device_info)
+    for info in vol_infos:
+        # An unknown protocol fails before anything is made.
+        volume.get_connector(ctx, instance, info)
+    from_volume = boots_from_volume(block_device_info)
+    if not from_volume:
+        image.check_format(image_meta)
     local_disks = ctx.disk_dvr.local_disks(instance, block_device_info)
     flow = tf_lf.Flow('spawn_%s' % instance.uuid)
     flow.add(tf_vm.ValidateFlavor(ctx, instance),
@@ -86,7 +94,9 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
     with_mgmt = CONF.powervm.use_rmc_mgmt_vif
     if with_mgmt:
         flow.add(tf_net.PlugMgmtVif(ctx, instance))
-    flow.add(tf_stg.CreateDiskForImg(ctx, instance, context, image_meta))
+    if not from_volume:
+        flow.add(tf_stg.CreateDiskForImg(ctx, instance, context,
+                                         image_meta))
     if local_disks:
         flow.add(tf_stg.CreateLocalDisks(ctx, instance, local_disks))
     with_media = media.required(instance)
@@ -94,31 +104,59 @@ def build_spawn(ctx, context, instance, image_meta, injected_files,
         flow.add(tf_stg.CreateConfigDrive(ctx, instance, context,
                                           injected_files, admin_password,
                                           network_info, with_mgmt))
-    flow.add(tf_stg.ConnectStorage(ctx, instance, with_media,
-                                   bool(local_disks)))
+    if vol_infos:
+        # The boot volume first: the firmware boots the first disk.
+        flow.add(tf_vol.ConnectVolumes(ctx, instance, vol_infos))
+    if with_media or local_disks or not from_volume:
+        flow.add(tf_stg.ConnectStorage(ctx, instance, with_media,
+                                       bool(local_disks),
+                                       with_boot=not from_volume))
     if power_on:
         flow.add(tf_vm.PowerOn(ctx, instance))
     return flow
 
 
-def check_block_devices(instance, block_device_info):
+def volume_infos(block_device_info):
+    """The Cinder connection infos of ``block_device_info``'s volumes.
+
+    The boot volume (boot index 0) first, then in boot index order.
+    """
+    bdms = nova_driver.block_device_info_get_mapping(block_device_info)
+    ordered = sorted(bdms, key=lambda b: (
+        b.get('boot_index') is None or b.get('boot_index') < 0,
+        b.get('boot_index') or 0))
+    return [b['connection_info'] for b in ordered
+            if b.get('connection_info')]
+
+
+def boots_from_volume(block_device_info):
+    """Whether a volume of ``block_device_info`` is the boot disk."""
+    return any(b.get('boot_index') == 0 for b in
+               nova_driver.block_device_info_get_mapping(block_device_info))
+
+
+def check_block_devices(instance, block_device_info, volumes_ok=False):
     """Refuse what spawn cannot build yet, rather than ignore it.
 
     The image-backed boot disk, ephemeral and swap disks and the config
-    drive are created: Cinder volumes fail the build with a message the
-    user can read, and nova does not reschedule it.
+    drive are created, and (``volumes_ok``: spawn) Cinder volumes are
+    connected.  Elsewhere (rebuild) volumes fail with a message the user
+    can read, and nova does not reschedule it.
 
     :param instance: nova ``Instance``.
     :param block_device_info: nova block device info (or None).
+    :param volumes_ok: volumes are connected by the caller.
     :raises nova.exception.InvalidInput: naming what is unsupported.
     """
+    if volumes_ok:
+        return
     if nova_driver.block_device_info_get_mapping(block_device_info):
         raise nova_exc.InvalidInput(
             reason='The PowerVM driver does not support volumes (boot from '
                    'volume, volumes at boot) yet.')
 
 
-def build_destroy(ctx, instance, destroy_disks=True):
+def build_destroy(ctx, instance, destroy_disks=True, block_device_info=None):
     """The destroy graph.
 
     Power off at once, close the console, remove the mappings of the
@@ -131,13 +169,19 @@ def build_destroy(ctx, instance, destroy_disks=True):
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
     :param destroy_disks: delete the boot disk.
+    :param block_device_info: nova block device info; its volumes are
+        unmapped and their hdisks removed (Cinder keeps the volumes).
     :returns: a TaskFlow linear flow.
     """
     flow = tf_lf.Flow('destroy_%s' % instance.uuid)
     flow.add(tf_vm.PowerOff(ctx, instance),
              tf_vm.CloseConsole(ctx, instance),
-             tf_stg.DisconnectStorage(ctx, instance),
-             tf_stg.DeleteStorage(ctx, instance, destroy_disks),
+             tf_stg.DisconnectStorage(ctx, instance))
+    vol_infos = volume_infos(block_device_info)
+    if vol_infos:
+        flow.add(tf_vol.DisconnectVolumes(ctx, instance, vol_infos,
+                                          remap_on_failure=False))
+    flow.add(tf_stg.DeleteStorage(ctx, instance, destroy_disks),
              tf_vm.DeleteLPAR(ctx, instance))
     return flow
 
@@ -182,7 +226,7 @@ def destroy(ctx, context, instance, network_info, block_device_info=None,
         LOG.info('Partition not found; removing what is left of the '
                  'instance.', instance=instance)
         lpar_w = None
-    run(build_destroy(ctx, instance, destroy_disks),
+    run(build_destroy(ctx, instance, destroy_disks, block_device_info),
         store={'lpar_wrap': lpar_w})
 
 

@@ -19,7 +19,6 @@ in ``doc/source/devref/flows.rst``.
 """
 
 from nova import exception as nova_exc
-from nova.virt import driver as nova_driver
 from oslo_log import log as logging
 from taskflow.patterns import linear_flow as tf_lf
 
@@ -172,10 +171,3 @@ def extend(ctx, connection_info, instance, requested_size):
                    % (size_mb, want_mb))
     LOG.info('Volume %(vol)s is %(size)s MB on the VIOSes.',
              {'vol': conn.volume_id, 'size': size_mb}, instance=instance)
-
-
-def volume_infos(block_device_info):
-    """The connection infos of the volumes of ``block_device_info``."""
-    return [bdm['connection_info'] for bdm in
-            nova_driver.block_device_info_get_mapping(block_device_info)
-            if bdm.get('connection_info')]

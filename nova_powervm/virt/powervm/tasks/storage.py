@@ -159,10 +159,13 @@ class ConnectStorage(base.PowerVMTask):
     :param with_media: a ``cfg_vopt`` is provided by an earlier task.
     :param with_local: a ``local_disks`` list is provided by an earlier
                        task.
+    :param with_boot: a ``boot_disk`` is provided by an earlier task
+                      (false when the server boots from a volume).
     """
 
-    def __init__(self, ctx, instance, with_media, with_local=False):
-        requires = ['lpar_wrap', 'boot_disk']
+    def __init__(self, ctx, instance, with_media, with_local=False,
+                 with_boot=True):
+        requires = ['lpar_wrap'] + (['boot_disk'] if with_boot else [])
         if with_media:
             requires.append('cfg_vopt')
         if with_local:
@@ -170,16 +173,19 @@ class ConnectStorage(base.PowerVMTask):
         super().__init__(instance, 'connect_storage', requires=requires)
         self.ctx = ctx
 
-    def execute(self, lpar_wrap, boot_disk, cfg_vopt=None, local_disks=()):
+    def execute(self, lpar_wrap, boot_disk=None, cfg_vopt=None,
+                local_disks=()):
         mappings = mapping.VIOSMappings(self.ctx.adapter, 'map_storage',
                                         self.instance)
         for disk in [boot_disk] + list(local_disks or ()):
-            self.ctx.disk_dvr.connect_disk(mappings, lpar_wrap.uuid, disk)
+            if disk is not None:
+                self.ctx.disk_dvr.connect_disk(mappings, lpar_wrap.uuid,
+                                               disk)
         if cfg_vopt is not None:
             media.connect(mappings, lpar_wrap.uuid, cfg_vopt)
         mappings.execute()
 
-    def revert(self, lpar_wrap, boot_disk, result, flow_failures,
+    def revert(self, lpar_wrap, result, flow_failures, boot_disk=None,
                cfg_vopt=None, local_disks=None, **kwargs):
         self.best_effort('remove mappings', disconnect, self.ctx,
                          self.instance, lpar_wrap.uuid)

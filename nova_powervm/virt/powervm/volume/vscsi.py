@@ -168,7 +168,8 @@ class VscsiConnector(base.VolumeConnector):
                     reasons[vios.name] = errors.safe_text(error)
                     missed.append(vios)
             todo = missed
-            if len(found) >= required or not todo:
+            if (len(found) >= required or not todo or
+                    attempt == DISCOVERY_ATTEMPTS - 1):
                 break
             LOG.warning('Volume %(vol)s found on %(n)d VIOS(es) of '
                         '%(req)d required; trying again.',

@@ -310,11 +310,18 @@ class TestUnsupportedBlockDevices(SpawnDestroyTestCase):
         self.assertEqual(0, self.sim.stats()['total'])
         self.assertEqual(before, flowbase.normalise(self.sim.state()))
 
-    def test_volume_at_boot(self):
+    def test_volume_of_unknown_protocol_at_boot(self):
         bdi = {'block_device_mapping': [
-            {'connection_info': {'driver_volume_type': 'fibre_channel'},
+            {'connection_info': {'driver_volume_type': 'rbd',
+                                 'serial': 'vol-1'},
              'mount_device': '/dev/sda', 'boot_index': 0}]}
-        self._refused(self.instance(), bdi, 'volumes')
+        self.sim.reset_stats()
+        err = self.assertRaises(
+            pvm_exception.VolumeProtocolNotSupported, flows.spawn, self.hctx,
+            self.ctx, self.instance(), self.image_meta, [], None, [], bdi,
+            True)
+        self.assertIn('vol-1', str(err))
+        self.assertEqual(0, self.sim.stats()['total'])
 
     def test_too_many_ephemerals(self):
         bdi = {'ephemerals': [{'device_name': '/dev/sd%s' % chr(98 + n),
