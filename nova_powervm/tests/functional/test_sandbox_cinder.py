@@ -241,3 +241,75 @@ class TestSandboxCinder(ServedCinderCase):
                           "wwpns", f.read())
         self.assertEqual([], self.san.lun(fc.id)['initiators'])
         self.stop()
+
+
+class TestSandboxServerVolumes(ServedCinderCase):
+    """Nova and the sandbox's Cinder together, on the simulated SAN."""
+
+    def sim_mappings(self):
+        """Every VIOS's SCSI mappings on the simulator, from /sim/state."""
+        state = self.san.session.get(
+            self.san.base_url[:-len('/san')] + '/state', timeout=30).json()
+        return [m for v in state.get('vioses', [])
+                for m in v.get('scsi_mappings', [])]
+
+    def test_attach_extend_detach_and_boot_from_volume(self):
+        self.serve()
+        baseline = self.sim_mappings()
+        image = self.conn.image.find_image('powervm-raw',
+                                           ignore_missing=False)
+        net = self.conn.network.find_network('private',
+                                             ignore_missing=False)
+        flavor = self.conn.compute.find_flavor('m1.tiny',
+                                               ignore_missing=False)
+        server = self.conn.compute.create_server(
+            name='vm1', image_id=image.id, flavor_id=flavor.id,
+            networks=[{'uuid': net.id}])
+        server = self.conn.compute.wait_for_server(server, wait=WAIT,
+                                                   interval=0.2)
+        for vtype in ('fc', 'iscsi'):
+            vol = self.conn.block_storage.create_volume(
+                name='data-%s' % vtype, size=1, volume_type=vtype)
+            vol = self.wait_volume(vol, 'available')
+            self.conn.compute.create_volume_attachment(server,
+                                                       volume_id=vol.id)
+            self.wait_volume(vol, 'in-use')
+            lun = self.san.lun(vol.id)
+            self.assertTrue(lun['visible_on'], lun)
+            self.assertTrue(lun['initiators'], lun)
+            self.assertGreater(len(self.sim_mappings()), len(baseline))
+            # Extended while attached (volume API 3.42+).
+            resp = self.conn.session.post(
+                self.volume_url('/volumes/%s/action' % vol.id),
+                headers=VOLUME_API, json={'os-extend': {'new_size': 2}})
+            self.assertEqual(202, resp.status_code, resp.text)
+            self.wait_volume(vol, 'in-use', size=2)
+            self.assertEqual(2, self.san.lun(vol.id)['size_gb'])
+            self.conn.compute.delete_volume_attachment(server, vol.id)
+            self.wait_volume(vol, 'available')
+            lun = self.san.lun(vol.id)
+            self.assertEqual(([], []), (lun['initiators'],
+                                        lun['visible_on']))
+            self.assertEqual(baseline, self.sim_mappings())
+            self.conn.block_storage.delete_volume(vol)
+            self.wait_gone(vol)
+
+        # Boot from a volume Cinder makes of the image (the stock CLI).
+        out = self._openstack(
+            self.state_dir, 'server', 'create', '--image', 'powervm-raw',
+            '--boot-from-volume', '1', '--flavor', 'm1.tiny', '--network',
+            'private', '--wait', '-f', 'json', 'bfv1')
+        bfv = json.loads(out[out.index('{'):])
+        self.assertEqual('ACTIVE', bfv['status'])
+        [root] = [v for v in self.conn.block_storage.volumes()]
+        self.assertEqual('in-use', root.status)
+        self.assertTrue(self.san.lun(root.id)['visible_on'])
+        self._openstack(self.state_dir, 'server', 'delete', '--wait',
+                        'bfv1', 'vm1')
+        # The root volume stays (--boot-from-volume keeps it): delete it.
+        root = self.wait_volume(root, 'available')
+        self.conn.block_storage.delete_volume(root)
+        self.wait_gone(root)
+        self.assertEqual([], self.lun_names())
+        self.assertEqual(baseline, self.sim_mappings())
+        self.stop()
