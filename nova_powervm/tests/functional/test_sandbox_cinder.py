@@ -311,5 +311,10 @@ class TestSandboxServerVolumes(ServedCinderCase):
         self.conn.block_storage.delete_volume(root)
         self.wait_gone(root)
         self.assertEqual([], self.lun_names())
+        # The API forgets a server as its compute finishes the destroy.
+        deadline = time.monotonic() + 30
+        while (self.sim_mappings() != baseline
+               and time.monotonic() < deadline):
+            time.sleep(0.5)
         self.assertEqual(baseline, self.sim_mappings())
         self.stop()
