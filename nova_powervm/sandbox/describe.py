@@ -177,6 +177,7 @@ def volume_description(svc, drv):
         'catalog_type': 'block-storage',
         'backend_names': [b[1] for b in sandbox_services.CINDER_BACKENDS],
         'volume_types': [b[0] for b in sandbox_services.CINDER_BACKENDS],
+        'volume_type_multiattach': sandbox_services.MULTIATTACH_TYPE,
         # The default volume type's protocol.
         'storage_protocol': 'FC',
         'vendor_name': 'nova-powervm sandbox',

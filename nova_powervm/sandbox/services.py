@@ -77,6 +77,8 @@ VLAN_RANGE = (100, 199)
 CINDER_BACKENDS = (('fc', 'pvm-fc', 'fibre_channel'),
                    ('iscsi', 'pvm-iscsi', 'iscsi'))
 CINDER_DRIVER = 'nova_powervm.sandbox.cinder_driver.SimulatedSANDriver'
+# A volume type whose volumes several servers may attach (on fc).
+MULTIATTACH_TYPE = 'multiattach'
 # Where the sandbox tells Cinder's driver which simulator serves the SAN.
 SAN_ENDPOINT_FILE = 'san.json'
 
@@ -664,6 +666,7 @@ class Services(fixtures.Fixture):
             'list volume types')['volume_types']}
         wanted = [(name, backend) for name, backend, _p in CINDER_BACKENDS]
         wanted.append(('__DEFAULT__', CINDER_BACKENDS[0][1]))
+        wanted.append((MULTIATTACH_TYPE, CINDER_BACKENDS[0][1]))
         for name, backend in wanted:
             vtype = types.get(name)
             if vtype is None:
@@ -672,11 +675,14 @@ class Services(fixtures.Fixture):
                         'Volumes on the simulated SAN (%s)' % backend)}},
                     timeout=30), 'create volume type %s' % name)[
                     'volume_type']
-            if (vtype.get('extra_specs') or {}).get(
-                    'volume_backend_name') != backend:
+            specs = {'volume_backend_name': backend}
+            if name == MULTIATTACH_TYPE:
+                specs['multiattach'] = '<is> True'
+            have = vtype.get('extra_specs') or {}
+            if any(have.get(k) != v for k, v in specs.items()):
                 _check(session.post(
                     '%s/types/%s/extra_specs' % (base, vtype['id']),
-                    json={'extra_specs': {'volume_backend_name': backend}},
+                    json={'extra_specs': specs},
                     timeout=30), 'set volume type %s' % name)
 
 

@@ -200,6 +200,9 @@ def add_volume_sections(conf, info):
             'extend_attached_volume': str(vol['extend_attached_volume']),
         },
     })
+    if vol.get('volume_type_multiattach'):
+        conf['volume']['volume_type_multiattach'] = vol[
+            'volume_type_multiattach']
 
 
 def write_conf(info, workspace):

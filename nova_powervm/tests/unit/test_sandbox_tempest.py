@@ -163,12 +163,15 @@ class TestTempestVolumeConf(tests_base.TestCase):
             'catalog_type': 'block-storage',
             'backend_names': ['pvm-fc', 'pvm-iscsi'],
             'volume_types': ['fc', 'iscsi'], 'storage_protocol': 'FC',
+            'volume_type_multiattach': 'multiattach',
             'vendor_name': 'nova-powervm sandbox', 'snapshot': True,
             'clone': True, 'extend_attached_volume': False})
         self.assertEqual('True', conf['service_available']['cinder'])
         self.assertEqual('block-storage', conf['volume']['catalog_type'])
         self.assertEqual('RegionOne', conf['volume']['region'])
         self.assertEqual('pvm-fc,pvm-iscsi', conf['volume']['backend_names'])
+        self.assertEqual('multiattach',
+                         conf['volume']['volume_type_multiattach'])
         features = conf['volume-feature-enabled']
         self.assertEqual('True', features['multi_backend'])
         self.assertEqual('True', features['snapshot'])
