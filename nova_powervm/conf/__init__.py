@@ -37,6 +37,20 @@ def register_opts(conf=CONF):
     conf.register_opts(powervm.ALL_OPTS, group=powervm.powervm_group)
 
 
+def register_fabric_opts(conf=CONF):
+    """Register ``fabric_<X>_port_wwpns`` for each of ``fabrics``.
+
+    Their names come from another option's value, so they are registered
+    when that value is known (``validate``, the NPIV connector).
+    """
+    register_opts(conf)
+    for name in conf.powervm.fabrics:
+        conf.register_opt(cfg.ListOpt(
+            'fabric_%s_port_wwpns' % name, default=[],
+            help='WWPNs of the physical FC ports on fabric %s (npiv).'
+                 % name), group=GROUP)
+
+
 def list_opts():
     """Options for oslo-config-generator (``--namespace nova_powervm``)."""
     return [(powervm.powervm_group, powervm.ALL_OPTS)]
@@ -84,8 +98,15 @@ def validate(conf=CONF):
         for option in ('vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key'):
             _check_file(grp, option)
     if grp.fc_attach_strategy == 'npiv':
-        raise InvalidOption('fc_attach_strategy',
-                            'npiv is not supported yet; use vscsi')
+        if not grp.fabrics:
+            raise InvalidOption('fabrics', 'must name at least one fabric '
+                                           'when fc_attach_strategy is npiv')
+        register_fabric_opts(conf)
+        for name in grp.fabrics:
+            option = 'fabric_%s_port_wwpns' % name
+            if not getattr(grp, option):
+                raise InvalidOption(option, 'must list the physical FC port '
+                                            'WWPNs of fabric %s' % name)
 
 
 register_opts(CONF)

@@ -292,14 +292,33 @@ volume_opts = [
         default='vscsi',
         choices=[('vscsi', 'The VIOSes discover the LUN (LUA recovery) and '
                            'map its hdisk to the partition over vSCSI.'),
-                 ('npiv', 'Virtual FC adapters with their own WWPNs (not '
-                          'supported yet: refused at start).')],
+                 ('npiv', 'The partition gets virtual FC adapters with WWPNs '
+                          'of its own, mapped to physical ports of the '
+                          'fabrics.')],
         help="""
 How Fibre Channel Cinder volumes reach partitions.
 
 Related options:
 
-* ``vscsi_vios_connections_required``
+* ``vscsi_vios_connections_required`` (vscsi)
+* ``fabrics``, ``ports_per_fabric``, ``fabric_<X>_port_wwpns`` (npiv)
+"""),
+    cfg.ListOpt(
+        'fabrics',
+        default=['A'],
+        help="""
+Names of the FC fabrics NPIV adapters are spread over (npiv).  For each name
+X, ``fabric_X_port_wwpns`` lists the WWPNs of the VIOSes' physical FC ports on
+that fabric.
+"""),
+    cfg.IntOpt(
+        'ports_per_fabric',
+        default=1,
+        min=1,
+        max=8,
+        help="""
+How many virtual FC adapters (each a pair of virtual WWPNs) a partition gets
+on each fabric (npiv).
 """),
     cfg.IntOpt(
         'vscsi_vios_connections_required',

@@ -28,7 +28,8 @@ from nova_powervm.tests.functional import base
 
 class TestVolumesNotYet(base.PowerVMFunctionalTestCase):
 
-    def test_boot_from_volume_says_volumes_are_not_supported(self):
+    def test_boot_from_a_volume_of_unknown_protocol(self):
+        # nova's CinderFixture gives driver_volume_type 'fake'.
         self.start_compute('host1')
         body = self._build_server(
             image_uuid='', flavor_id='1', networks='none')
@@ -37,7 +38,9 @@ class TestVolumesNotYet(base.PowerVMFunctionalTestCase):
             'source_type': 'volume', 'destination_type': 'volume'}]
         server = self.api.post_server({'server': body})
         server = self.wait_for(server, 'ERROR')
-        self.assertIn('does not support volumes',
+        self.assertIn('uses fake, which the PowerVM driver cannot attach',
+                      server['fault']['message'])
+        self.assertIn(self.cinder.IMAGE_BACKED_VOL,
                       server['fault']['message'])
         self.assertEqual([], self.lpars('host1'))
 

@@ -27,6 +27,7 @@ from nova import objects
 from nova.tests.fixtures import cinder as cinder_fixture
 from oslo_utils import uuidutils
 
+from nova_powervm import conf as pvm_conf
 from nova_powervm.simulator import san as sim_san
 from nova_powervm.tests.functional import base
 
@@ -44,15 +45,21 @@ class SANCinderFixture(cinder_fixture.CinderFixture):
         super().__init__(test)
         #: The ``SANClient``, set once the computes are up.
         self.san = san
-        #: ``{volume id: (protocol, chap or None, export)}``
+        #: ``{volume id: (protocol, chap or None, export, secret given)}``
         self.luns = {}
 
     def add(self, volume_id=None, size=1, protocol='fibre_channel',
-            chap=None, export=True):
-        """A LUN for a Cinder volume id (``export``: to the connector)."""
+            chap=None, export=True, given_secret=None):
+        """A LUN for a Cinder volume id.
+
+        :param export: export it to the connector at attach time.
+        :param given_secret: the CHAP secret the connection info gives
+            (default: the LUN's).
+        """
         volume_id = volume_id or uuidutils.generate_uuid()
         self.san.create_lun(volume_id, size)
-        self.luns[volume_id] = (protocol, chap, export)
+        self.luns[volume_id] = (protocol, chap, export, given_secret or (
+            chap['secret'] if chap else None))
         return volume_id
 
     def fake_attachment_update(self, context, attachment_id, connector,
@@ -61,14 +68,13 @@ class SANCinderFixture(cinder_fixture.CinderFixture):
                                              connector, mountpoint)
         volume_id = self._find_attachment(attachment_id)[0]
         if volume_id in self.luns:
-            protocol, chap, export = self.luns[volume_id]
+            protocol, chap, export, secret = self.luns[volume_id]
             inits = (connector.get('wwpns') if protocol == 'fibre_channel'
                      else connector.get('initiators'))
             doc = (self.san.export(volume_id, inits, chap=chap) if export
                    else self.san.lun(volume_id))
-            info = sim_san.connection_info(
-                doc, connector, protocol,
-                chap_secret=chap['secret'] if chap else None)
+            info = sim_san.connection_info(doc, connector, protocol,
+                                           chap_secret=secret)
             info['data']['attachment_id'] = attachment_id
             ref['connection_info'] = info
         return ref
@@ -277,6 +283,44 @@ class TestFaults(VolumeTestCase):
         self.detach(server, vol)
         self.assert_clean('host1')
 
+    def test_chap_failure_and_too_few_paths(self):
+        self.start('host1')
+        server = self.boot()
+        vol = self.cinder.add(protocol='iscsi',
+                              chap={'username': 'u', 'secret': 'right'},
+                              given_secret='wrong')
+        event = self.attach(server, vol, result='Error')
+        self.assertIn(vol, event.details)
+        self.assertIn('CHAP authentication failed', event.details)
+        self.assertNotIn('wrong', event.details)
+        self.assert_clean('host1')
+        # FC masked to one VIOS only, two required.
+        self.flags(vscsi_vios_connections_required=2, group='powervm')
+        vol2 = self.cinder.add(export=False)
+        wwpns = self.computes['host1'].driver.get_volume_connector(
+            None)['wwpns']
+        self.san.export(vol2, wwpns[:2])
+        event = self.attach(server, vol2, result='Error')
+        self.assertIn('found on 1 Virtual I/O Server(s), 2 required',
+                      event.details)
+        self.assert_clean('host1')
+
+    def test_fault_at_detach_keeps_the_attachment(self):
+        self.start('host1')
+        vol = self.cinder.add()
+        server = self.boot()
+        self.attach(server, vol)
+        maps = self.volume_maps('host1', server)
+        sim = self.simulators['host1']
+        sim.add_fault(kind='job_fail', job='RemoveDevice', count=5)
+        self.run_action(server, 'detach_volume', 'DELETE',
+                        '/servers/%s/os-volume_attachments/%s' % (
+                            server['id'], vol), result='Error')
+        sim.clear_faults()
+        self.assertEqual(maps, self.volume_maps('host1', server))
+        self.detach(server, vol)
+        self.assert_clean('host1')
+
 
 class TestBootFromVolume(VolumeTestCase):
 
@@ -330,3 +374,43 @@ class TestMultiattach(VolumeTestCase):
         for host, server in servers.items():
             self.delete(server)
             self.assert_sim_empty(host)
+
+
+class TestNPIV(VolumeTestCase):
+
+    def test_attach_detach_delete(self):
+        self.start('host1')
+        ports = self.computes['host1'].driver.get_volume_connector(
+            None)['wwpns']
+        self.flags(fc_attach_strategy='npiv', fabrics=['A', 'B'],
+                   group='powervm')
+        pvm_conf.register_fabric_opts()
+        self.flags(fabric_A_port_wwpns=[ports[0], ports[2]],
+                   fabric_B_port_wwpns=[ports[1], ports[3]],
+                   group='powervm')
+        server = self.boot()
+        vol1, vol2 = self.cinder.add(), self.cinder.add()
+        self.attach(server, vol1)
+        lpar = self.lpar_of('host1', server)
+        maps = [m for v in self.simulators['host1'].state()['vioses']
+                for m in v['fc_mappings']
+                if (m['lpar_uuid'] or '').upper() == lpar['uuid'].upper()]
+        self.assertEqual(2, len(maps))
+        # Cinder exported the LUN to the partition's virtual WWPNs.
+        self.assertEqual(sorted(w for m in maps for w in m['wwpns']),
+                         sorted(self.san.lun(vol1)['initiators']))
+        self.assertEqual([], self.volume_maps('host1'))
+        self.attach(server, vol2)
+        self.detach(server, vol1)
+        self.assertEqual(2, len(self.fc_maps('host1')))
+        self.detach(server, vol2)
+        self.assertEqual([], self.fc_maps('host1'))
+        # Delete with a volume attached: the adapters go too.
+        self.attach(server, vol1)
+        self.delete(server)
+        self.assertEqual([], self.fc_maps('host1'))
+        self.assert_sim_empty('host1')
+
+    def fc_maps(self, host):
+        return [m for v in self.simulators[host].state()['vioses']
+                for m in v['fc_mappings']]

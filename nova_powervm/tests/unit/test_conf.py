@@ -41,7 +41,7 @@ EXPECTED_OPTIONS = {
     'use_rmc_mgmt_vif', 'use_rmc_ipv6_scheme', 'vnc_use_x509_auth',
     'vnc_ca_certs', 'vnc_server_cert', 'vnc_server_key',
     'fc_attach_strategy', 'vscsi_vios_connections_required',
-    'volume_use_multipath',
+    'volume_use_multipath', 'fabrics', 'ports_per_fabric',
 }
 
 
@@ -163,8 +163,15 @@ class TestValidation(ConfTestBase):
                           conf.powervm.volume_use_multipath))
         exc = self._assert_file_invalid(
             '[powervm]\nvolume_group_name = vg\n'
-            'fc_attach_strategy = npiv\n', 'fc_attach_strategy')
-        self.assertIn('not supported yet', str(exc))
+            'fc_attach_strategy = npiv\n', 'fabric_A_port_wwpns')
+        self.assertIn('fabric A', str(exc))
+        conf = self._load('[powervm]\nvolume_group_name = vg\n'
+                          'fc_attach_strategy = npiv\nfabrics = A,B\n'
+                          'fabric_A_port_wwpns = 10000090fa000001\n'
+                          'fabric_B_port_wwpns = 10000090fa000002\n')
+        pvm_conf.validate(conf)
+        self.assertEqual(['10000090fa000002'],
+                         conf.powervm.fabric_B_port_wwpns)
         self._assert_file_invalid(
             '[powervm]\nvolume_group_name = vg\n'
             'fc_attach_strategy = fcoe\n', 'fc_attach_strategy')

@@ -30,6 +30,7 @@ from nova_powervm.virt.powervm.tasks import volume as tf_vol
 from nova_powervm.virt.powervm import vm
 from nova_powervm.virt.powervm import volume
 from nova_powervm.virt.powervm.volume import iscsi
+from nova_powervm.virt.powervm.volume import npiv
 from nova_powervm.virt.powervm.volume import vscsi
 
 LOG = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ CONF = pvm_conf.CONF
 def connector_properties(ctx, instance):
     """The volume connector Cinder exports volumes to.
 
-    The VIOSes' active physical FC port WWPNs (vSCSI over FC), the first
+    The VIOSes' active physical FC port WWPNs (vSCSI over FC; with NPIV
+    the instance's virtual WWPNs instead), the first
     VIOS's iSCSI initiator (``initiators`` lists every VIOS's),
     ``ip`` = ``[DEFAULT] my_block_storage_ip`` and ``host`` = the nova
     host name.  Learned once per host: 1 GET of the VIOSes, plus one
@@ -60,9 +62,29 @@ def connector_properties(ctx, instance):
     if ordered:
         props['initiator'] = ordered[0]
         props['initiators'] = ordered
+    if CONF.powervm.fc_attach_strategy == 'npiv':
+        props['wwpns'] = _npiv_wwpns(ctx, instance)
     if not props['wwpns']:
         del props['wwpns']
     return props
+
+
+def _npiv_wwpns(ctx, instance):
+    """The instance's virtual WWPNs (made the first time), or [].
+
+    A partition that does not exist yet (boot from an NPIV volume) has
+    none: its FC volumes cannot be attached.
+    """
+    if instance is None:
+        return []
+    try:
+        vm.get_vm_qp(ctx.adapter, vm.get_pvm_uuid(instance), 'PartitionID')
+    except nova_exc.InstanceNotFound:
+        LOG.warning('No partition yet: no NPIV WWPNs in the volume '
+                    'connector.', instance=instance)
+        return []
+    wwpns = npiv.ensure_adapters(ctx, instance)
+    return sorted({w for ws in wwpns.values() for w in ws})
 
 
 def _check_encryption(connection_info, encryption):

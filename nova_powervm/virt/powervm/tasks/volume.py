@@ -106,6 +106,9 @@ class DisconnectVolumes(base.PowerVMTask):
         lpar_uuid = _lpar_uuid(lpar_wrap, self.instance)
         self.connectors = [volume.get_connector(self.ctx, self.instance, i)
                            for i in self.connection_infos]
+        for conn in self.connectors:
+            # Destroy: the partition goes, with everything mapped to it.
+            conn.destroying = not self.remap_on_failure
         mappings = mapping.VIOSMappings(self.ctx.adapter, 'unmap_volumes',
                                         self.instance)
         for conn in self.connectors:

@@ -18,8 +18,10 @@ Cinder's connection info names the protocol of each attachment
 connector class registered for it, importing its module only then, as
 nova's libvirt volume drivers are chosen.  One small module per protocol
 lives beside ``base.py``: ``fcvscsi`` (Fibre Channel through the VIOSes'
-hdisks) and ``iscsi``; any other protocol is refused with a message that
-names the volume and the protocol.
+hdisks), ``npiv`` (Fibre Channel through the partition's own virtual
+ports, with ``fc_attach_strategy = npiv``) and ``iscsi``; any other
+protocol is refused with a message that names the volume and the
+protocol.
 """
 
 from oslo_utils import importutils
@@ -35,6 +37,8 @@ CONNECTORS = {
         'nova_powervm.virt.powervm.volume.fcvscsi.VscsiFCConnector',
     'iscsi': 'nova_powervm.virt.powervm.volume.iscsi.ISCSIConnector',
 }
+#: The Fibre Channel connector with ``fc_attach_strategy = npiv``.
+NPIV = 'nova_powervm.virt.powervm.volume.npiv.NPIVConnector'
 
 
 def get_connector(ctx, instance, connection_info):
@@ -49,11 +53,8 @@ def get_connector(ctx, instance, connection_info):
     vol_type = (connection_info or {}).get('driver_volume_type')
     path = CONNECTORS.get(vol_type)
     if (vol_type == 'fibre_channel' and
-            CONF.powervm.fc_attach_strategy != 'vscsi'):
-        raise exc.NotSupportedYet(
-            operation='fc_attach_strategy %s (volume %s)' % (
-                CONF.powervm.fc_attach_strategy,
-                volume_id(connection_info)))
+            CONF.powervm.fc_attach_strategy == 'npiv'):
+        path = NPIV
     if path is None:
         raise exc.VolumeProtocolNotSupported(
             volume_id=volume_id(connection_info), protocol=vol_type,

@@ -35,6 +35,8 @@ class VolumeConnector(metaclass=abc.ABCMeta):
 
     #: The ``driver_volume_type`` this connector serves.
     protocol = None
+    #: Set by destroy: the partition goes with everything mapped to it.
+    destroying = False
 
     def __init__(self, ctx, instance, connection_info):
         self.ctx = ctx

@@ -17,8 +17,10 @@ import time
 
 from nova import exception as nova_exc
 from nova import objects
+from oslo_serialization import jsonutils
 import testscenarios
 
+from nova_powervm import conf as pvm_conf
 from nova_powervm import exception as exc
 from nova_powervm.simulator import inventory
 from nova_powervm.simulator import san as sim_san
@@ -433,3 +435,99 @@ class TestBootFromVolume(VolumeTestCase):
         other = self.lpar_instance()
         self.attach(boot, other)
         self.assertEqual(2, len(self.volume_maps(other)))
+
+
+class TestNPIV(VolumeTestCase):
+
+    def setUp(self):
+        super().setUp()
+        ports = {v.name: v.fc_wwpns for v in vscsi.vioses(self.drv._ctx)}
+        self.flags(fc_attach_strategy='npiv', fabrics=['A', 'B'],
+                   group='powervm')
+        pvm_conf.register_fabric_opts()
+        self.flags(fabric_A_port_wwpns=[ports['vios1'][0],
+                                        ports['vios2'][0]],
+                   fabric_B_port_wwpns=[ports['vios1'][1],
+                                        ports['vios2'][1]],
+                   group='powervm')
+        pvm_conf.validate()
+
+    def fc_maps(self, inst=None):
+        uuid = vm.get_pvm_uuid(inst).upper() if inst else None
+        return sorted(
+            (vios['name'], m['port'], tuple(m['wwpns']))
+            for vios in self.sim.state()['vioses']
+            for m in vios['fc_mappings']
+            if uuid is None or (m['lpar_uuid'] or '').upper() == uuid)
+
+    def npiv_volume(self, inst, name='vol-1'):
+        connector = self.drv.get_volume_connector(inst)
+        self.san.create_lun(name, 1)
+        doc = self.san.export(name, connector['wwpns'])
+        info = sim_san.connection_info(doc, connector, 'fibre_channel')
+        info['serial'] = name
+        return info
+
+    def test_wwpns_allocated_once_and_kept_in_the_lpar(self):
+        inst = self.lpar_instance(running=True)
+        props = self.drv.get_volume_connector(inst)
+        # One adapter per fabric, a pair of virtual WWPNs each.
+        self.assertEqual(4, len(props['wwpns']))
+        maps = self.fc_maps(inst)
+        self.assertEqual(2, len(maps))
+        self.assertEqual(sorted(props['wwpns']),
+                         sorted(w for m in maps for w in m[2]))
+        # Not the physical ports.
+        physical = {w for v in vscsi.vioses(self.drv._ctx)
+                    for w in v.fc_wwpns}
+        self.assertEqual(set(), physical & set(props['wwpns']))
+        # Read back from the LPAR's adapters the next time.
+        again, calls = self.count_rest(self.drv.get_volume_connector, inst)
+        self.assertEqual(props, again)
+        self.assertLessEqual(calls, 2)
+        # An instance without partition yet: no WWPNs.
+        self.assertNotIn('wwpns',
+                         self.drv.get_volume_connector(self.instance()))
+
+    def test_attach_detach_budget_and_last_detach(self):
+        inst = self.lpar_instance(running=True)
+        info1 = self.npiv_volume(inst, 'vol-1')
+        info2 = self.npiv_volume(inst, 'vol-2')
+        time.sleep(10 * self.EVENT_DELAY)
+        _r, calls = self.count_rest(self.attach, info1, inst)
+        self.assertLessEqual(calls, 4)
+        self.attach(info2, inst)
+        # No hdisk, no vSCSI mapping: the partition's OS sees the LUN.
+        self.assertEqual([], self.volume_maps())
+        self.assertEqual([], self.sim.state()['physical_volumes'])
+        maps = self.fc_maps(inst)
+        self.bdm_records.append(objects.BlockDeviceMapping(
+            instance_uuid=inst.uuid, volume_id='vol-2',
+            source_type='volume', destination_type='volume',
+            connection_info=jsonutils.dumps(info2)))
+        self.detach(info1, inst)
+        self.assertEqual(maps, self.fc_maps(inst))
+        self.bdm_records[:] = []
+        self.detach(info2, inst)
+        self.assertEqual([], self.fc_maps())
+
+    def test_fabric_without_matching_ports(self):
+        self.flags(fabric_B_port_wwpns=['c0ffee0000000001'],
+                   group='powervm')
+        inst = self.lpar_instance()
+        err = self.assertRaises(nova_exc.VolumeAttachFailed,
+                                self.drv.get_volume_connector, inst)
+        self.assertIn('fabric B', str(err))
+        self.assertIn('c0ffee0000000001', str(err))
+        self.assertEqual([], self.fc_maps())
+
+    def test_attach_refuses_a_lun_exported_elsewhere(self):
+        inst = self.lpar_instance()
+        self.drv.get_volume_connector(inst)
+        doc = self.san.create_lun('vol-1', 1)
+        info = sim_san.connection_info(doc, {'wwpns': ['21000024ff649104']},
+                                       'fibre_channel')
+        err = self.assertRaises(nova_exc.VolumeAttachFailed, self.attach,
+                                info, inst)
+        self.assertIn('vol-1', str(err))
+        self.assertIn('21000024ff649104', str(err))
