@@ -455,6 +455,25 @@ class Cloud(fixtures.Fixture):
                              'option yet')
         self.flags(group='powervm',
                    fc_attach_strategy=self.fc_attach_strategy)
+        if self.fc_attach_strategy == 'npiv':
+            self._npiv_fabric(sim)
+
+    def _npiv_fabric(self, sim):
+        """One NPIV fabric ``A`` holding every simulated VIOS FC port.
+
+        The ports of each host's VIOSes are added as its simulator starts
+        (``fabric_A_port_wwpns`` is one option for the whole process).
+        """
+        from pypowervm.wrappers import virtual_io_server as pvm_vios
+
+        ports = getattr(self, '_fabric_ports', [])
+        for vios in pvm_vios.VIOS.get(sim.adapter):
+            ports.extend(p.wwpn.lower() for p in vios.pfc_ports
+                         if p.wwpn and p.wwpn.lower() not in ports)
+        self._fabric_ports = ports
+        self.flags(group='powervm', fabrics=['A'])
+        pvm_conf.register_fabric_opts(CONF)
+        self.flags(group='powervm', fabric_A_port_wwpns=list(ports))
 
     @property
     def volume_url(self):

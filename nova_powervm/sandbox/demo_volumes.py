@@ -219,6 +219,17 @@ def volume_steps(cloud, client, network='none'):
                         {'volumeAttachment': {'volumeId': vol_id}})
             cinder.wait(vol_id, 'in-use')
             doc = lun(vol_id)
+            if vtype == 'fc' and cloud.fc_attach_strategy == 'npiv':
+                # The partition's own virtual FC ports see the LUN, through
+                # the VIOSes' virtual FC mappings; no VIOS hdisk.
+                maps = sum(len(v.get('fc_mappings', []))
+                           for sim in cloud.simulators.values()
+                           for v in sim.state()['vioses'])
+                if not doc['initiators'] or not maps:
+                    raise StepFailed('LUN exported to %s, %d VFC mappings'
+                                     % (doc['initiators'], maps))
+                return 'in-use, NPIV: %d virtual WWPNs, %d VFC mappings' % (
+                    len(doc['initiators']), maps)
             if not doc['initiators'] or not doc['visible_on']:
                 raise StepFailed('LUN exported to %s, seen by %s'
                                  % (doc['initiators'], doc['visible_on']))
@@ -260,6 +271,14 @@ def volume_steps(cloud, client, network='none'):
                 'boot_index': 0, 'uuid': images.DEFAULT_IMAGE_ID,
                 'source_type': 'image', 'destination_type': 'volume',
                 'volume_size': 1, 'delete_on_termination': True}]}}
+        note = ''
+        if cloud.fc_attach_strategy == 'npiv':
+            # A partition gets its virtual WWPNs when it is created: no
+            # FC volume can be its boot disk with NPIV (microversion 2.67
+            # names the root volume's type).
+            body['server']['block_device_mapping_v2'][0][
+                'volume_type'] = 'iscsi'
+            note = ' (iscsi: no FC boot volume with NPIV)'
         state['bfv'] = client.call('POST', '/servers', body)['server']['id']
         try:
             srv = client.wait(state['bfv'], 'ACTIVE', timeout=WAIT_TIMEOUT)
@@ -277,8 +296,8 @@ def volume_steps(cloud, client, network='none'):
         vol = cinder.wait(attached[0]['id'], 'in-use')
         if not vol.get('bootable') in (True, 'true'):
             raise StepFailed('root volume not bootable')
-        return 'ACTIVE on %s, root volume in-use' % srv.get(
-            'OS-EXT-SRV-ATTR:host')
+        return 'ACTIVE on %s, root volume in-use%s' % (srv.get(
+            'OS-EXT-SRV-ATTR:host'), note)
 
     def delete():
         if 'bfv' in state:
