@@ -318,4 +318,3 @@ class TestSandboxServerVolumes(ServedCinderCase):
             time.sleep(0.5)
         self.assertEqual(baseline, self.sim_mappings())
         self.stop()
-
