@@ -304,8 +304,10 @@ class TestSandboxServerVolumes(ServedCinderCase):
         [root] = [v for v in self.conn.block_storage.volumes()]
         self.assertEqual('in-use', root.status)
         self.assertTrue(self.san.lun(root.id)['visible_on'])
-        self._openstack(self.state_dir, 'server', 'delete', '--wait',
-                        'bfv1', 'vm1')
+        # One at a time: each destroy updates the same VIOSes.
+        for name in ('bfv1', 'vm1'):
+            self._openstack(self.state_dir, 'server', 'delete', '--wait',
+                            name)
         # The root volume stays (--boot-from-volume keeps it): delete it.
         root = self.wait_volume(root, 'available')
         self.conn.block_storage.delete_volume(root)
