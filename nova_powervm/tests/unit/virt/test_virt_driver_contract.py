@@ -23,7 +23,9 @@ from nova.tests.unit import utils as test_utils
 from nova.tests.unit.virt import test_virt_drivers
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm import exception as pvm_exception
 from nova_powervm.simulator import fixture as pvm_fixtures
+from nova_powervm.simulator import san as sim_san
 from nova_powervm.virt.powervm import driver as pvm_driver
 
 
@@ -91,6 +93,58 @@ class PowerVMDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
         self.assertIsInstance(self.connection, pvm_driver.PowerVMDriver)
         self.assertEqual(['myhostname'],
                          self.connection.get_available_nodes())
+
+    def _san_volume(self, name):
+        """A LUN of the simulated SAN exported to the connector."""
+        connector = self.connection.get_volume_connector(None)
+        san = self.sim.san_client()
+        san.create_lun(name, 1)
+        doc = san.export(name, connector['wwpns'])
+        info = sim_san.connection_info(doc, connector, 'fibre_channel')
+        info['serial'] = name
+        return info
+
+    def _volume_maps(self):
+        return [m for vios in self.sim.state()['vioses']
+                for m in vios['scsi_mappings']
+                if m['storage_type'] == 'PhysicalVolume']
+
+    def test_attach_detach_volume(self):
+        """Override: nova's uses driver_volume_type 'fake'; a SAN LUN."""
+        instance_ref, network_info = self._get_running_instance()
+        info = self._san_volume('vol-1')
+        self.assertIsNone(self.connection.attach_volume(
+            self.ctxt, info, instance_ref, '/dev/sda'))
+        self.assertEqual(2, len(self._volume_maps()))
+        self.assertIsNone(self.connection.detach_volume(
+            self.ctxt, info, instance_ref, '/dev/sda'))
+        self.assertEqual([], self._volume_maps())
+        self.assertEqual([], self.sim.state()['physical_volumes'])
+
+    def test_attach_detach_different_power_states(self):
+        """Override: attach while off, power on with it, detach running."""
+        instance_ref, network_info = self._get_running_instance()
+        info = self._san_volume('vol-1')
+        self.connection.power_off(instance_ref)
+        self.connection.attach_volume(self.ctxt, info, instance_ref,
+                                      '/dev/sda')
+        bdi = {'root_device_name': None, 'swap': None, 'ephemerals': [],
+               'block_device_mapping': [{'connection_info': info,
+                                         'mount_device': '/dev/sda'}]}
+        self.connection.power_on(self.ctxt, instance_ref, network_info, bdi)
+        self.connection.detach_volume(self.ctxt, info, instance_ref,
+                                      '/dev/sda')
+        self.assertEqual([], self._volume_maps())
+
+    def test_swap_volume(self):
+        """Override: 'fake' volumes are refused; no swap volume yet."""
+        instance_ref, network_info = self._get_running_instance()
+        fake = {'driver_volume_type': 'fake', 'data': {}}
+        self.assertRaises(pvm_exception.VolumeProtocolNotSupported,
+                          self.connection.attach_volume, None, fake,
+                          instance_ref, '/dev/sda')
+        self.assertRaises(NotImplementedError, self.connection.swap_volume,
+                          None, fake, fake, instance_ref, '/dev/sda', 2)
 
     def test_live_migration(self):
         """Override: live migration is not implemented yet.

@@ -112,7 +112,12 @@ class DisconnectVolumes(base.PowerVMTask):
         mappings = mapping.VIOSMappings(self.ctx.adapter, 'unmap_volumes',
                                         self.instance)
         for conn in self.connectors:
-            conn.disconnect(mappings, lpar_uuid)
+            if self.remap_on_failure:
+                conn.disconnect(mappings, lpar_uuid)
+            else:
+                # Destroy goes on: a volume it cannot find is not mapped.
+                self.best_effort('find volume %s' % conn.volume_id,
+                                 conn.disconnect, mappings, lpar_uuid)
         mappings.execute()
         for conn in self.connectors:
             if self.remap_on_failure:

@@ -262,24 +262,32 @@ class TestBadInput(VolumeTestCase):
 class TestAttachReverts(testscenarios.WithScenarios, VolumeTestCase):
     """A fault at each REST step of an attach leaves nothing behind."""
 
+    protocol = 'fibre_channel'
     scenarios = [
         ('discovery', {'fault': {'kind': 'job_fail', 'job': 'LUARecovery'}}),
         ('vios_feed', {'fault': {'method': 'GET',
                                  'path': '/VirtualIOServer$'}}),
         ('vios_post', {'fault': {'method': 'POST',
                                  'path': '/VirtualIOServer/'}}),
+        ('iscsi_login', {'protocol': 'iscsi',
+                         'fault': {'kind': 'job_fail',
+                                   'job': 'ISCSIDiscovery'}}),
+        ('iscsi_vios_post', {'protocol': 'iscsi',
+                             'fault': {'method': 'POST',
+                                       'path': '/VirtualIOServer/'}}),
     ]
 
     def test_fault(self):
         self.stub_out('nova_powervm.virt.powervm.volume.vscsi.'
                       'DISCOVERY_ATTEMPTS', 1)
-        info = self.volume()
+        info = self.volume(protocol=self.protocol)
         inst = self.lpar_instance()
         self.sim.add_fault(count=10, **self.fault)
         self.assertRaises(nova_exc.NovaException, self.attach, info, inst)
         self.sim.clear_faults()
         self.assertEqual([], self.volume_maps())
         self.assertEqual([], self.hdisks(info))
+        self.assertEqual([], self.sessions())
         # And the volume attaches afterwards.
         self.attach(info, inst)
         self.assertEqual(2, len(self.volume_maps(inst)))
@@ -421,6 +429,23 @@ class TestBootFromVolume(VolumeTestCase):
         # Cinder keeps the volumes.
         self.assertEqual(['boot-vol', 'data-vol'],
                          [x['name'] for x in self.san.luns()])
+
+    def test_destroy_with_a_volume_that_is_gone(self):
+        boot = self.volume('boot-vol')
+        inst = self.instance(
+            expected_attrs=['system_metadata', 'info_cache'])
+        gone = self.volume('gone-vol')
+        bdi = self.bdi(boot)
+        self.spawn(inst, bdi)
+        # A volume the driver never saw (no UDID) whose LUN is gone.
+        self.san.delete('gone-vol')
+        bdi['block_device_mapping'].append(
+            {'connection_info': gone, 'boot_index': None,
+             'mount_device': '/dev/sdb'})
+        self.drv.destroy(self.ctx, inst, None, block_device_info=bdi)
+        self.assertIsNone(self.lpar(inst))
+        self.assertEqual([], self.volume_maps())
+        self.assertEqual([], self.hdisks(boot))
 
     def test_failed_spawn_leaves_the_volume_attachable(self):
         boot = self.volume('boot-vol')
