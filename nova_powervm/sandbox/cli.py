@@ -75,9 +75,10 @@ def parse_args(argv):
     parser.add_argument('--image-mb', type=int, default=4,
                         help='size of the default raw image in MiB')
     parser.add_argument('--lite', action='store_true',
-                        help='quick start without keystone, Glance and '
-                             'Neutron: nova\'s in-process test fixtures '
-                             'for placement, image and network, and a '
+                        help='quick start without keystone, Glance, '
+                             'Neutron and Cinder: nova\'s in-process test '
+                             'fixtures for placement, image, network and '
+                             'volumes (no volume demo rows), and a '
                              'token filter trusting any "user:project" '
                              'token (read-only image and network views)')
     parser.add_argument('--debug', action='store_true',
@@ -89,6 +90,13 @@ def parse_args(argv):
                              "VLAN, the default), 'ovs' (an adapter paired "
                              "with a NovaLink trunk in Open vSwitch) or "
                              "'pvm_sriov' (an SR-IOV vNIC)")
+    parser.add_argument('--fc-attach-strategy', choices=('vscsi', 'npiv'),
+                        default=None,
+                        help="[powervm] fc_attach_strategy of the computes: "
+                             "how Fibre Channel volumes from Cinder (LUNs "
+                             "on the simulated SAN) reach a server: 'vscsi' "
+                             "(through the VIOS, the driver's default) or "
+                             "'npiv' (virtual FC ports of the server)")
     args = parser.parse_args(argv)
     if args.computes < 1:
         parser.error('--computes must be at least 1')
@@ -185,7 +193,10 @@ def print_endpoints(cloud, clouds_yaml, log_path, out):
         print('Tokens:        X-Auth-Token: %s (member), %s (admin)'
               % (DEMO_TOKEN, ADMIN_TOKEN), file=out)
     else:
-        for name in ('keystone', 'placement', 'glance', 'neutron'):
+        for name in ('keystone', 'placement', 'glance', 'neutron',
+                     'cinder'):
+            if name not in cloud.services.procs:
+                continue
             proc = cloud.services.procs[name]
             print('%-14s %s  (pid %d, log %s)'
                   % (name.capitalize() + ':', proc.url, proc.proc.pid,
@@ -299,7 +310,8 @@ def _main(argv):
         computes=args.computes, driver=args.driver, api_port=args.api_port,
         state_dir=state_dir, image_size=args.image_mb * 1024 * 1024,
         disk_driver=args.disk_driver, lite=args.lite, out=out,
-        vif_type=args.vif_type)
+        vif_type=args.vif_type,
+        fc_attach_strategy=args.fc_attach_strategy)
     catch_signals()
     try:
         cloud.setUp()
@@ -340,8 +352,8 @@ def _main(argv):
     finally:
         ignore_signals()
         print('Stopping the sandbox (nova services, simulators%s)...'
-              % ('' if args.lite else ', then keystone, placement, Glance '
-                 'and Neutron'), file=out)
+              % ('' if args.lite else ', then keystone, placement, Glance, '
+                 'Neutron and Cinder'), file=out)
         out.flush()
         cloud.cleanUp()
         print('Stopped.', file=out)

@@ -100,18 +100,21 @@ class Cloud(fixtures.Fixture):
     :param out: stream for progress lines (stopping services), or None.
     :param vif_type: how Neutron binds ports for the PowerVM driver:
         ``pvm_sea`` (default), ``ovs`` or ``pvm_sriov``.
+    :param fc_attach_strategy: ``[powervm] fc_attach_strategy`` of the
+        computes (``vscsi`` or ``npiv``), or None for the default.
     """
 
     def __init__(self, computes=2, driver='powervm', api_port=0,
                  state_dir=None, image_size=4 * 1024 * 1024,
                  disk_driver='localdisk', lite=False, out=None,
-                 vif_type=None):
+                 vif_type=None, fc_attach_strategy=None):
         super().__init__()
         if vif_type and driver == 'powervm' and (
                 vif_type not in network.VIF_TYPE_BINDING):
             raise ValueError('vif_type must be one of %s'
                              % ', '.join(sorted(network.VIF_TYPE_BINDING)))
         self.vif_type = vif_type if driver == 'powervm' else None
+        self.fc_attach_strategy = fc_attach_strategy
         self.lite = lite
         self.out = out
         self.services = None
@@ -158,7 +161,7 @@ class Cloud(fixtures.Fixture):
                 vif_type=self.vif_type or VIF_TYPES[self.driver],
                 image_properties=IMAGE_PROPERTIES[self.driver],
                 image_data=images.make_image_bytes(self.image_size),
-                out=self.out))
+                out=self.out, cinder=True))
         self._configure()
         if self.lite:
             self._databases()
@@ -178,7 +181,12 @@ class Cloud(fixtures.Fixture):
         else:
             self._service_auth()
             self.placement = PlacementReader(self._nova_session())
-        self.cinder = self.useFixture(nova_fixtures.CinderFixture(self))
+        if self.lite:
+            self.cinder = self.useFixture(nova_fixtures.CinderFixture(self))
+        else:
+            self.cinder = None
+            self._cinder_auth()
+        self._local_volume_detach()
         self.policy = self.useFixture(nova_fixtures.RealPolicyFixture())
         self.flags(host=CONTROLLER_HOST)
         self.conductor = self._service('conductor')
@@ -353,6 +361,7 @@ class Cloud(fixtures.Fixture):
             self.baselines[host] = sim.state()
             self.flags(group='powervm', disk_driver=self.disk_driver,
                        **sim.driver_flags())
+            self._volume_flags(sim)
         self.flags(host=host)
         cell = self.cell_mappings[CELL1]
         with hosts.node_identity(host):
@@ -382,7 +391,103 @@ class Cloud(fixtures.Fixture):
             else sandbox_services.PHYSNET)
         return self.useFixture(pvm_fixtures.SimulatorFixture(
             host='127.0.0.1', port=0, mode='server', state_dir=sim_dir,
-            inventory=inventory, pool_dir=pool_dir))
+            inventory=inventory, pool_dir=pool_dir,
+            san_dir=os.path.join(self.state_dir, 'san')))
+
+    # -- volumes (Cinder on the simulated SAN) --------------------------
+    def _cinder_auth(self):
+        """Nova finds Cinder in the catalog, and detaches as a service.
+
+        Admin calls go as the ``nova`` user; user requests carry the
+        user's token plus nova's service token (``[service_user]``), which
+        lets Cinder delete an attachment without asking nova back.
+        """
+        group = 'cinder'
+        self._register_auth(group)
+        self.flags(group=group, os_region_name=sandbox_services.REGION,
+                   catalog_info='block-storage:cinder:publicURL',
+                   **self.services.service_auth('nova'))
+
+    def _local_volume_detach(self):
+        """Let each compute detach volumes from its own servers.
+
+        nova detaches a volume in the driver only when ``CONF.host`` is
+        the server's host, and ``CONF.host`` is one value for the
+        sandbox's several computes.  While a compute's driver detaches,
+        the block device module sees that compute's host instead.
+        """
+        import threading
+
+        from nova.virt import block_device
+
+        local = threading.local()
+        computes = self.computes
+
+        class HostConf(object):
+            def __getattr__(self, name):
+                if name == 'host' and getattr(local, 'host', None):
+                    return local.host
+                return getattr(CONF, name)
+
+        orig = block_device.DriverVolumeBlockDevice._do_detach
+
+        def _do_detach(bdm, context, instance, volume_api, virt_driver,
+                       *args, **kwargs):
+            local.host = next((h for h, svc in computes.items()
+                               if svc.manager.driver is virt_driver), None)
+            try:
+                return orig(bdm, context, instance, volume_api, virt_driver,
+                            *args, **kwargs)
+            finally:
+                local.host = None
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.block_device.CONF', HostConf()))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.block_device.DriverVolumeBlockDevice._do_detach',
+            _do_detach))
+
+    def _volume_flags(self, sim):
+        """Point Cinder's driver at the SAN; set the FC attach strategy."""
+        if self.services is not None and self.services.cinder and \
+                len(self.simulators) == 1:
+            flags = sim.driver_flags()
+            self.services.set_san('http://%s:%s' % (flags['pvm_host'],
+                                                    flags['pvm_port']))
+        if self.fc_attach_strategy is None:
+            return
+        if 'fc_attach_strategy' not in CONF.powervm:
+            raise ValueError('--fc-attach-strategy is not available: the '
+                             'driver has no [powervm] fc_attach_strategy '
+                             'option yet')
+        self.flags(group='powervm',
+                   fc_attach_strategy=self.fc_attach_strategy)
+        if self.fc_attach_strategy == 'npiv':
+            self._npiv_fabric(sim)
+
+    def _npiv_fabric(self, sim):
+        """One NPIV fabric ``A`` holding every simulated VIOS FC port.
+
+        The ports of each host's VIOSes are added as its simulator starts
+        (``fabric_A_port_wwpns`` is one option for the whole process).
+        """
+        from pypowervm.wrappers import virtual_io_server as pvm_vios
+
+        ports = getattr(self, '_fabric_ports', [])
+        for vios in pvm_vios.VIOS.get(sim.adapter):
+            ports.extend(p.wwpn.lower() for p in vios.pfc_ports
+                         if p.wwpn and p.wwpn.lower() not in ports)
+        self._fabric_ports = ports
+        self.flags(group='powervm', fabrics=['A'])
+        pvm_conf.register_fabric_opts(CONF)
+        self.flags(group='powervm', fabric_A_port_wwpns=list(ports))
+
+    @property
+    def volume_url(self):
+        """Cinder's v3 endpoint, or None (``--lite``)."""
+        if self.services is None or not self.services.cinder:
+            return None
+        return self.services.url('cinder') + '/v3'
 
     @staticmethod
     def _map_host(host, cell, svc):

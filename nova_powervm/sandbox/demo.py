@@ -27,6 +27,7 @@ import requests
 from nova_powervm.sandbox import catalog
 from nova_powervm.sandbox import demo_move
 from nova_powervm.sandbox import demo_network
+from nova_powervm.sandbox import demo_volumes
 from nova_powervm.sandbox import images
 
 LOG = logging.getLogger(__name__)
@@ -286,7 +287,9 @@ def run_demo(cloud, client, out, network='none', snapshot=False,
     """
     rows = []
     ok = True
-    for name, step in lifecycle_steps(client, network, snapshot, rescue):
+    steps = lifecycle_steps(client, network, snapshot, rescue)
+    steps = demo_volumes.insert_steps(cloud, client, steps, network)
+    for name, step in steps:
         rows.append(_timed(cloud, name, step))
         if rows[-1][1].startswith('FAILED'):
             ok = False

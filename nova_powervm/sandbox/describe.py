@@ -173,7 +173,34 @@ def describe(cloud):
         'max_microversion': api_version_request._MAX_API_VERSION,
         'compute_features': compute_features(drv),
         'missing_feature_exclusions': missing_feature_exclusions(drv),
-        'cinder': False,
+        'cinder': bool(getattr(svc, 'cinder', False)),
+        'volume': volume_description(svc, drv),
+    }
+
+
+def volume_description(svc, drv):
+    """What tempest needs of the sandbox's Cinder, or None without it.
+
+    :param svc: the ``Services`` fixture.
+    :param drv: a started compute driver.
+    """
+    if not getattr(svc, 'cinder', False):
+        return None
+    caps = drv.capabilities
+    return {
+        'catalog_type': 'block-storage',
+        'backend_names': [b[1] for b in sandbox_services.CINDER_BACKENDS],
+        'volume_types': [b[0] for b in sandbox_services.CINDER_BACKENDS],
+        'volume_type_multiattach': sandbox_services.MULTIATTACH_TYPE,
+        # The default volume type's protocol.
+        'storage_protocol': 'FC',
+        'vendor_name': 'nova-powervm sandbox',
+        # The sandbox's Cinder driver makes snapshots and clones (LUNs of
+        # their own), and can extend an attached volume when the compute
+        # driver can.
+        'snapshot': True,
+        'clone': True,
+        'extend_attached_volume': bool(caps.get('supports_extend_volume')),
     }
 
 

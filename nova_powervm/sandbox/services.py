@@ -45,6 +45,9 @@ SERVICE_PROJECT = 'service'
 ADMIN = 'admin'
 DEMO = 'demo'
 SERVICE_USERS = ('nova', 'placement', 'glance', 'neutron')
+# Cinder's service user (added later: a sandbox state directory made
+# before it gets its password on the next start).
+CINDER_USERS = ('cinder',)
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
 # (service type, name, service name in the catalog, path after the port)
@@ -54,6 +57,8 @@ CATALOG = (
     ('image', 'glance', 'glance', ''),
     ('network', 'neutron', 'neutron', ''),
     ('compute', 'nova', 'nova', '/v2.1'),
+    # No project id in the URL: Cinder 29 takes it from the token.
+    ('block-storage', 'cinder', 'cinder', '/v3'),
 )
 # The shared network every project's servers can use.
 NETWORK_NAME = 'private'
@@ -66,6 +71,16 @@ PUBLIC_CIDR = '172.24.4.0/24'
 PUBLIC_PHYSNET = 'public'
 ROUTER_NAME = 'router1'
 VLAN_RANGE = (100, 199)
+# Cinder's backends: (backend and volume type name, volume_backend_name,
+# protocol of its connection info).  The default volume type goes to
+# the first.
+CINDER_BACKENDS = (('fc', 'pvm-fc', 'fibre_channel'),
+                   ('iscsi', 'pvm-iscsi', 'iscsi'))
+CINDER_DRIVER = 'nova_powervm.sandbox.cinder_driver.SimulatedSANDriver'
+# A volume type whose volumes several servers may attach (on fc).
+MULTIATTACH_TYPE = 'multiattach'
+# Where the sandbox tells Cinder's driver which simulator serves the SAN.
+SAN_ENDPOINT_FILE = 'san.json'
 
 
 class ServiceFailed(Exception):
@@ -107,9 +122,16 @@ class Secrets(object):
         if os.path.exists(path):
             with open(path) as f:
                 self.passwords = json.load(f)
+            missing = [u for u in CINDER_USERS if u not in self.passwords]
+            if missing:
+                self.passwords.update(
+                    (u, secrets.token_urlsafe(12)) for u in missing)
+                with open(path, 'w') as f:
+                    json.dump(self.passwords, f)
         else:
             self.passwords = {u: secrets.token_urlsafe(12)
-                              for u in (ADMIN, DEMO) + SERVICE_USERS}
+                              for u in ((ADMIN, DEMO) + SERVICE_USERS
+                                        + CINDER_USERS)}
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, 'w') as f:
                 json.dump(self.passwords, f)
@@ -125,9 +147,10 @@ class ServiceProcess(object):
     :param conf_dir: its configuration and log directory.
     """
 
-    def __init__(self, name, conf_dir):
+    def __init__(self, name, conf_dir, module='nova_powervm.sandbox.serve'):
         self.name = name
         self.conf_dir = conf_dir
+        self.module = module
         self.sock = _free_socket()
         self.port = self.sock.getsockname()[1]
         self.proc = None
@@ -142,9 +165,10 @@ class ServiceProcess(object):
         out = open(self.out_path, 'ab')
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, '-m', 'nova_powervm.sandbox.serve',
-                 self.name, '--config-dir', self.conf_dir,
-                 '--fd', str(self.sock.fileno())],
+                [sys.executable, '-m', self.module]
+                + ([self.name] if self.module.endswith('.serve') else [])
+                + ['--config-dir', self.conf_dir,
+                   '--fd', str(self.sock.fileno())],
                 pass_fds=[self.sock.fileno()], stdin=subprocess.DEVNULL,
                 stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
@@ -208,11 +232,15 @@ class Services(fixtures.Fixture):
     :param image_properties: properties of the sandbox's images.
     :param image_data: bytes of the default image (uploaded once).
     :param out: stream for progress lines, or None.
+    :param cinder: also start Cinder (API, scheduler and volume services
+        in one process, volumes on the simulated SAN).
     """
 
     def __init__(self, state_dir, hosts, vif_type='pvm_sea',
-                 image_properties=None, image_data=b'', out=None):
+                 image_properties=None, image_data=b'', out=None,
+                 cinder=True):
         super().__init__()
+        self.cinder = cinder
         self.state_dir = state_dir
         self.hosts = list(hosts)
         self.vif_type = vif_type
@@ -270,16 +298,23 @@ class Services(fixtures.Fixture):
         self.secrets = Secrets(self.state_dir)
         for name in ('keystone', 'placement', 'glance', 'neutron'):
             self.procs[name] = ServiceProcess(name, self.conf_dir(name))
+        if self.cinder:
+            self.procs['cinder'] = ServiceProcess(
+                'cinder', self.conf_dir('cinder'),
+                module='nova_powervm.sandbox.serve_cinder')
         self.addCleanup(self.stop)
         self._write_keystone()
         self._write_placement()
         self._write_glance()
         self._write_neutron()
+        if self.cinder:
+            self._write_cinder()
         # Database steps in parallel (each is a Python start-up).
         errors = []
         steps = [threading.Thread(target=self._guard(step, errors),
                                   name='setup-%s' % step.__name__)
-                 for step in (self._setup_keystone, self._setup_glance)]
+                 for step in (self._setup_keystone, self._setup_glance)
+                 + ((self._setup_cinder,) if self.cinder else ())]
         for step in steps:
             step.start()
         for step in steps:
@@ -295,9 +330,14 @@ class Services(fixtures.Fixture):
         for name, path in (('placement', '/'), ('glance', '/versions'),
                            ('neutron', '/')):
             self.procs[name].wait_ready(path)
+        if self.cinder:
+            self.procs['cinder'].wait_ready('/')
+            self.timings['cinder'] = time.monotonic() - t0
         self.timings['services'] = time.monotonic() - t0
         self._images()
         self._network()
+        if self.cinder:
+            self._volume_types()
         self.timings['ready'] = time.monotonic() - t0
         LOG.info('Services ready: %s', ', '.join(
             '%s %.1f s' % kv for kv in self.timings.items()))
@@ -377,7 +417,7 @@ class Services(fixtures.Fixture):
                          default_project_id=demo_project)
         for role in ('member', 'reader'):
             ks.grant(demo_project, demo, roles[role])
-        for name in SERVICE_USERS:
+        for name in SERVICE_USERS + (CINDER_USERS if self.cinder else ()):
             user = ks.ensure('users', name, domain_id='default',
                              password=self.secrets[name],
                              default_project_id=service_project)
@@ -389,6 +429,8 @@ class Services(fixtures.Fixture):
         for stype, name, sname, path in CATALOG:
             base = (self.nova_url if name == 'nova'
                     else self.procs[name].url)
+            if name not in self.procs and name != 'nova':
+                continue
             if base is not None:
                 ks.ensure_endpoint(stype, sname, base + path)
         self.keystone = ks
@@ -544,6 +586,104 @@ class Services(fixtures.Fixture):
                                        timeout=30), 'add router interface')
         self.network_id = net['id']
         self.public_network_id = public['id']
+
+    # -- cinder ---------------------------------------------------------
+    @property
+    def san_endpoint_file(self):
+        """Where the SAN's URL goes for Cinder's driver (``set_san``)."""
+        return os.path.join(self.conf_dir('cinder'), SAN_ENDPOINT_FILE)
+
+    def set_san(self, url, token=None):
+        """Tell Cinder's driver which simulator's admin API serves the SAN.
+
+        :param url: the simulator's base URL.
+        :param token: its admin token, if it has one.
+        """
+        path = self.san_endpoint_file
+        fd = os.open(path + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600)
+        with os.fdopen(fd, 'w') as f:
+            json.dump({'url': url, 'token': token}, f)
+        os.replace(path + '.tmp', path)
+
+    def _write_cinder(self):
+        d = self.conf_dir('cinder')
+        d, default = self._common('cinder', {
+            'transport_url': 'fake://', 'auth_strategy': 'keystone',
+            'enabled_backends': ','.join(b[0] for b in CINDER_BACKENDS),
+            'state_path': d,
+            'api_paste_config': os.path.join(
+                sys.prefix, 'etc', 'cinder', 'api-paste.ini'),
+            'resource_query_filters_file': os.path.join(
+                sys.prefix, 'etc', 'cinder', 'resource_filters.json'),
+            'my_ip': '127.0.0.1', 'host': 'sandbox',
+            # One API worker: the whole of Cinder is one process.
+            'osapi_volume_workers': '1'})
+        authtoken = self.authtoken('cinder')
+        # Nova's requests carry its service token: Cinder then trusts a
+        # detach without asking nova back (attachment delete).
+        authtoken['service_token_roles_required'] = 'True'
+        nova = self.service_auth('nova')
+        nova.update(region_name=REGION, interface='public')
+        sections = {
+            'DEFAULT': default,
+            'database': {'connection': 'sqlite:///%s' % os.path.join(
+                d, 'cinder.db')},
+            'oslo_concurrency': {'lock_path': os.path.join(d, 'locks')},
+            'keystone_authtoken': authtoken,
+            'nova': nova,
+        }
+        for name, backend_name, protocol in CINDER_BACKENDS:
+            sections[name] = {
+                'volume_driver': CINDER_DRIVER,
+                'volume_backend_name': backend_name,
+                'pvm_san_protocol': protocol,
+                'pvm_san_endpoint_file': self.san_endpoint_file,
+                'pvm_san_data_dir': os.path.join(d, 'san-data')}
+        self._write('cinder', 'cinder.conf', sections)
+
+    def _setup_cinder(self):
+        d = self.conf_dir('cinder')
+        marker = os.path.join(d, 'db-synced')
+        if os.path.exists(marker):
+            return
+        _run([_bin('cinder-manage'), '--config-file',
+              os.path.join(d, 'cinder.conf'), 'db', 'sync'],
+             os.path.join(d, 'cinder-manage.log'))
+        with open(marker, 'w') as f:
+            f.write('ok\n')
+
+    def _volume_types(self):
+        """Volume types ``fc`` and ``iscsi``, one per backend.
+
+        The default type (``__DEFAULT__``) goes to the first backend.
+        """
+        session = self.keystone.session_for(ADMIN, self.secrets[ADMIN],
+                                            ADMIN)
+        base = self.procs['cinder'].url + '/v3'
+        types = {t['name']: t for t in _check(session.get(
+            base + '/types', params={'is_public': 'None'}, timeout=30),
+            'list volume types')['volume_types']}
+        wanted = [(name, backend) for name, backend, _p in CINDER_BACKENDS]
+        wanted.append(('__DEFAULT__', CINDER_BACKENDS[0][1]))
+        wanted.append((MULTIATTACH_TYPE, CINDER_BACKENDS[0][1]))
+        for name, backend in wanted:
+            vtype = types.get(name)
+            if vtype is None:
+                vtype = _check(session.post(base + '/types', json={
+                    'volume_type': {'name': name, 'description': (
+                        'Volumes on the simulated SAN (%s)' % backend)}},
+                    timeout=30), 'create volume type %s' % name)[
+                    'volume_type']
+            specs = {'volume_backend_name': backend}
+            if name == MULTIATTACH_TYPE:
+                specs['multiattach'] = '<is> True'
+            have = vtype.get('extra_specs') or {}
+            if any(have.get(k) != v for k, v in specs.items()):
+                _check(session.post(
+                    '%s/types/%s/extra_specs' % (base, vtype['id']),
+                    json={'extra_specs': specs},
+                    timeout=30), 'set volume type %s' % name)
 
 
 def _check(resp, what):

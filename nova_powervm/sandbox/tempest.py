@@ -162,11 +162,47 @@ def tempest_conf(info, workspace):
             'swift': 'False', 'heat': 'False', 'horizon': 'False',
         },
     })
+    if info.get('cinder') and info.get('volume'):
+        add_volume_sections(conf, info)
     if info.get('public_network_id'):
         conf['network']['public_network_id'] = info['public_network_id']
         conf['network']['floating_network_name'] = info[
             'floating_network_name']
     return conf
+
+
+def add_volume_sections(conf, info):
+    """``[volume]`` and ``[volume-feature-enabled]`` of a cloud with Cinder.
+
+    :param conf: the ``ConfigParser`` being written.
+    :param info: the cloud's description; its ``volume`` entry says what
+                 the Cinder backends can do.
+    """
+    vol = info['volume']
+    conf.read_dict({
+        'volume': {
+            'catalog_type': vol['catalog_type'],
+            'region': info['region'],
+            'endpoint_type': 'public',
+            'backend_names': ','.join(vol['backend_names']),
+            'storage_protocol': vol['storage_protocol'],
+            'vendor_name': vol['vendor_name'],
+            'volume_size': '1',
+            'build_timeout': '120',
+        },
+        'volume-feature-enabled': {
+            'multi_backend': str(len(vol['backend_names']) > 1),
+            'backup': 'False',
+            'snapshot': str(vol['snapshot']),
+            'clone': str(vol['clone']),
+            'manage_volume': 'False',
+            'manage_snapshot': 'False',
+            'extend_attached_volume': str(vol['extend_attached_volume']),
+        },
+    })
+    if vol.get('volume_type_multiattach'):
+        conf['volume']['volume_type_multiattach'] = vol[
+            'volume_type_multiattach']
 
 
 def write_conf(info, workspace):

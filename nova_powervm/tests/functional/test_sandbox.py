@@ -334,6 +334,8 @@ class TestSandboxDemo(tests_base.TestCase):
         self.assertIn('auth_url: http://127.0.0.1:', clouds)
         self.assertIn('username: demo', clouds)
         self.assertNotIn('token', clouds)
+        # Cinder's volume rows ran (vSCSI over FC, iSCSI, boot from volume).
+        self.assertRegex(out, r'(?m)^volume delete +3 volume\(s\) gone')
         # Neutron told nova the port was plugged.
         with open(os.path.join(state_dir, 'sandbox.log')) as f:
             self.assertIn('Creating event network-vif-plugged', f.read())

@@ -144,3 +144,55 @@ class TestTempestConf(tests_base.TestCase):
                     self.assertTrue(regex.strip().startswith('^tempest'),
                                     line)
                     self.assertTrue(reason.strip(), line)
+
+
+class TestTempestVolumeConf(tests_base.TestCase):
+    """With the sandbox's Cinder, tempest's volume tests are switched on."""
+
+    def conf(self, **info):
+        workspace = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, workspace)
+        full = dict(TestTempestConf.INFO, **info)
+        path = sandbox_tempest.write_conf(full, workspace)
+        conf = configparser.ConfigParser(interpolation=None)
+        conf.read(path)
+        return conf
+
+    def test_cinder_sections_from_the_description(self):
+        conf = self.conf(cinder=True, volume={
+            'catalog_type': 'block-storage',
+            'backend_names': ['pvm-fc', 'pvm-iscsi'],
+            'volume_types': ['fc', 'iscsi'], 'storage_protocol': 'FC',
+            'volume_type_multiattach': 'multiattach',
+            'vendor_name': 'nova-powervm sandbox', 'snapshot': True,
+            'clone': True, 'extend_attached_volume': False})
+        self.assertEqual('True', conf['service_available']['cinder'])
+        self.assertEqual('block-storage', conf['volume']['catalog_type'])
+        self.assertEqual('RegionOne', conf['volume']['region'])
+        self.assertEqual('pvm-fc,pvm-iscsi', conf['volume']['backend_names'])
+        self.assertEqual('multiattach',
+                         conf['volume']['volume_type_multiattach'])
+        features = conf['volume-feature-enabled']
+        self.assertEqual('True', features['multi_backend'])
+        self.assertEqual('True', features['snapshot'])
+        self.assertEqual('False', features['backup'])
+        self.assertEqual('False', features['extend_attached_volume'])
+
+    def test_no_cinder_no_volume_sections(self):
+        conf = self.conf()
+        self.assertEqual('False', conf['service_available']['cinder'])
+        self.assertFalse(conf.has_section('volume'))
+        self.assertFalse(conf.has_section('volume-feature-enabled'))
+
+    def test_volume_description_follows_the_services(self):
+        class Svc(object):
+            cinder = False
+
+        drv = driver.PowerVMDriver.__new__(driver.PowerVMDriver)
+        self.assertIsNone(describe.volume_description(Svc(), drv))
+        Svc.cinder = True
+        vol = describe.volume_description(Svc(), drv)
+        self.assertEqual(['fc', 'iscsi'], vol['volume_types'])
+        self.assertEqual(
+            bool(drv.capabilities.get('supports_extend_volume')),
+            vol['extend_attached_volume'])
