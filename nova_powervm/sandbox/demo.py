@@ -27,7 +27,6 @@ import requests
 from nova_powervm.sandbox import catalog
 from nova_powervm.sandbox import demo_move
 from nova_powervm.sandbox import demo_network
-from nova_powervm.sandbox import demo_volumes
 from nova_powervm.sandbox import images
 
 LOG = logging.getLogger(__name__)
@@ -39,31 +38,16 @@ class StepFailed(Exception):
     """A demo step did not reach its expected outcome."""
 
 
-class ComputeClient(object):
-    """Minimal compute API client speaking plain HTTP with a token.
+class JSONClient(object):
+    """Plain-HTTP JSON calls of one OpenStack API with a token.
 
-    :param url: the v2.1 endpoint.
-    :param token: ``user:project`` for every action.
-    :param admin_token: optional admin token for reads, which then show
-                        the host a server landed on.
-    :param image_url: base URL of the image API (default: the ``--lite``
-                      view beside the compute API).
+    :param url: the API's endpoint.
+    :param session: ``requests.Session`` carrying the token headers.
     """
 
-    def __init__(self, url, token, admin_token=None, image_url=None):
+    def __init__(self, url, session):
         self.url = url.rstrip('/')
-        self.image_url = image_url or (
-            self.url.rsplit('/', 1)[0] + catalog.IMAGE_PREFIX)
-        self.session = self._session(token)
-        self.reader = self._session(admin_token or token)
-
-    @staticmethod
-    def _session(token):
-        session = requests.Session()
-        session.headers.update({
-            'X-Auth-Token': token, 'Accept': 'application/json',
-            'OpenStack-API-Version': 'compute latest'})
-        return session
+        self.session = session
 
     def call(self, method, path, body=None, expect=(200, 201, 202, 204)):
         """Send one request and return its decoded JSON (or None).
@@ -77,6 +61,32 @@ class ComputeClient(object):
                                                  resp.status_code,
                                                  resp.text[:300]))
         return resp.json() if resp.content else None
+
+
+class ComputeClient(JSONClient):
+    """Minimal compute API client speaking plain HTTP with a token.
+
+    :param url: the v2.1 endpoint.
+    :param token: ``user:project`` for every action.
+    :param admin_token: optional admin token for reads, which then show
+                        the host a server landed on.
+    :param image_url: base URL of the image API (default: the ``--lite``
+                      view beside the compute API).
+    """
+
+    def __init__(self, url, token, admin_token=None, image_url=None):
+        super().__init__(url, self._session(token))
+        self.image_url = image_url or (
+            self.url.rsplit('/', 1)[0] + catalog.IMAGE_PREFIX)
+        self.reader = self._session(admin_token or token)
+
+    @staticmethod
+    def _session(token):
+        session = requests.Session()
+        session.headers.update({
+            'X-Auth-Token': token, 'Accept': 'application/json',
+            'OpenStack-API-Version': 'compute latest'})
+        return session
 
     def server(self, server_id):
         """GET one server, or None once it is gone."""
@@ -288,6 +298,8 @@ def run_demo(cloud, client, out, network='none', snapshot=False,
     rows = []
     ok = True
     steps = lifecycle_steps(client, network, snapshot, rescue)
+    # (Imported here: demo_volumes builds on this module.)
+    from nova_powervm.sandbox import demo_volumes
     steps = demo_volumes.insert_steps(cloud, client, steps, network)
     for name, step in steps:
         rows.append(_timed(cloud, name, step))

@@ -19,7 +19,6 @@ What the stock ``openstack`` CLI does, through the compute API:
   port on the server's network and the driver plugs it, as the sandbox's
   ``--vif-type`` binds it;
 * ``detach interface`` (``server remove port``): the port's adapter goes;
-* ``diagnostics`` (``server show --diagnostics``, microversion 2.48);
 * ``crash dump`` (``server dump create``): the server keeps running.
 
 The interface rows need a server with a port (``--network auto``, the
@@ -30,7 +29,6 @@ import time
 
 from nova_powervm.sandbox import demo
 
-DIAGNOSTICS_VERSION = 'compute 2.48'
 CRASH_DUMP_VERSION = 'compute 2.17'
 
 
@@ -104,19 +102,6 @@ def steps(client, state, network):
         client.wait(state['id'], 'ACTIVE')
         return '%d port(s) left' % len(_interfaces(client, state['id']))
 
-    def diagnostics():
-        resp = client.reader.get(
-            '%s/servers/%s/diagnostics' % (client.url, state['id']),
-            headers={'OpenStack-API-Version': DIAGNOSTICS_VERSION},
-            timeout=30)
-        if resp.status_code != 200:
-            raise demo.StepFailed('GET diagnostics -> %d %s'
-                                  % (resp.status_code, resp.text[:200]))
-        diags = resp.json()
-        return '%s, %s vCPU, %s NIC(s), %s disk(s)' % (
-            diags.get('state'), diags.get('num_cpus'),
-            diags.get('num_nics'), diags.get('num_disks'))
-
     def crash_dump():
         resp = client.session.post(
             '%s/servers/%s/action' % (client.url, state['id']),
@@ -133,4 +118,4 @@ def steps(client, state, network):
         return 'dump taken, ACTIVE, power %d' % srv['OS-EXT-STS:power_state']
 
     return [('attach interface', attach), ('detach interface', detach),
-            ('diagnostics', diagnostics), ('crash dump', crash_dump)]
+            ('crash dump', crash_dump)]

@@ -30,6 +30,7 @@ import time
 
 import requests
 
+from nova_powervm.sandbox import demo
 from nova_powervm.sandbox import images
 
 LOG = logging.getLogger(__name__)
@@ -45,8 +46,7 @@ STEP_NAMES = ('volume create', 'volume attach', 'volume extend',
               'volume detach')
 
 
-class StepFailed(Exception):
-    """A volume row did not reach its expected outcome."""
+StepFailed = demo.StepFailed
 
 
 def unavailable_reason(cloud):
@@ -73,7 +73,7 @@ def unavailable_reason(cloud):
     return None
 
 
-class VolumeClient(object):
+class VolumeClient(demo.JSONClient):
     """The few block-storage v3 calls the demo makes, over HTTP.
 
     :param url: Cinder's ``/v3`` endpoint.
@@ -81,20 +81,11 @@ class VolumeClient(object):
     """
 
     def __init__(self, url, token):
-        self.url = url.rstrip('/')
-        self.session = requests.Session()
-        self.session.headers.update({
+        session = requests.Session()
+        session.headers.update({
             'X-Auth-Token': token, 'Accept': 'application/json',
             'OpenStack-API-Version': VOLUME_API_VERSION})
-
-    def call(self, method, path, body=None, expect=(200, 201, 202, 204)):
-        resp = self.session.request(method, self.url + path, json=body,
-                                    timeout=30)
-        if resp.status_code not in expect:
-            raise StepFailed('%s %s -> %d %s' % (method, path,
-                                                 resp.status_code,
-                                                 resp.text[:300]))
-        return resp.json() if resp.content else None
+        super().__init__(url, session)
 
     def volume(self, volume_id):
         """GET one volume, or None once it is gone."""

@@ -559,13 +559,9 @@ class PowerVMDriver(driver.ComputeDriver):
             raise exc.NotSupportedYet(
                 operation='rebuild on this disk driver')
         flows.check_block_devices(instance, block_device_info)
-        detach_block_devices(context, bdms)
-        instance.task_state = task_states.REBUILD_BLOCK_DEVICE_MAPPING
-        instance.save(expected_task_state=[task_states.REBUILDING])
-        block_device_info = attach_block_devices(context, instance, bdms)
-        instance.task_state = task_states.REBUILD_SPAWNING
-        instance.save(
-            expected_task_state=[task_states.REBUILD_BLOCK_DEVICE_MAPPING])
+        block_device_info = _remap_block_devices(
+            context, instance, bdms, detach_block_devices,
+            attach_block_devices)
         try:
             flows.rebuild(ctx, context, instance, image_meta, injected_files,
                           admin_password, network_info, block_device_info,
@@ -581,13 +577,9 @@ class PowerVMDriver(driver.ComputeDriver):
         ctx = self._host_ctx()
         flows.check_block_devices(instance, block_device_info)
         on_disk = move.instance_on_disk(ctx, instance)
-        detach_block_devices(context, bdms)
-        instance.task_state = task_states.REBUILD_BLOCK_DEVICE_MAPPING
-        instance.save(expected_task_state=[task_states.REBUILDING])
-        block_device_info = attach_block_devices(context, instance, bdms)
-        instance.task_state = task_states.REBUILD_SPAWNING
-        instance.save(
-            expected_task_state=[task_states.REBUILD_BLOCK_DEVICE_MAPPING])
+        block_device_info = _remap_block_devices(
+            context, instance, bdms, detach_block_devices,
+            attach_block_devices)
         try:
             if on_disk:
                 move.recreate(ctx, context, instance, image_meta,
@@ -841,3 +833,19 @@ def _refuse_unsupported(instance):
     operation = _UNSUPPORTED_TASKS.get(instance.task_state)
     if operation:
         raise exc.NotSupportedYet(operation=operation)
+
+
+def _remap_block_devices(context, instance, bdms, detach_block_devices,
+                         attach_block_devices):
+    """Walk nova's rebuild task states through its block device callbacks.
+
+    :returns: the block device info after the volumes were attached again.
+    """
+    detach_block_devices(context, bdms)
+    instance.task_state = task_states.REBUILD_BLOCK_DEVICE_MAPPING
+    instance.save(expected_task_state=[task_states.REBUILDING])
+    block_device_info = attach_block_devices(context, instance, bdms)
+    instance.task_state = task_states.REBUILD_SPAWNING
+    instance.save(
+        expected_task_state=[task_states.REBUILD_BLOCK_DEVICE_MAPPING])
+    return block_device_info
