@@ -291,7 +291,7 @@ class TestSandboxServerVolumes(ServedCinderCase):
             self.wait_volume(vol, 'available')
             lun = self.san.lun(vol.id)
             self.assertEqual(([], []), (lun['initiators'],
-                                        lun['visible_on']))
+                                        lun['visible_on']), vtype)
             self.assertEqual(with_server, self.sim_mappings())
             self.conn.block_storage.delete_volume(vol)
             self.wait_gone(vol)

@@ -19,6 +19,7 @@ in ``doc/source/devref/flows.rst``.
 """
 
 from nova import exception as nova_exc
+from oslo_concurrency import lockutils
 from oslo_log import log as logging
 from taskflow.patterns import linear_flow as tf_lf
 
@@ -35,6 +36,17 @@ from nova_powervm.virt.powervm.volume import vscsi
 
 LOG = logging.getLogger(__name__)
 CONF = pvm_conf.CONF
+
+
+def _volumes_lock(instance):
+    """One volume change of an instance at a time.
+
+    nova serializes attach and detach, but handles Cinder's
+    ``volume-extended`` event on another thread: an extend's rescan must
+    not run into a detach (it would find the LUN again and leave its
+    hdisk behind).
+    """
+    return lockutils.lock('powervm-volumes-%s' % instance.uuid)
 
 
 def connector_properties(ctx, instance):
@@ -135,9 +147,10 @@ def attach(ctx, context, connection_info, instance, encryption=None):
     """
     _check_encryption(connection_info, encryption)
     volume.get_connector(ctx, instance, connection_info)  # protocol check
-    lpar_w = _io_wrapper(ctx, instance, connection_info)
-    flows.run(build_attach(ctx, context, instance, connection_info),
-              store={'lpar_wrap': lpar_w})
+    with _volumes_lock(instance):
+        lpar_w = _io_wrapper(ctx, instance, connection_info)
+        flows.run(build_attach(ctx, context, instance, connection_info),
+                  store={'lpar_wrap': lpar_w})
 
 
 def build_detach(ctx, context, instance, connection_info):
@@ -165,14 +178,16 @@ def detach(ctx, context, connection_info, instance):
     to it any more).
     """
     volume.get_connector(ctx, instance, connection_info)  # protocol check
-    try:
-        lpar_w = _io_wrapper(ctx, instance, connection_info, attach=False)
-    except nova_exc.InstanceNotFound:
-        LOG.info('Partition gone: volume %s is detached already.',
-                 volume.volume_id(connection_info), instance=instance)
-        return
-    flows.run(build_detach(ctx, context, instance, connection_info),
-              store={'lpar_wrap': lpar_w})
+    with _volumes_lock(instance):
+        try:
+            lpar_w = _io_wrapper(ctx, instance, connection_info,
+                                 attach=False)
+        except nova_exc.InstanceNotFound:
+            LOG.info('Partition gone: volume %s is detached already.',
+                     volume.volume_id(connection_info), instance=instance)
+            return
+        flows.run(build_detach(ctx, context, instance, connection_info),
+                  store={'lpar_wrap': lpar_w})
 
 
 def extend(ctx, connection_info, instance, requested_size):
@@ -182,8 +197,13 @@ def extend(ctx, connection_info, instance, requested_size):
     :raises VolumeAttachFailed: when a VIOS still sees a smaller disk.
     """
     conn = volume.get_connector(ctx, instance, connection_info)
-    with errors.translate('extend volume %s' % conn.volume_id,
-                          instance=instance):
+    with _volumes_lock(instance), errors.translate(
+            'extend volume %s' % conn.volume_id, instance=instance):
+        if not conn.attached(vm.get_pvm_uuid(instance)):
+            # Detached while nova's event waited: nothing to rescan.
+            LOG.info('Volume %s is no longer attached; not rescanning it.',
+                     conn.volume_id, instance=instance)
+            return
         size_mb = conn.extend()
     want_mb = requested_size // (1024 * 1024)
     if size_mb is not None and size_mb < want_mb:

@@ -78,6 +78,13 @@ class VolumeConnector(metaclass=abc.ABCMeta):
     def cleanup(self):
         """Remove what :meth:`disconnect` left unused (after the update)."""
 
+    def attached(self, lpar_uuid):
+        """Whether the volume is still mapped to the partition.
+
+        :param lpar_uuid: PowerVM UUID of the partition.
+        """
+        return True
+
     def extend(self):
         """Make the VIOSes see the volume's new size."""
         raise NotImplementedError()

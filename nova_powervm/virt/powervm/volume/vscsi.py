@@ -276,6 +276,22 @@ class VscsiConnector(base.VolumeConnector):
                 self.ctx.adapter, name, udid=self.udid))
         again.execute()
 
+    def attached(self, lpar_uuid):
+        """Whether a VIOS still maps the volume's hdisk to the partition.
+
+        1 GET of the VIOSes' mappings; True when the UDID is not known
+        (attached before it was kept: the rescan then decides).
+        """
+        if self.udid is None:
+            return True
+        with errors.translate('read the mappings of volume %s'
+                              % self.volume_id):
+            wraps = pvm_vios.VIOS.get(self.ctx.adapter,
+                                      xag=[pvm_const.XAG.VIO_SMAP])
+        return any(pvm_smap.find_maps(
+            vios_w.scsi_mappings, client_lpar_id=lpar_uuid,
+            match_func=match_udid(self.udid)) for vios_w in wraps)
+
     def extend(self):
         """Make the VIOSes see the volume's new size.
 

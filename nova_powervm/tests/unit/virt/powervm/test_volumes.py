@@ -171,6 +171,18 @@ class TestFCAttachDetach(VolumeTestCase):
                                 inst, 5 * GB)
         self.assertIn('4096 MB', str(err))
 
+    def test_extend_after_detach_finds_nothing_to_rescan(self):
+        # nova handles volume-extended apart from the detach it may race.
+        info = self.volume(size=1)
+        inst = self.lpar_instance()
+        self.attach(info, inst)
+        self.detach(info, inst)
+        self.assertEqual([], self.hdisks(info))
+        self.san.resize('vol-1', 2)
+        self.drv.extend_volume(self.ctx, info, inst, 2 * GB)
+        # No rescan: the LUN's hdisk did not come back on any VIOS.
+        self.assertEqual([], self.hdisks(info))
+
     def test_multiattach_keeps_the_hdisk_for_the_other_lpar(self):
         info = self.volume()
         inst1, inst2 = self.lpar_instance(), self.lpar_instance()
