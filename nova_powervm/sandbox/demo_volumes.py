@@ -264,12 +264,12 @@ def volume_steps(cloud, client, network='none'):
                 'volume_size': 1, 'delete_on_termination': True}]}}
         note = ''
         if cloud.fc_attach_strategy == 'npiv':
-            # A partition gets its virtual WWPNs when it is created: no
-            # FC volume can be its boot disk with NPIV (microversion 2.67
-            # names the root volume's type).
+            # The root volume is an FC LUN the partition's own virtual
+            # ports see (WWPNs allocated before spawn); microversion 2.67
+            # names the root volume's type.
             body['server']['block_device_mapping_v2'][0][
-                'volume_type'] = 'iscsi'
-            note = ' (iscsi: no FC boot volume with NPIV)'
+                'volume_type'] = 'fc'
+            note = ' (NPIV)'
         state['bfv'] = client.call('POST', '/servers', body)['server']['id']
         try:
             srv = client.wait(state['bfv'], 'ACTIVE', timeout=WAIT_TIMEOUT)

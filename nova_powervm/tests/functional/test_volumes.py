@@ -25,12 +25,14 @@ import fixtures
 from nova import context as nova_context
 from nova import objects
 from nova.tests.fixtures import cinder as cinder_fixture
+from oslo_serialization import jsonutils
 from oslo_utils import uuidutils
 
 from nova_powervm import conf as pvm_conf
 from nova_powervm.simulator import san as sim_san
 from nova_powervm.tests.functional import base
 from nova_powervm.tests import known_secrets
+from nova_powervm.virt.powervm.volume import npiv
 
 #: CHAP credentials of the iSCSI LUNs (the secret is one the run-wide
 #: check of the logs looks for).
@@ -419,3 +421,116 @@ class TestNPIV(VolumeTestCase):
     def fc_maps(self, host):
         return [m for v in self.simulators[host].state()['vioses']
                 for m in v['fc_mappings']]
+
+
+class TestNPIVWWPNs(VolumeTestCase):
+    """NPIV: WWPNs kept in nova's DB, boot from an NPIV volume, cleanup."""
+
+    def setUp(self):
+        super().setUp()
+        self.start('host1')
+        ports = self.computes['host1'].driver.get_volume_connector(
+            None)['wwpns']
+        self.flags(fc_attach_strategy='npiv', fabrics=['A', 'B'],
+                   group='powervm')
+        pvm_conf.register_fabric_opts()
+        self.flags(fabric_A_port_wwpns=[ports[0], ports[2]],
+                   fabric_B_port_wwpns=[ports[1], ports[3]],
+                   group='powervm')
+
+    def fc_maps(self, lpar=None):
+        return [m for v in self.simulators['host1'].state()['vioses']
+                for m in v['fc_mappings']
+                if lpar is None or
+                (m['lpar_uuid'] or '').upper() == lpar['uuid'].upper()]
+
+    def instance(self, server):
+        return objects.Instance.get_by_uuid(
+            nova_context.get_admin_context(), server['id'],
+            expected_attrs=['system_metadata'])
+
+    def stored(self, server):
+        raw = self.instance(server).system_metadata.get(
+            npiv.SYSMETA_KEY)
+        return sorted(w for ws in jsonutils.loads(raw).values()
+                      for w in ws)
+
+    def test_connector_after_the_last_detach(self):
+        # nova asks for the connector on every attach and detach (also of
+        # other protocols): that must not make adapters the server keeps
+        # after its last FC volume went, nor leave them after delete.
+        server = self.boot()
+        vol = self.cinder.add()
+        self.attach(server, vol)
+        wwpns = self.stored(server)
+        self.assertEqual(4, len(wwpns))
+        self.detach(server, vol)
+        self.assertEqual([], self.fc_maps())
+        driver = self.computes['host1'].driver
+        self.assertEqual(wwpns, driver.get_volume_connector(
+            self.instance(server))['wwpns'])
+        self.assertEqual([], self.fc_maps())
+        # Attach again: the same WWPNs.
+        self.attach(server, vol)
+        lpar = self.lpar_of('host1', server)
+        self.assertEqual(wwpns, sorted(
+            w for m in self.fc_maps(lpar) for w in m['wwpns']))
+        self.detach(server, vol)
+        driver.get_volume_connector(self.instance(server))
+        self.delete(server)
+        self.assertEqual([], self.fc_maps())
+        self.assert_sim_empty('host1')
+
+    def test_delete_removes_adapters_without_fc_volume(self):
+        # Adapters a server has without any FC volume in nova (a volume
+        # detached behind nova's back) go with the server.
+        server = self.boot()
+        vol = self.cinder.add()
+        self.attach(server, vol)
+        ctx = self.computes['host1'].driver._host_ctx()
+        npiv.ensure_adapters(ctx, self.instance(server))
+        self.assertEqual(2, len(self.fc_maps()))
+        self.detach(server, vol)
+        npiv.ensure_adapters(ctx, self.instance(server))
+        self.assertEqual(2, len(self.fc_maps()))
+        self.delete(server)
+        self.assertEqual([], self.fc_maps())
+        self.assert_sim_empty('host1')
+
+    def bfv_body(self, vol):
+        body = self._build_server(image_uuid='', flavor_id='1',
+                                  networks='none')
+        body['block_device_mapping_v2'] = [{
+            'boot_index': 0, 'uuid': vol, 'source_type': 'volume',
+            'destination_type': 'volume'}]
+        return body
+
+    def test_boot_from_npiv_volume(self):
+        vol = self.cinder.add(self.cinder.IMAGE_BACKED_VOL, size=2)
+        server = self.wait_for(self.api.post_server(
+            {'server': self.bfv_body(vol)}), 'ACTIVE')
+        lpar = self.lpar_of('host1', server)
+        self.assertEqual('running', lpar['state'])
+        maps = self.fc_maps(lpar)
+        self.assertEqual(2, len(maps))
+        # The adapters have the WWPNs allocated before spawn, which
+        # Cinder exported the LUN to.
+        wwpns = self.stored(server)
+        self.assertEqual(wwpns, sorted(w for m in maps for w in m['wwpns']))
+        self.assertEqual(wwpns, sorted(self.san.lun(vol)['initiators']))
+        self.assertEqual([], self.volume_maps('host1'))
+        self.assertEqual([], self.boot_disks('host1'))
+        self.delete(server)
+        self.assertEqual([], self.fc_maps())
+        self.assert_sim_empty('host1')
+
+    def test_failed_spawn_leaves_no_vfc_mapping(self):
+        vol = self.cinder.add(self.cinder.IMAGE_BACKED_VOL, size=2)
+        sim = self.simulators['host1']
+        sim.add_fault(count=1, kind='job_fail', job='PowerOn')
+        server = self.wait_for(self.api.post_server(
+            {'server': self.bfv_body(vol)}), 'ERROR')
+        sim.clear_faults()
+        self.assertEqual([], self.fc_maps())
+        self.delete(server)
+        self.assert_sim_empty('host1')

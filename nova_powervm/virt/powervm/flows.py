@@ -200,6 +200,12 @@ def build_destroy(ctx, instance, destroy_disks=True, block_device_info=None,
     if vol_infos:
         flow.add(tf_vol.DisconnectVolumes(ctx, instance, vol_infos,
                                           remap_on_failure=False))
+    if (CONF.powervm.fc_attach_strategy == 'npiv' and not any(
+            i.get('driver_volume_type') == 'fibre_channel'
+            for i in vol_infos)):
+        # The adapters of a server without FC volumes left (a failed
+        # attach, a volume gone behind nova's back) go too.
+        flow.add(tf_vol.RemoveNPIVAdapters(ctx, instance))
     flow.add(tf_stg.DeleteStorage(ctx, instance, destroy_disks),
              tf_vm.DeleteLPAR(ctx, instance))
     if any(v.get('type') == pvm_vif.VIF_TYPE_OVS

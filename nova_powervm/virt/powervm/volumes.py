@@ -75,28 +75,21 @@ def connector_properties(ctx, instance):
         props['initiator'] = ordered[0]
         props['initiators'] = ordered
     if CONF.powervm.fc_attach_strategy == 'npiv':
-        props['wwpns'] = _npiv_wwpns(ctx, instance)
+        props['wwpns'] = _npiv_wwpns(ctx, instance, props['wwpns'])
     if not props['wwpns']:
         del props['wwpns']
     return props
 
 
-def _npiv_wwpns(ctx, instance):
-    """The instance's virtual WWPNs (made the first time), or [].
+def _npiv_wwpns(ctx, instance, ports):
+    """The instance's virtual WWPNs (allocated the first time), or [].
 
-    A partition that does not exist yet (boot from an NPIV volume) has
-    none: its FC volumes cannot be attached.
+    They exist before the partition does (boot from an NPIV volume):
+    kept in the instance's system metadata, see ``npiv.connector_wwpns``.
     """
     if instance is None:
         return []
-    try:
-        vm.get_vm_qp(ctx.adapter, vm.get_pvm_uuid(instance), 'PartitionID')
-    except nova_exc.InstanceNotFound:
-        LOG.warning('No partition yet: no NPIV WWPNs in the volume '
-                    'connector.', instance=instance)
-        return []
-    wwpns = npiv.ensure_adapters(ctx, instance)
-    return sorted({w for ws in wwpns.values() for w in ws})
+    return npiv.connector_wwpns(ctx, instance, ports)
 
 
 def _check_encryption(connection_info, encryption):

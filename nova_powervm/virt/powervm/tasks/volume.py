@@ -26,6 +26,7 @@ from nova_powervm.virt.powervm import mapping
 from nova_powervm.virt.powervm.tasks import base
 from nova_powervm.virt.powervm import vm
 from nova_powervm.virt.powervm import volume
+from nova_powervm.virt.powervm.volume import npiv
 
 LOG = logging.getLogger(__name__)
 
@@ -70,7 +71,12 @@ class ConnectVolumes(base.PowerVMTask):
         undo = mapping.VIOSMappings(self.ctx.adapter, 'unmap_volumes',
                                     self.instance)
         for conn in self.connectors:
-            if conn.udid:
+            if getattr(conn, 'made', False):
+                # NPIV adapters this connect made go, whatever else the
+                # instance has attached.
+                conn.destroying = True
+                conn.disconnect(undo, lpar_wrap.uuid)
+            elif conn.udid:
                 conn.disconnect(undo, lpar_wrap.uuid)
         self.best_effort('remove volume mappings', undo.execute)
         for conn in self.connectors:
@@ -165,3 +171,25 @@ class UpdateVolumeMetadata(base.PowerVMTask):
             self.instance.device_metadata = self.previous
             self.best_effort('save device metadata', self.instance.save)
             self.done = False
+
+
+class RemoveNPIVAdapters(base.PowerVMTask):
+    """Remove the partition's virtual FC (NPIV) mappings before it goes.
+
+    PowerVM leaves the server adapters of a deleted partition behind, so
+    destroy removes them first, Fibre Channel volumes or not (1 GET, 1
+    POST per VIOS that has one).  Nothing to revert: destroy goes on.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    """
+
+    def __init__(self, ctx, instance):
+        super().__init__(instance, 'remove_npiv_adapters',
+                         requires=['lpar_wrap'])
+        self.ctx = ctx
+
+    def execute(self, lpar_wrap):
+        self.best_effort('remove the NPIV adapters', npiv.remove_adapters,
+                         self.ctx, self.instance,
+                         _lpar_uuid(lpar_wrap, self.instance))

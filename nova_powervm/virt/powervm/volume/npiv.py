@@ -22,10 +22,12 @@ the partition's own OS discovers the disk: nothing is discovered or
 mapped on the VIOSes per volume.
 
 The WWPNs are allocated once per instance (the ``GetNextWWPNs`` job) and
-kept in the LPAR's client adapters, not in a local file: the volume
-connector of an instance reads them from the VIOSes' FC mappings, and
-makes the adapters the first time (the partition must exist).  The
-adapters go with the last Fibre Channel volume's detach.
+kept in nova's database (``instance.system_metadata``), not in a local
+file: the volume connector reports them, even before the partition
+exists (boot from an NPIV volume), and the adapters are made with
+exactly those WWPNs when the first Fibre Channel volume is connected.
+The adapters go with the last Fibre Channel volume's detach, and with
+the partition on destroy.
 """
 
 from nova import context as nova_context
@@ -95,14 +97,90 @@ def instance_wwpns(ctx, lpar_uuid, vioses=None):
     return found
 
 
+#: ``instance.system_metadata`` key of the instance's virtual WWPNs
+#: (JSON ``{fabric: [WWPNs]}``), allocated before the partition exists.
+SYSMETA_KEY = 'powervm_npiv_wwpns'
+
+
+def _stored_wwpns(instance):
+    raw = (instance.system_metadata or {}).get(SYSMETA_KEY)
+    if not raw:
+        return {}
+    try:
+        return dict((name, [_wwpn(w) for w in wwpns])
+                    for name, wwpns in jsonutils.loads(raw).items())
+    except (ValueError, AttributeError, TypeError):
+        LOG.warning('Ignoring unreadable %s in the system metadata.',
+                    SYSMETA_KEY, instance=instance)
+        return {}
+
+
+def allocated_wwpns(ctx, instance, existing=None):
+    """The instance's virtual WWPNs, allocated once and kept in nova's DB.
+
+    Works before the partition exists (nova asks for the volume
+    connector of a server booting from a volume before spawn).  The
+    first time, one ``GetNextWWPNs`` job (3 round trips) for every
+    fabric that has none yet; the result is saved in the instance's
+    ``system_metadata``, so every later connector, attach and spawn
+    uses exactly the same WWPNs.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param existing: ``{fabric: [WWPNs]}`` the partition's client adapters
+        already have (adopted as they are).
+    :returns: ``{fabric: [virtual WWPNs]}`` (2 per port of the fabric).
+    """
+    stored = _stored_wwpns(instance)
+    wanted = dict(stored)
+    wanted.update(existing or {})
+    per_fabric = CONF.powervm.ports_per_fabric
+    missing = [f for f in CONF.powervm.fabrics if not wanted.get(f)]
+    if missing:
+        with errors.translate('allocate virtual WWPNs', instance):
+            # One job for every fabric's pairs.
+            v_wwpns = [_wwpn(w) for w in vfc_mapper.build_wwpn_pair(
+                ctx.adapter, ctx.host_uuid,
+                pair_count=per_fabric * len(missing))]
+        for idx, name in enumerate(missing):
+            wanted[name] = v_wwpns[idx * 2 * per_fabric:
+                                   (idx + 1) * 2 * per_fabric]
+    if wanted != stored:
+        instance.system_metadata[SYSMETA_KEY] = jsonutils.dumps(wanted)
+        instance.save()
+    return wanted
+
+
+def check_fabrics(known, names=None, volume_id=None):
+    """Fail when a fabric has no physical port among ``known``.
+
+    :param known: WWPNs of the VIOSes' physical FC ports.
+    :param names: fabrics to check (all configured when None).
+    :param volume_id: the volume to name in the fault.
+    :raises VolumeAttachFailed: naming the fabric and its port WWPNs.
+    """
+    fabrics = fabric_ports()
+    known = {_wwpn(w) for w in known}
+    for name in CONF.powervm.fabrics if names is None else names:
+        if not set(fabrics[name]) & known:
+            raise nova_exc.VolumeAttachFailed(
+                volume_id=volume_id or '(any)',
+                reason='NPIV fabric %s has no matching physical FC port on '
+                       'the Virtual I/O Servers (fabric_%s_port_wwpns: %s)'
+                       % (name, name, ', '.join(fabrics[name])))
+
+
 def ensure_adapters(ctx, instance, volume_id=None):
-    """The instance's virtual WWPNs, made the first time.
+    """Give the partition its virtual FC adapters (allocated WWPNs).
 
-    1 GET of the VIOSes when they exist; the first time also one
-    ``GetNextWWPNs`` job (3) for every fabric and one VIOS update (GET +
-    POST per VIOS that gets an adapter).
+    The WWPNs are those of :func:`allocated_wwpns`.
 
-    :returns: ``{fabric: [virtual WWPNs]}``.
+    1 GET of the VIOSes when they exist; the first time also one VIOS
+    update (GET + POST per VIOS that gets an adapter), and the
+    ``GetNextWWPNs`` job when the instance has no WWPNs yet.
+
+    :returns: ``({fabric: [virtual WWPNs]}, made)``: ``made`` is true when
+        adapters were added (the caller removes them on failure).
     :raises VolumeAttachFailed: when a fabric has no physical port on
         the active VIOSes (naming the volume, if given, and the fabric).
     """
@@ -111,26 +189,16 @@ def ensure_adapters(ctx, instance, volume_id=None):
     found = instance_wwpns(ctx, lpar_uuid, vioses)
     missing = [f for f in CONF.powervm.fabrics if f not in found]
     if not missing:
-        return found
+        return found, False
     fabrics = fabric_ports()
     host_uuid = ctx.host_uuid
     known = {_wwpn(p.wwpn) for v in vioses for p in v.pfc_ports}
-    for name in missing:
-        if not set(fabrics[name]) & known:
-            raise nova_exc.VolumeAttachFailed(
-                volume_id=volume_id or '(any)',
-                reason='NPIV fabric %s has no matching physical FC port on '
-                       'the Virtual I/O Servers (fabric_%s_port_wwpns: %s)'
-                       % (name, name, ', '.join(fabrics[name])))
-    per_fabric = CONF.powervm.ports_per_fabric
-    with errors.translate('allocate virtual WWPNs'):
-        # One job for every fabric's pairs.
-        v_wwpns = vfc_mapper.build_wwpn_pair(
-            ctx.adapter, host_uuid, pair_count=per_fabric * len(missing))
+    check_fabrics(known, missing, volume_id)
+    wanted = allocated_wwpns(ctx, instance, found)
     plan = []
-    for idx, name in enumerate(missing):
-        mine = v_wwpns[idx * 2 * per_fabric:(idx + 1) * 2 * per_fabric]
-        plan += vfc_mapper.derive_npiv_map(vioses, fabrics[name], mine)
+    for name in missing:
+        plan += vfc_mapper.derive_npiv_map(vioses, fabrics[name],
+                                           wanted[name])
 
     def add(vios_w):
         changed = False
@@ -143,7 +211,57 @@ def ensure_adapters(ctx, instance, volume_id=None):
                                    instance)
     changes.add_subtask(add, xag=FC)
     changes.execute()
-    return instance_wwpns(ctx, lpar_uuid, changes.vioses)
+    return instance_wwpns(ctx, lpar_uuid, changes.vioses), True
+
+
+def remove_adapters(ctx, instance, lpar_uuid=None):
+    """Remove every virtual FC mapping of the partition.
+
+    1 GET, and 1 POST per VIOS that has one.
+
+    Before the partition is deleted: PowerVM leaves the server adapters
+    of a deleted partition behind.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param lpar_uuid: PowerVM UUID of the partition (from the instance
+        when None).
+    """
+    lpar_uuid = lpar_uuid or vm.get_pvm_uuid(instance)
+    changes = mapping.VIOSMappings(ctx.adapter, 'remove_npiv_adapters',
+                                   instance)
+    changes.add_subtask(lambda vios_w: bool(vfc_mapper.remove_maps(
+        vios_w, lpar_uuid)), xag=FC)
+    changes.execute()
+
+
+def connector_wwpns(ctx, instance, known=None):
+    """The virtual WWPNs of the instance's volume connector.
+
+    No REST call once they are in the system metadata.  Otherwise the
+    adapters of an existing partition are adopted (1 GET) and the
+    fabrics without any get new WWPNs (see :func:`allocated_wwpns`).
+
+    :param known: WWPNs of the VIOSes' physical FC ports: every fabric
+        must have one (not checked when None).
+    :returns: sorted list of WWPNs (lower-case hex).
+    :raises VolumeAttachFailed: for a fabric without physical port.
+    """
+    if known is not None:
+        check_fabrics(known)
+    stored = _stored_wwpns(instance)
+    existing = None
+    if any(not stored.get(f) for f in CONF.powervm.fabrics):
+        try:
+            vm.get_vm_qp(ctx.adapter, vm.get_pvm_uuid(instance),
+                         'PartitionID')
+        except nova_exc.InstanceNotFound:
+            pass
+        else:
+            existing = instance_wwpns(ctx, vm.get_pvm_uuid(instance))
+    wanted = allocated_wwpns(ctx, instance, existing)
+    return sorted({w for name in CONF.powervm.fabrics
+                   for w in wanted.get(name, [])})
 
 
 def _other_fc_volumes(instance, volume_id):
@@ -166,13 +284,16 @@ class NPIVConnector(base.VolumeConnector):
 
     protocol = 'fibre_channel'
     udid = None
+    #: The adapters were made by this connect (removed on revert).
+    made = False
 
     def connect(self, mappings, lpar_uuid):
         """Make sure the partition has its virtual FC adapters.
 
         Normally made by the volume connector already: 1 GET.
         """
-        wwpns = ensure_adapters(self.ctx, self.instance, self.volume_id)
+        wwpns, self.made = ensure_adapters(self.ctx, self.instance,
+                                           self.volume_id)
         itmap = self.data.get('initiator_target_map') or {}
         if itmap and not {_wwpn(i) for i in itmap} & {
                 w for ws in wwpns.values() for w in ws}:
@@ -199,7 +320,8 @@ class NPIVConnector(base.VolumeConnector):
         """Nothing was discovered on the VIOSes."""
 
     def remap(self, lpar_uuid):
-        """The adapters come back with the next volume connector."""
+        """Make the adapters again (same WWPNs) after a failed detach."""
+        ensure_adapters(self.ctx, self.instance, self.volume_id)
 
     def extend(self):
         """The partition's OS sees the new size itself (no VIOS hdisk)."""

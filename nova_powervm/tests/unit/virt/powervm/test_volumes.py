@@ -26,6 +26,7 @@ from nova_powervm.simulator import inventory
 from nova_powervm.simulator import san as sim_san
 from nova_powervm.tests.unit.virt.powervm import test_driver
 from nova_powervm.virt.powervm import vm
+from nova_powervm.virt.powervm.volume import npiv
 from nova_powervm.virt.powervm.volume import vscsi
 
 GB = 1024 ** 3
@@ -505,26 +506,50 @@ class TestNPIV(VolumeTestCase):
         info['serial'] = name
         return info
 
-    def test_wwpns_allocated_once_and_kept_in_the_lpar(self):
-        inst = self.lpar_instance(running=True)
+    def instance(self, *args, **kwargs):
+        inst = super().instance(*args, **kwargs)
+        if not inst.obj_attr_is_set('system_metadata'):
+            inst.system_metadata = {}
+        return inst
+
+    def test_wwpns_allocated_once_and_kept_in_nova(self):
+        # Before the partition exists (boot from an NPIV volume).
+        inst = self.instance()
         props = self.drv.get_volume_connector(inst)
-        # One adapter per fabric, a pair of virtual WWPNs each.
+        # A pair of virtual WWPNs per fabric.
         self.assertEqual(4, len(props['wwpns']))
-        maps = self.fc_maps(inst)
-        self.assertEqual(2, len(maps))
+        self.assertEqual([], self.fc_maps())
+        stored = jsonutils.loads(inst.system_metadata[npiv.SYSMETA_KEY])
+        self.assertEqual(['A', 'B'], sorted(stored))
         self.assertEqual(sorted(props['wwpns']),
-                         sorted(w for m in maps for w in m[2]))
+                         sorted(w for ws in stored.values() for w in ws))
         # Not the physical ports.
         physical = {w for v in vscsi.vioses(self.drv._ctx)
                     for w in v.fc_wwpns}
         self.assertEqual(set(), physical & set(props['wwpns']))
-        # Read back from the LPAR's adapters the next time.
+        # Read back from the system metadata the next time.
         again, calls = self.count_rest(self.drv.get_volume_connector, inst)
         self.assertEqual(props, again)
-        self.assertLessEqual(calls, 2)
-        # An instance without partition yet: no WWPNs.
-        self.assertNotIn('wwpns',
-                         self.drv.get_volume_connector(self.instance()))
+        self.assertEqual(0, calls)
+
+    def test_adapters_get_the_allocated_wwpns(self):
+        inst = self.lpar_instance(running=True)
+        props = self.drv.get_volume_connector(inst)
+        self.assertEqual([], self.fc_maps())
+        self.attach(self.npiv_volume(inst), inst)
+        maps = self.fc_maps(inst)
+        self.assertEqual(2, len(maps))
+        self.assertEqual(sorted(props['wwpns']),
+                         sorted(w for m in maps for w in m[2]))
+
+    def test_adapters_of_an_older_partition_are_adopted(self):
+        inst = self.lpar_instance(running=True)
+        wwpns, made = npiv.ensure_adapters(self.drv._ctx, inst)
+        self.assertTrue(made)
+        inst.system_metadata = {}
+        props = self.drv.get_volume_connector(inst)
+        self.assertEqual(sorted(w for ws in wwpns.values() for w in ws),
+                         props['wwpns'])
 
     def test_attach_detach_budget_and_last_detach(self):
         inst = self.lpar_instance(running=True)
@@ -568,3 +593,5 @@ class TestNPIV(VolumeTestCase):
                                 info, inst)
         self.assertIn('vol-1', str(err))
         self.assertIn('21000024ff649104', str(err))
+        # The adapters that attach made are gone again.
+        self.assertEqual([], self.fc_maps())
