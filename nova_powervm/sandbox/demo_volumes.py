@@ -40,8 +40,6 @@ POLL = 0.1
 VOLUME_API_VERSION = 'volume 3.60'
 DEMO_SERVER = 'sandbox-demo'
 PROTOCOLS = (('fc', 'fibre_channel'), ('iscsi', 'iscsi'))
-# The build fault of a driver without boot from volume.
-REFUSED_BFV = 'does not support volumes (boot from volume'
 STEP_NAMES = ('volume create', 'volume attach', 'volume extend',
               'volume detach')
 
@@ -271,15 +269,7 @@ def volume_steps(cloud, client, network='none'):
                 'volume_type'] = 'fc'
             note = ' (NPIV)'
         state['bfv'] = client.call('POST', '/servers', body)['server']['id']
-        try:
-            srv = client.wait(state['bfv'], 'ACTIVE', timeout=WAIT_TIMEOUT)
-        except Exception as exc:
-            # A driver that attaches volumes but cannot boot from one yet
-            # refuses the build with a message saying so.
-            if REFUSED_BFV in str(exc):
-                state['bfv_refused'] = True
-                return 'not available: the driver refuses volumes at boot'
-            raise
+        srv = client.wait(state['bfv'], 'ACTIVE', timeout=WAIT_TIMEOUT)
         attached = srv.get('os-extended-volumes:volumes_attached') or []
         if len(attached) != 1:
             raise StepFailed('volumes attached: %s' % attached)
@@ -300,20 +290,6 @@ def volume_steps(cloud, client, network='none'):
         if 'bfv_volume' in state:
             # Deleted with its server (delete_on_termination).
             ids.append(state['bfv_volume'])
-        if state.get('bfv_refused'):
-            # The refused build's root volume: nova deletes it with the
-            # server, or leaves it available (then it is deleted here).
-            deadline = time.monotonic() + WAIT_TIMEOUT
-            while time.monotonic() < deadline:
-                others = [v for v in cinder.call('GET', '/volumes')[
-                    'volumes'] if v['id'] not in ids]
-                if not others:
-                    break
-                for vol in others:
-                    if vol['status'] in ('available', 'error'):
-                        cinder.call('DELETE', '/volumes/%s' % vol['id'])
-                        ids.append(vol['id'])
-                time.sleep(POLL)
         for vol_id in ids:
             cinder.wait(vol_id, None)
         left = [d['name'] for d in san.luns()]

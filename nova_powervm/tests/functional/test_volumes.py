@@ -29,6 +29,7 @@ from oslo_serialization import jsonutils
 from oslo_utils import uuidutils
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm.sandbox import images
 from nova_powervm.simulator import san as sim_san
 from nova_powervm.tests.functional import base
 from nova_powervm.tests import known_secrets
@@ -217,6 +218,22 @@ class TestAttachDetach(VolumeTestCase):
         inst = objects.Instance.get_by_uuid(
             ctx, server['id'], expected_attrs=['device_metadata'])
         self.assertEqual([], inst.device_metadata.devices)
+        self.delete(server)
+        self.assert_sim_empty('host1')
+
+    def test_rebuild_with_volume_attached(self):
+        # nova's own rebuild (destroy, spawn with the volume) runs it.
+        self.start('host1')
+        vol = self.cinder.add()
+        server = self.boot()
+        self.attach(server, vol)
+        server = self.action(
+            server, {'rebuild': {'imageRef': images.DEFAULT_IMAGE_ID}},
+            'ACTIVE')
+        self.assertEqual(['vios1', 'vios2'],
+                         [m[0] for m in self.volume_maps('host1', server)])
+        self.detach(server, vol)
+        self.assert_clean('host1')
         self.delete(server)
         self.assert_sim_empty('host1')
 

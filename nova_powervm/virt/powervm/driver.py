@@ -548,9 +548,12 @@ class PowerVMDriver(driver.ComputeDriver):
                            attach_block_devices, network_info,
                            block_device_info)
             return
-        # nova passes reimage_boot_volume=True for any rebuild from
-        # microversion 2.93; a volume-backed server cannot exist here
-        # (check_block_devices refuses volumes).
+        if flows.volume_infos(block_device_info):
+            # Before any change: nova then runs its own rebuild (destroy,
+            # its block device callbacks, spawn with the volumes; a
+            # volume-backed server's root volume re-imaged by Cinder).
+            raise exc.NotSupportedYet(
+                operation='rebuild in place of a server with volumes')
         self._resolver.remember(instance)
         ctx = self._host_ctx()
         if not ctx.disk_dvr.can_rebuild():
