@@ -82,8 +82,11 @@ def compute_features(drv):
     migrate = implements(drv, 'migrate_disk_and_power_off',
                          'finish_migration', 'confirm_migration')
     return {
-        'resize': migrate,
-        # To another host only on shared storage (disk_driver = ssp).
+        # nova's scheduler sends a resize to another host (the sandbox
+        # keeps allow_resize_to_same_host at its default, False), which
+        # needs shared storage (disk_driver = ssp); local disks resize on
+        # their own host only (the demo's resize row disables the others).
+        'resize': migrate and shared_storage(drv),
         'cold_migration': migrate and shared_storage(drv),
         'live_migration': implements(
             drv, 'live_migration', 'check_can_live_migrate_destination',
