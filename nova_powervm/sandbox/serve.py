@@ -37,6 +37,7 @@ import logging
 import os
 import signal
 import socket
+import socketserver
 import sys
 import tempfile
 from wsgiref import simple_server
@@ -189,7 +190,7 @@ class Handler(simple_server.WSGIRequestHandler):
         stdin = self._spool if self._spool is not None else self.rfile
         handler = simple_server.ServerHandler(
             stdin, self.wfile, self.get_stderr(), env,
-            multithread=False)
+            multithread=isinstance(self.server, socketserver.ThreadingMixIn))
         handler.request_handler = self
         handler.run(self.server.get_app())
         if self._spool is not None:
@@ -199,10 +200,29 @@ class Handler(simple_server.WSGIRequestHandler):
         LOG.debug('%s %s', self.address_string(), format % args)
 
 
-def serve(app, fd):
-    """Serve ``app`` on the inherited listening socket ``fd``, forever."""
-    server = simple_server.WSGIServer(('127.0.0.1', 0), Handler,
-                                      bind_and_activate=False)
+class ThreadingWSGIServer(socketserver.ThreadingMixIn,
+                          simple_server.WSGIServer):
+    """A thread per request.
+
+    For glance: a long image download or upload must not hold every other
+    image request (Cinder's volumes from images, snapshots, shelve).
+    """
+
+    daemon_threads = True
+
+
+#: Services served a thread per request; the others write their sqlite
+#: database from every request and stay serial ("database is locked").
+THREADED = ('glance',)
+
+
+def serve(app, fd, threaded=False):
+    """Serve ``app`` on the inherited listening socket ``fd``, forever.
+
+    :param threaded: a thread per request instead of one at a time.
+    """
+    cls = ThreadingWSGIServer if threaded else simple_server.WSGIServer
+    server = cls(('127.0.0.1', 0), Handler, bind_and_activate=False)
     server.socket.close()
     server.socket = socket.socket(fileno=fd)
     host, port = server.socket.getsockname()[:2]
@@ -224,7 +244,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO)
     app = load_app(args.name, os.path.abspath(args.config_dir))
     print('serving %s' % args.name, flush=True)
-    serve(app, args.fd)
+    serve(app, args.fd, threaded=args.name in THREADED)
     return 0
 
 
