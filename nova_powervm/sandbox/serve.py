@@ -20,7 +20,9 @@ Each service keeps its own global configuration, which is why none of
 them shares nova's process.
 
 Requests are served one at a time: keystone and neutron on sqlite fail
-under concurrent writers ("database is locked").  Request bodies sent
+under concurrent writers ("database is locked").  Glance is served a
+thread per request, its sqlite transactions taking the write lock when
+they begin (see :func:`sqlite_waits_for_writers`).  Request bodies sent
 with ``Transfer-Encoding: chunked`` (glanceclient's image uploads, which
 nova's snapshots use) are de-chunked before the app sees them.
 
@@ -216,6 +218,36 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn,
 THREADED = ('glance',)
 
 
+def sqlite_waits_for_writers(busy_timeout_ms=30000):
+    """Make concurrent sqlite transactions wait for each other.
+
+    oslo.db begins sqlite transactions with a deferred ``BEGIN``: two
+    threads that read and then write deadlock, and sqlite answers one of
+    them "database is locked" at once, without waiting (its busy handler
+    cannot help a deadlock).  ``BEGIN IMMEDIATE`` takes the write lock when
+    the transaction begins, so a second writer waits in the busy handler
+    (``busy_timeout_ms``) instead.  Registered on the Engine class, for
+    every engine of the process: class listeners run ahead of oslo.db's
+    per-engine one, which then sees the transaction begun and emits
+    nothing.
+    """
+    import sqlalchemy
+    from sqlalchemy import engine as sa_engine
+    target = sa_engine.Engine
+
+    @sqlalchemy.event.listens_for(target, 'connect')
+    def _busy_timeout(dbapi_con, con_record):
+        if type(dbapi_con).__module__.startswith('sqlite3'):
+            dbapi_con.execute('PRAGMA busy_timeout = %d' % busy_timeout_ms)
+
+    @sqlalchemy.event.listens_for(target, 'begin', insert=True)
+    def _begin_immediate(conn):
+        if (conn.dialect.name == 'sqlite'
+                and 'in_transaction' not in conn.info):
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
+            conn.info['in_transaction'] = True
+
+
 def serve(app, fd, threaded=False):
     """Serve ``app`` on the inherited listening socket ``fd``, forever.
 
@@ -240,6 +272,8 @@ def main(argv=None):
     parser.add_argument('--fd', type=int, required=True)
     args = parser.parse_args(argv)
     die_with_parent()
+    if args.name in THREADED:
+        sqlite_waits_for_writers()
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     logging.basicConfig(level=logging.INFO)
     app = load_app(args.name, os.path.abspath(args.config_dir))

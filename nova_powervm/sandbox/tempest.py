@@ -305,14 +305,15 @@ def run_tempest(workspace, regex, concurrency, exclude):
 
     :param workspace: the tempest directory (``init_workspace``).
     :param exclude: the exclude list file.
-    :returns: exit status and ``{'passed': n, 'skipped': n, 'failed': n}``.
+    :returns: exit status and ``{'passed': n, 'skipped': n, 'failed': n,
+        'failures': [test id, ...]}``.
     """
     tempest = _tempest()
     cmd = [tempest, 'run', '--regex', regex,
            '--exclude-list', exclude,
            '--concurrency', str(concurrency)]
     print('$ %s' % ' '.join(cmd), flush=True)
-    counts = {'passed': 0, 'skipped': 0, 'failed': 0}
+    counts = {'passed': 0, 'skipped': 0, 'failed': 0, 'failures': []}
     proc = subprocess.Popen(cmd, cwd=workspace, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     for raw in proc.stdout:
@@ -323,6 +324,10 @@ def run_tempest(workspace, regex, concurrency, exclude):
             match = re.match(r'^ - %s: (\d+)' % label, line)
             if match:
                 counts[key] = int(match.group(1))
+        match = re.match(r'^\{\d+\} (.+?)(?: \[[\d.]+s\])? \.\.\. FAILED',
+                         line)
+        if match:
+            counts['failures'].append(match.group(1))
     sys.stdout.flush()
     return proc.wait(), counts
 
@@ -337,6 +342,7 @@ def main(argv=None):
     os.makedirs(workspace, exist_ok=True)
     sandbox = None
     status = 1
+    failures = []
     try:
         if args.sandbox_json:
             with open(args.sandbox_json) as f:
@@ -359,6 +365,7 @@ def main(argv=None):
         exclude = write_exclude_list(info, tempest_dir)
         status, counts = run_tempest(tempest_dir, args.regex,
                                      args.concurrency, exclude)
+        failures = counts['failures']
         if status == 0 and counts['failed']:
             status = 1
         if status == 0 and not counts['passed']:
@@ -375,6 +382,9 @@ def main(argv=None):
         if status and sandbox is not None:
             print('sandbox output:\n%s' % ''.join(sandbox.lines[-40:]))
             print('Logs kept in %s' % workspace)
+            for test_id in failures:
+                # Last, as CI logs keep only the end of the output.
+                print('FAILED: %s' % test_id)
         elif not args.workspace and not args.config_only:
             shutil.rmtree(workspace, ignore_errors=True)
     return status

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 
+import fixtures
 from nova import test
 import openstack
 import requests
@@ -192,6 +193,64 @@ class TestChunkedBodies(tests_base.TestCase):
     def test_truncated_chunk_is_an_error(self):
         rfile = io.BufferedReader(io.BytesIO(b'10\r\nshort'))
         self.assertRaises(IOError, serve.spool_chunked, rfile)
+
+
+RACE = """
+import sys, threading
+import sqlalchemy as sa
+from oslo_db.sqlalchemy import engines
+from nova_powervm.sandbox import serve
+if sys.argv[2] == 'fixed':
+    serve.sqlite_waits_for_writers(busy_timeout_ms=10000)
+engine = engines.create_engine('sqlite:///' + sys.argv[1])
+with engine.begin() as conn:
+    conn.execute(sa.text('CREATE TABLE t (n INTEGER)'))
+both_read = threading.Barrier(2, timeout=2)
+errors = []
+
+def read_then_write():
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text('SELECT count(*) FROM t'))
+            try:
+                both_read.wait()
+            except threading.BrokenBarrierError:
+                pass    # the other one holds the write lock
+            conn.execute(sa.text('INSERT INTO t VALUES (1)'))
+    except sa.exc.OperationalError as e:
+        errors.append(str(e).splitlines()[0])
+
+threads = [threading.Thread(target=read_then_write) for _ in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(30)
+with engine.begin() as conn:
+    rows = conn.execute(sa.text('SELECT count(*) FROM t')).scalar()
+print(rows, errors)
+"""
+
+
+class TestSqliteWriters(tests_base.TestCase):
+    """Glance's sqlite transactions wait for each other, threaded."""
+
+    def _race(self, mode):
+        # A process of its own: the fix applies to every engine there.
+        path = os.path.join(self.useFixture(
+            fixtures.TempDir()).path, 'race.db')
+        out = subprocess.run(
+            [sys.executable, '-c', RACE, path, mode], capture_output=True,
+            text=True, timeout=60, check=True).stdout
+        return out.strip()
+
+    def test_deferred_begin_deadlocks(self):
+        # What glance did under tempest: one writer told "locked" at once.
+        out = self._race('plain')
+        self.assertTrue(out.startswith('1 ['), out)
+        self.assertIn('database is locked', out)
+
+    def test_immediate_begin_waits(self):
+        self.assertEqual('2 []', self._race('fixed'))
 
 
 def run_sandbox(state_dir, *args, timeout=400):
