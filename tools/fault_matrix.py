@@ -104,10 +104,11 @@ def summary(results):
         for _step, _occ, outcome in cells:
             key = outcome.split(' (')[0]
             counts[key] = counts.get(key, 0) + 1
-    total = sum(n for k, n in counts.items() if k != 'n/a')
+    skipped = counts.pop('n/a', 0)
     parts = '; '.join('%s: %d' % (k, n) for k, n in sorted(counts.items()))
-    return ('Last run: %d flows, %d cells that apply (%s).\n\n'
-            % (len({f for f, _k in results}), total, parts))
+    return ('Last run: %d flows, %d cells that apply (%s); %d n/a.\n\n'
+            % (len({f for f, _k in results}), sum(counts.values()), parts,
+               skipped))
 
 
 def table(results):
