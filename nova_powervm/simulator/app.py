@@ -82,6 +82,13 @@ class SimApp(object):
 
     def _fault(self, req, fault):
         kind = fault['kind']
+        if kind == 'restart':
+            # The REST server restarted while this request was in flight:
+            # the request is lost and every session with it (the state
+            # on disk is kept; clients log on again after a 401).
+            self.sim.drop_sessions()
+            return error(req, 503, fault['message'] or
+                         'Injected restart: the REST server is starting.')
         if kind == 'hang':
             self.sim.faults.cleared.wait(fault['seconds'])
             return error(req, 504, fault['message'] or 'Injected hang')

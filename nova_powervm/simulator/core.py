@@ -177,6 +177,19 @@ class Simulator(object):
     def reset_stats(self):
         self.stats.reset()
 
+    def drop_sessions(self):
+        """Forget every logon session, as a restarted REST server does.
+
+        The state is kept; token files of file logons are removed.
+        """
+        sessions, self.sessions = self.sessions, {}
+        for path in sessions.values():
+            if path:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
     # Persistence -----------------------------------------------------
     def save(self):
         """Write the state to the state directory.

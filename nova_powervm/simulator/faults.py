@@ -16,7 +16,8 @@
 import re
 import threading
 
-KINDS = ('http', 'vios_busy', 'etag_conflict', 'job_fail', 'hang')
+KINDS = ('http', 'vios_busy', 'etag_conflict', 'job_fail', 'hang',
+         'restart')
 _FIELDS = ('method', 'path', 'kind', 'status', 'count', 'job', 'message',
            'seconds', 'skip')
 

@@ -155,6 +155,14 @@ class SimulatorFixture(fixtures.Fixture):
         """``DELETE /sim/faults``."""
         self.sim.faults.clear()
 
+    def request_log(self):
+        """The latest requests' ``<METHOD> <pattern>``, in order."""
+        return self.sim.stats.requests()
+
+    def restart(self):
+        """Drop every session, as a restarted REST server does."""
+        self.sim.drop_sessions()
+
     def driver_flags(self):
         """``[powervm]`` options pointing a driver at this simulator."""
         return {'pvm_host': self.host, 'pvm_port': self.port,

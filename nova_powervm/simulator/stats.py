@@ -20,6 +20,8 @@ import threading
 #: Distinct patterns kept; more (random paths of a hostile client) are
 #: counted under ``<METHOD> {other}`` so the counters stay bounded.
 MAX_PATTERNS = 2000
+#: Requests the ordered request log keeps (the latest ones).
+LOG_SIZE = 10000
 _METHODS = ('GET', 'PUT', 'POST', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH')
 _UUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                    r'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
@@ -60,6 +62,7 @@ class Stats(object):
             self.total = 0
             self.by_method = collections.Counter()
             self.by_pattern = collections.Counter()
+            self.log = collections.deque(maxlen=LOG_SIZE)
 
     def count(self, method, path):
         """Count one request.
@@ -77,6 +80,16 @@ class Stats(object):
             self.total += 1
             self.by_method[method] += 1
             self.by_pattern[key] += 1
+            self.log.append(key)
+
+    def requests(self):
+        """The patterns of the latest requests, in arrival order.
+
+        ``<METHOD> <pattern>`` strings (as in ``by_pattern``), at most
+        ``LOG_SIZE``; the fault matrix replays a flow's steps from it.
+        """
+        with self._lock:
+            return list(self.log)
 
     def as_dict(self):
         """The ``/sim/stats`` JSON."""

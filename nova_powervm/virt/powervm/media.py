@@ -215,7 +215,16 @@ def upload(adapter, vios_uuid, name, data):
         vopt, leftover = pvm_stg_tasks.upload_vopt(
             adapter, vios_uuid, io.BytesIO(data), name, f_size=len(data))
     if leftover is not None:
-        LOG.warning('The upload descriptor of %s could not be deleted.', name)
+        # pypowervm's one DELETE of the upload descriptor failed (and was
+        # only logged): one more try, or the File stays on the host.
+        try:
+            with errors.translate('delete upload descriptor of %s' % name):
+                with errors.ignore_missing():
+                    adapter.delete(leftover.schema_type,
+                                   root_id=leftover.uuid, service='web')
+        except nova_exc.NovaException:
+            LOG.warning('The upload descriptor of %s could not be '
+                        'deleted.', name)
     return vopt
 
 

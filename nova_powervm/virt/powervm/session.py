@@ -47,8 +47,45 @@ LOGON_TIMEOUT = 60.0
 # event feed long-poll uses it too).
 SESSION_TIMEOUT = 1200
 
+
+class _NoResponse(Exception):
+    """Carries a pypowervm error without a response past a helper."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def sample_retry_helper(func):
+    """pypowervm's ``sample_retry_helper``, safe for errors without reply.
+
+    pypowervm's reads ``error.response.body`` of every error: a timed-out
+    request or a lost connection (no response) became an AttributeError
+    instead of the pypowervm error naming the request.
+
+    :param func: the Adapter request method to call.
+    """
+    def call(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except pvm_exc.Error as error:
+            if error.response is None:
+                raise _NoResponse(error)
+            raise
+
+    retrying = pvm_sample.sample_retry_helper(call)
+
+    def wrapper(*args, **kwargs):
+        try:
+            return retrying(*args, **kwargs)
+        except _NoResponse as wrapped:
+            raise wrapped.error
+
+    return wrapper
+
+
 _ADAPTER_HELPERS = [pvm_log.log_helper, pvm_busy.vios_busy_retry_helper,
-                    pvm_sample.sample_retry_helper]
+                    sample_retry_helper]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,6 +33,7 @@ VIOS feed it reads anyway.
 """
 
 import collections
+import threading
 import time
 
 from nova import exception as nova_exc
@@ -109,6 +110,10 @@ class VscsiConnector(base.VolumeConnector):
         super().__init__(ctx, instance, connection_info)
         self.found = []
         self._mappings = None
+        # (vios_uuid, hdisk name) of the mappings disconnect's update
+        # removed from a VIOS wrapper, POSTed or not (see remap).
+        self._unmapping = set()
+        self._lock = threading.Lock()
 
     # -- protocol hooks ---------------------------------------------------
     def _candidates(self):
@@ -210,8 +215,23 @@ class VscsiConnector(base.VolumeConnector):
         if udid is None:
             # Attached before the UDID was kept: find the disk again.
             udid = self.discover()[0].udid
-        mappings.remove_vscsi(match_udid(udid), lpar_uuid=lpar_uuid)
+        mappings.add_subtask(self._unmap_on, lpar_uuid, match_udid(udid))
         self._mappings = mappings
+
+    def _unmap_on(self, vios_w, lpar_uuid, match):
+        """Subtask of :meth:`disconnect` on one VIOS wrapper.
+
+        What it removes is also noted for :meth:`remap`: when the update
+        of another VIOS fails, the VIOSes already updated must map the
+        volume again (their hdisk would be left unmapped and forgotten).
+        """
+        removed = pvm_smap.remove_maps(vios_w, lpar_uuid, match_func=match,
+                                       include_orphans=True)
+        with self._lock:
+            self._unmapping.update(
+                (vios_w.uuid, m.backing_storage.name) for m in removed
+                if isinstance(m.backing_storage, pvm_stg.PV))
+        return removed
 
     def removed(self):
         """``(vios_uuid, name)`` of this volume's hdisks unmapped."""
@@ -271,7 +291,10 @@ class VscsiConnector(base.VolumeConnector):
         """
         again = mapping.VIOSMappings(self.ctx.adapter, 'remap_volume',
                                      self.instance)
-        for vios_uuid, name in self.removed():
+        # A failed update keeps no result: every VIOS it meant to change
+        # (a mapping still there is not added twice).
+        for vios_uuid, name in sorted(set(self.removed()) |
+                                      self._unmapping):
             again.add_vscsi(vios_uuid, lpar_uuid, pvm_stg.PV.bld(
                 self.ctx.adapter, name, udid=self.udid))
         again.execute()

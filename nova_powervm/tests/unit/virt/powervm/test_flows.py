@@ -802,9 +802,11 @@ class TestSSPSpawnFailsAtEachRequest(SSPSpawnTestCase):
         flows.manage_image_cache(self.hctx, self.ctx, [])
         self.assertEqual(empty, flowbase.normalise(self.sim.state()))
         failed = []
+        # The last descriptor is the config drive's: media.upload
+        # deletes it again when its delete failed, so it never stays.
         descriptors = ['DELETE /rest/api/web/File/{uuid} #%d' % (n + 1)
                        for n in range(by_pattern[
-                           'DELETE /rest/api/web/File/{uuid}'])]
+                           'DELETE /rest/api/web/File/{uuid}'] - 1)]
         for pattern, times in sorted(by_pattern.items()):
             if pattern.startswith('GET /rest/api/uom/Event'):
                 continue
