@@ -49,7 +49,7 @@ def describe(sim, lpar):
     :param lpar: the LPAR.
     """
     scsi, vfc = [], []
-    for _vios, mapping in _client_maps(sim, lpar, _SCSI):
+    for vios, mapping in _client_maps(sim, lpar, _SCSI):
         stg = xu.find(mapping, 'Storage')
         if stg is None or not len(stg):
             continue
@@ -61,7 +61,8 @@ def describe(sim, lpar):
         scsi.append({'kind': kind,
                      'udid': xu.text(stg[0], 'UniqueDeviceID'),
                      'name': xu.text(stg[0], 'UnitName'),
-                     'slot': _slot(mapping)})
+                     'slot': _slot(mapping),
+                     'vios': xu.text(vios.elem, 'PartitionName')})
     for _vios, mapping in _client_maps(sim, lpar, _VFC):
         vfc.append({'wwpns': xu.text(mapping, 'ClientAdapter/WWPNs'),
                     'slot': _slot(mapping)})
@@ -126,6 +127,14 @@ def _pv_owner(sim, udid, only=None):
     return None, None
 
 
+def _same_name(sim, entry):
+    """The destination VIOS named like the source's (same topology)."""
+    for vios in sim.store.all('VirtualIOServer'):
+        if xu.text(vios.elem, 'PartitionName') == entry.get('vios'):
+            return vios
+    return None
+
+
 def _lu_home(sim, entry, only=None):
     found = any(xu.text(lu.elem, 'UniqueDeviceID') == entry['udid']
                 for lu in sim.store.all('LogicalUnit'))
@@ -135,7 +144,7 @@ def _lu_home(sim, entry, only=None):
         return only
     vioses = sorted(sim.store.all('VirtualIOServer'),
                     key=lambda v: xu.text(v.elem, 'PartitionName'))
-    return vioses[0] if vioses else None
+    return _same_name(sim, entry) or (vioses[0] if vioses else None)
 
 
 def _fc_vios(sim, index, spec=None):
@@ -158,8 +167,11 @@ def _fc_vios(sim, index, spec=None):
 
 
 def _placement(sim, storage, params):
-    """Where each mapping goes: ([(entry, vios, name)], [(wwpns, vios,
-    port)]); raises JobFailed when the destination cannot host one."""
+    """Where each mapping goes on the destination.
+
+    :returns: ([(entry, vios, name)], [(wwpns, vios, port)]).
+    :raises JobFailed: when the destination cannot host one.
+    """
     params = params or {}
     scsi_map = parse_mappings(params.get('VirtualSCSIMappings'),
                               'VirtualSCSIMappings')
@@ -173,7 +185,10 @@ def _placement(sim, storage, params):
             vios, name = _lu_home(sim, entry, only), entry['name']
             what = 'the logical unit %s' % entry['name']
         else:
-            vios, name = _pv_owner(sim, entry['udid'], only)
+            vios, name = _pv_owner(sim, entry['udid'],
+                                   only or _same_name(sim, entry))
+            if vios is None and only is None:
+                vios, name = _pv_owner(sim, entry['udid'])
             what = 'the disk %s' % entry['udid']
         if vios is None:
             raise jobs.JobFailed('HSCLA2F5 No VIOS on the destination sees '
