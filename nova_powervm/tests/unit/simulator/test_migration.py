@@ -36,8 +36,8 @@ from nova_powervm.simulator import fixture as pvm_fx
 from nova_powervm.simulator import inventory
 from nova_powervm.simulator.resources import migration
 from nova_powervm.simulator import xmlutil as xu
-from nova_powervm.tests.unit.simulator import base
 from nova_powervm.tests import base as tests_base
+from nova_powervm.tests.unit.simulator import base
 
 DEST = 'Server-9009-42A-SN21F64DE'
 
