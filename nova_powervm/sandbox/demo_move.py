@@ -164,6 +164,8 @@ def steps(cloud, client, network='none'):
         source = state['host']
         sim = cloud.simulators[source].sim
         sim.lpm_seconds = 60  # a copy long enough to abort
+        # Progress read often: the abort comes at the first copied bytes.
+        cloud.flags(lpm_progress_interval=0.2, group='powervm')
         try:
             _admin(client, 'POST', '/servers/%s/action' % state['id'],
                    {'os-migrateLive': {'host': None,
