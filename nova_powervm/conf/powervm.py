@@ -436,3 +436,45 @@ it drains; the next event of a partition, or its next move, stores it.
 ]
 
 ALL_OPTS = ALL_OPTS + nvram_opts
+
+# Live Partition Mobility (live_migration.py).
+lpm_opts = [
+    cfg.StrOpt(
+        'lpm_mgmt_address',
+        help="""
+Address (``host`` or ``host:port``) at which the NovaLink of this host is
+reached by the NovaLink of another host that live migrates a partition to
+it (the migrate job's ``TargetRemoteHMCIPAddress``).
+
+Published in the compute node's stats; the source host reads it there.
+Default: ``pvm_host`` when set, else nova's ``my_ip``; with
+``host_shim = simulator`` the REST port is appended (the simulator's
+migration peer port).
+"""),
+    cfg.StrOpt(
+        'lpm_mgmt_user',
+        default='wlp',
+        help="""
+User of this host's NovaLink that another NovaLink authenticates as (over
+the SSH keys exchanged between the two NovaLink partitions) when it live
+migrates a partition here: the migrate job's ``TargetRemoteHMCUserID``.
+"""),
+    cfg.FloatOpt(
+        'lpm_progress_interval',
+        default=5.0,
+        min=0.05,
+        help="""
+Seconds between two reads of a running live migration's progress (one GET
+of the partition each); the progress is saved in nova's migration record
+(``memory_total``/``memory_processed``/``memory_remaining``).
+"""),
+    cfg.IntOpt(
+        'lpm_timeout',
+        default=7200,
+        min=60,
+        help="""
+Seconds a live migration job may run before the driver aborts it.
+"""),
+]
+
+ALL_OPTS = ALL_OPTS + lpm_opts

@@ -14,8 +14,9 @@
 """The demo's move rows: resize and revert, cold migration, evacuation.
 
 On a Shared Storage Pool (``--disk-driver ssp``) every row runs: resize
-(and revert), cold migrate (and confirm), evacuate after the source
-compute is stopped (and the old host's clean-up when it starts again).
+(and revert), cold migrate (and confirm), live migrate, live migrate with
+an abort (the server stays), evacuate after the source compute is stopped
+(and the old host's clean-up when it starts again).
 On ``localdisk`` the resize runs on the server's own host (the other
 computes are disabled meanwhile) and the cross-host rows say why they are
 skipped.  With one compute only the resize runs.
@@ -147,6 +148,44 @@ def steps(cloud, client, network='none'):
         return 'ACTIVE on %s, nothing left on %s' % (state['host'],
                                                      state['source'])
 
+    def live_migrate():
+        source = state['host']
+        _admin(client, 'POST', '/servers/%s/action' % state['id'],
+               {'os-migrateLive': {'host': None, 'block_migration': 'auto'}})
+        srv = wait_host(want_not=source)
+        srv = client.wait(state['id'], 'ACTIVE')
+        state['host'] = _host(srv)
+        if _size(cloud, source, state['id']) is not None:
+            raise demo.StepFailed('partition left on %s' % source)
+        return '%s -> %s, %s' % (source, state['host'], _size(
+            cloud, state['host'], state['id']))
+
+    def live_abort():
+        source = state['host']
+        sim = cloud.simulators[source].sim
+        sim.lpm_seconds = 60  # a copy long enough to abort
+        # Progress read often: the abort comes at the first copied bytes.
+        cloud.flags(lpm_progress_interval=0.2, group='powervm')
+        try:
+            _admin(client, 'POST', '/servers/%s/action' % state['id'],
+                   {'os-migrateLive': {'host': None,
+                                       'block_migration': 'auto'}})
+            mig = _progress(client, state['id'])
+            _admin(client, 'DELETE', '/servers/%s/migrations/%s' % (
+                state['id'], mig['id']))
+            _wait_migration(client, state['id'], mig['id'], 'cancelled')
+        finally:
+            sim.lpm_seconds = 0
+        srv = client.wait(state['id'], 'ACTIVE')
+        if _host(srv) != source:
+            raise demo.StepFailed('moved to %s' % _host(srv))
+        size = _size(cloud, source, state['id'])
+        if size is None or size[2] != 'running':
+            raise demo.StepFailed('partition on %s is %s' % (source, size))
+        return 'aborted at %d of %d MB copied; ACTIVE on %s, %s' % (
+            mig['memory_processed_bytes'] // 2 ** 20,
+            mig['memory_total_bytes'] // 2 ** 20, source, size)
+
     def evacuate():
         down = state['host']
         svc = cloud.computes[down]
@@ -190,16 +229,48 @@ def steps(cloud, client, network='none'):
     rows = [('move: boot', boot), ('resize', resize),
             ('revert resize', revert)]
     if shared and several:
-        rows += [('cold migrate', migrate), ('confirm migration', confirm),
-                 ('evacuate (source stopped)', evacuate),
+        rows += [('cold migrate', migrate), ('confirm migration', confirm)]
+        if cloud.vif_type in (None, 'pvm_sea'):
+            rows += [('live migrate', live_migrate),
+                     ('live migrate, abort', live_abort)]
+        else:
+            why = 'live migration moves pvm_sea interfaces only'
+            rows += [('live migrate', skipped(why))]
+        rows += [('evacuate (source stopped)', evacuate),
                  ('old host starts again', restart_old_host)]
     else:
         why = ('needs two computes' if not several else
                'localdisk servers do not move across hosts (use '
                '--disk-driver ssp)')
         rows += [('cold migrate', skipped(why)),
+                 ('live migrate', skipped(why)),
                  ('evacuate (source stopped)', skipped(why))]
     return rows + [('move: delete', delete)]
+
+
+def _progress(client, server_id):
+    """The server's running migration once some memory is copied."""
+    deadline = time.monotonic() + demo.WAIT_TIMEOUT
+    while time.monotonic() < deadline:
+        migs = _admin(client, 'GET', '/servers/%s/migrations'
+                      % server_id)['migrations']
+        if migs and migs[0].get('memory_processed_bytes'):
+            return migs[0]
+        time.sleep(demo.POLL)
+    raise demo.StepFailed('no live migration progress')
+
+
+def _wait_migration(client, server_id, mig_id, status):
+    deadline = time.monotonic() + demo.WAIT_TIMEOUT
+    while time.monotonic() < deadline:
+        migs = _admin(client, 'GET', '/os-migrations?instance_uuid=%s'
+                      % server_id)['migrations']
+        got = [m['status'] for m in migs if m['id'] == mig_id]
+        if got and got[0] == status:
+            return
+        time.sleep(demo.POLL)
+    raise demo.StepFailed('migration %s is %s, not %s' % (
+        mig_id, got and got[0], status))
 
 
 def _restart_compute(cloud, host):

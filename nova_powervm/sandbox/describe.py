@@ -88,9 +88,10 @@ def compute_features(drv):
         # their own host only (the demo's resize row disables the others).
         'resize': migrate and shared_storage(drv),
         'cold_migration': migrate and shared_storage(drv),
+        # Partition Mobility moves servers whose disks are shared (SSP).
         'live_migration': implements(
             drv, 'live_migration', 'check_can_live_migrate_destination',
-            'check_can_live_migrate_source'),
+            'check_can_live_migrate_source') and shared_storage(drv),
         'block_migration_for_live_migration': False,
         'snapshot': implements(drv, 'snapshot'),
         'shelve': implements(drv, 'snapshot'),

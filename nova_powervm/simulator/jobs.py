@@ -55,11 +55,15 @@ class Outside(object):
         :class:`JobFailed`.
     :param finish: callable taking that JobFailed (or None), run under
         the store lock; returns the result dict or raises JobFailed.
+    :param background: run ``work`` and ``finish`` on a thread of their
+        own: the job stays RUNNING meanwhile and every poll answers at
+        once (a live migration that takes a while and can be aborted).
     """
 
-    def __init__(self, work, finish):
+    def __init__(self, work, finish, background=False):
         self.work = work
         self.finish = finish
+        self.background = background
 
 
 def _millis():
@@ -130,6 +134,13 @@ class JobManager(object):
             if outside is None:
                 return
             job['busy'] = True
+        if outside.background:
+            threading.Thread(target=self._outside, args=(job, outside),
+                             daemon=True).start()
+            return
+        self._outside(job, outside)
+
+    def _outside(self, job, outside):
         # The slow part (a peer over HTTP...) runs without the store lock,
         # so the host keeps answering meanwhile.
         error = None

@@ -11,12 +11,16 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Storage side of live migration: carry VSCSI (PV) and VFC mappings.
+"""Storage side of live migration: carry VSCSI (PV, LU) and VFC mappings.
 
 The source lists the partition's mappings; the destination checks that it
-can host them (a PV with the same UDID on some VIOS, an FC port for each
-virtual FC adapter) before anything moves, then recreates them with new
-adapters.  Local VDisks cannot move, as on a real system.
+can host them (a PV with the same UDID on some VIOS, the same logical unit
+in its shared storage pool, an FC port for each virtual FC adapter) before
+anything moves, then recreates them with new adapters.  The job's
+``VirtualSCSIMappings`` / ``VirtualFCMappings`` parameters
+(``client-slot/vios-name/vios-id[/vios-slot[/fc-port]]``) choose the
+destination VIOS (and FC port) of a client adapter.  Local VDisks cannot
+move, as on a real system.
 """
 
 from lxml import etree
@@ -45,23 +49,64 @@ def describe(sim, lpar):
     :param lpar: the LPAR.
     """
     scsi, vfc = [], []
-    for _vios, mapping in _client_maps(sim, lpar, _SCSI):
+    for vios, mapping in _client_maps(sim, lpar, _SCSI):
         stg = xu.find(mapping, 'Storage')
         if stg is None or not len(stg):
             continue
         kind = xu.local(stg[0].tag)
-        if kind != 'PhysicalVolume':
+        if kind not in ('PhysicalVolume', 'LogicalUnit'):
             raise jobs.JobFailed(
                 'HSCLA2F4 The partition has %s storage that is not '
                 'reachable from the destination.' % kind)
-        scsi.append(xu.text(stg[0], 'UniqueDeviceID'))
+        scsi.append({'kind': kind,
+                     'udid': xu.text(stg[0], 'UniqueDeviceID'),
+                     'name': xu.text(stg[0], 'UnitName'),
+                     'slot': _slot(mapping),
+                     'vios': xu.text(vios.elem, 'PartitionName')})
     for _vios, mapping in _client_maps(sim, lpar, _VFC):
-        vfc.append(xu.text(mapping, 'ClientAdapter/WWPNs'))
+        vfc.append({'wwpns': xu.text(mapping, 'ClientAdapter/WWPNs'),
+                    'slot': _slot(mapping)})
     return {'scsi': scsi, 'vfc': vfc}
+
+
+def _slot(mapping):
+    slot = xu.text(mapping, 'ClientAdapter/VirtualSlotNumber')
+    return int(slot) if slot and slot.isdigit() else None
+
+
+def parse_mappings(text, param):
+    """The job's mapping parameter as {client slot: (vios name, id, port)}.
+
+    :param text: ``slot/vios-name/vios-id[/vios-slot[/port]]``, comma
+        separated (pypowervm's ``migrate_lpar`` format).
+    :param param: the parameter name (for the fault).
+    """
+    out = {}
+    for item in filter(None, (text or '').split(',')):
+        parts = item.split('/')
+        if len(parts) < 3 or not parts[0].isdigit() or not (
+                parts[1] or parts[2]):
+            raise jobs.JobFailed('HSCLA2F8 Malformed %s entry %r.'
+                                 % (param, item))
+        out[int(parts[0])] = (parts[1], parts[2],
+                              parts[4] if len(parts) > 4 else '')
+    return out
+
+
+def _named_vios(sim, spec):
+    name, pid = spec[:2]
+    for vios in sim.store.all('VirtualIOServer'):
+        if (name and xu.text(vios.elem, 'PartitionName') == name) or (
+                not name and xu.text(vios.elem, 'PartitionID') == pid):
+            return vios
+    raise jobs.JobFailed('HSCLA2F9 The destination has no VIOS %s.'
+                         % (name or 'with ID %s' % pid))
 
 
 def remove_source(sim, lpar):
     """Drop the partition's mappings on the source VIOSes.
+
+    A logical unit stays in the shared pool: only its mapping moves.
 
     :param sim: the source Simulator.
     :param lpar: the LPAR.
@@ -72,15 +117,46 @@ def remove_source(sim, lpar):
             sim.store.touch(vios)
 
 
-def _pv_owner(sim, udid):
+def _pv_owner(sim, udid, only=None):
     for vios in sim.store.all('VirtualIOServer'):
+        if only is not None and vios is not only:
+            continue
         for pvol in xu.findall(vios.elem, 'PhysicalVolumes/PhysicalVolume'):
             if xu.text(pvol, 'UniqueDeviceID') == udid:
                 return vios, xu.text(pvol, 'VolumeName')
     return None, None
 
 
-def _fc_vios(sim, index):
+def _same_name(sim, entry):
+    """The destination VIOS named like the source's (same topology)."""
+    for vios in sim.store.all('VirtualIOServer'):
+        if xu.text(vios.elem, 'PartitionName') == entry.get('vios'):
+            return vios
+    return None
+
+
+def _lu_home(sim, entry, only=None):
+    found = any(xu.text(lu.elem, 'UniqueDeviceID') == entry['udid']
+                for lu in sim.store.all('LogicalUnit'))
+    if not found:
+        return None
+    if only is not None:
+        return only
+    vioses = sorted(sim.store.all('VirtualIOServer'),
+                    key=lambda v: xu.text(v.elem, 'PartitionName'))
+    return _same_name(sim, entry) or (vioses[0] if vioses else None)
+
+
+def _fc_vios(sim, index, spec=None):
+    if spec is not None:
+        vios = _named_vios(sim, spec)
+        ports = npiv.physical_ports(vios.elem)
+        if spec[2]:
+            ports = [p for p in ports if xu.text(p, 'PortName') == spec[2]]
+        if not ports:
+            raise jobs.JobFailed('HSCLA2F6 No FC port %s on VIOS %s.'
+                                 % (spec[2] or '', spec[0] or spec[1]))
+        return vios, xu.text(ports[0], 'PortName')
     hosts = [v for v in sim.store.all('VirtualIOServer')
              if npiv.physical_ports(v.elem)]
     if not hosts:
@@ -90,18 +166,50 @@ def _fc_vios(sim, index):
     return vios, xu.text(port, 'PortName')
 
 
-def check(sim, storage):
+def _placement(sim, storage, params):
+    """Where each mapping goes on the destination.
+
+    :returns: ([(entry, vios, name)], [(wwpns, vios, port)]).
+    :raises JobFailed: when the destination cannot host one.
+    """
+    params = params or {}
+    scsi_map = parse_mappings(params.get('VirtualSCSIMappings'),
+                              'VirtualSCSIMappings')
+    fc_map = parse_mappings(params.get('VirtualFCMappings'),
+                            'VirtualFCMappings')
+    scsi, vfc = [], []
+    for entry in storage['scsi']:
+        spec = scsi_map.get(entry.get('slot'))
+        only = _named_vios(sim, spec) if spec else None
+        if entry['kind'] == 'LogicalUnit':
+            vios, name = _lu_home(sim, entry, only), entry['name']
+            what = 'the logical unit %s' % entry['name']
+        else:
+            vios, name = _pv_owner(sim, entry['udid'],
+                                   only or _same_name(sim, entry))
+            if vios is None and only is None:
+                vios, name = _pv_owner(sim, entry['udid'])
+            what = 'the disk %s' % entry['udid']
+        if vios is None:
+            raise jobs.JobFailed('HSCLA2F5 No VIOS on the destination sees '
+                                 '%s.' % what)
+        scsi.append((entry, vios, name))
+    for idx, entry in enumerate(storage['vfc']):
+        vios, port = _fc_vios(sim, idx, fc_map.get(entry.get('slot')))
+        if vios is None:
+            raise jobs.JobFailed('HSCLA2F6 No FC port on the destination.')
+        vfc.append((entry['wwpns'], vios, port))
+    return scsi, vfc
+
+
+def check(sim, storage, params=None):
     """Raise JobFailed unless the destination can host ``storage``.
 
     :param sim: the destination Simulator.
     :param storage: the dict from :func:`describe`.
+    :param params: the migrate job's parameters (mapping choices).
     """
-    for udid in storage['scsi']:
-        if _pv_owner(sim, udid)[0] is None:
-            raise jobs.JobFailed('HSCLA2F5 No VIOS on the destination sees '
-                                 'the disk %s.' % udid)
-    if storage['vfc'] and _fc_vios(sim, 0)[0] is None:
-        raise jobs.JobFailed('HSCLA2F6 No FC port on the destination.')
+    _placement(sim, storage, params)
 
 
 def _adapter_pair(mapping):
@@ -112,25 +220,28 @@ def _adapter_pair(mapping):
         xu.sub(adp, 'UseNextAvailableSlotID', 'true')
 
 
-def recreate(sim, lpar, storage):
+def recreate(sim, lpar, storage, params=None):
     """Map the storage to ``lpar`` on the destination VIOSes.
 
     :param sim: the destination Simulator.
     :param lpar: the migrated LPAR object.
     :param storage: the dict from :func:`describe`.
+    :param params: the migrate job's parameters (mapping choices).
     """
-    for udid in storage['scsi']:
-        vios, name = _pv_owner(sim, udid)
+    scsi, vfc = _placement(sim, storage, params)
+    for entry, vios, name in scsi:
         mapping = _new_map(sim, vios, lpar, 'VirtualSCSIMappings',
                            'VirtualSCSIMapping')
         _adapter_pair(mapping)
-        pvol = xu.sub(xu.sub(mapping, 'Storage'), 'PhysicalVolume')
-        xu.sub(pvol, 'UniqueDeviceID', udid)
-        xu.sub(pvol, 'VolumeName', name)
+        stg = xu.sub(xu.sub(mapping, 'Storage'), entry['kind'])
+        xu.sub(stg, 'UniqueDeviceID', entry['udid'])
+        if entry['kind'] == 'LogicalUnit':
+            xu.sub(stg, 'UnitName', name)
+        else:
+            xu.sub(stg, 'VolumeName', name)
         sim_vios.process_scsi_mappings(sim, vios, vios.elem)
         sim.store.touch(vios)
-    for idx, wwpns in enumerate(storage['vfc']):
-        vios, port = _fc_vios(sim, idx)
+    for wwpns, vios, port in vfc:
         mapping = _new_map(sim, vios, lpar, 'VirtualFibreChannelMappings',
                            'VirtualFibreChannelMapping')
         _adapter_pair(mapping)

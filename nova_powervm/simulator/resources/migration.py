@@ -15,11 +15,27 @@
 
 Simulators in one process find each other by system name; otherwise the
 source posts the partition to the destination's admin API
-(``POST /sim/migrate/in``) at ``TargetRemoteHMCIPAddress`` and the port
-in ``Simulator.peer_port``.
+(``POST /sim/migrate/in``) at ``TargetRemoteHMCIPAddress`` (``host`` or
+``host:port``; the port defaults to ``Simulator.peer_port``).
+
+A running partition with an active RMC connection migrates live, a
+partition that is ``not activated`` migrates inactive.  The transfer
+takes ``Simulator.lpm_seconds`` (0 by default) on a thread of its own:
+meanwhile the job stays RUNNING, the partition shows
+``MigrationState=Migration_In_Progress`` and its
+``ProgressPartitionDataTotal``/``ProgressPartitionDataRemaining`` (bytes
+of memory) count down, and a ``MigrateAbort`` job stops it: the migrate
+job fails with HSCLA2D1 and the partition stays on the source as it was.
+Once the partition reached the destination an abort is refused.  A
+transfer broken mid-way leaves ``Migration_Failed`` until
+``MigrateRecover``.  Events: ``MODIFY_URI`` of the partition on the source
+when the migration starts and ends, ``DELETE_URI`` on the source and
+``ADD_URI`` on the destination when it moves.
 """
 
 import json
+import threading
+import urllib.error
 import urllib.request
 import weakref
 
@@ -35,6 +51,11 @@ from nova_powervm.simulator.resources import system
 from nova_powervm.simulator import xmlutil as xu
 
 PEERS = weakref.WeakValueDictionary()
+
+# Partition UUID -> abort Event of the transfer in flight.
+_INFLIGHT = {}
+_INFLIGHT_LOCK = threading.Lock()
+_PROGRESS_STEP = 0.1
 
 
 class MigrationBroken(jobs.JobFailed):
@@ -71,6 +92,9 @@ def admin_request(sim, req, parts):
     if pkg.get('target') != sim.inventory.system_name:
         raise registry.SimError(404, 'This is not %s' % pkg.get('target'))
     try:
+        if pkg.get('validate'):
+            _check_target(sim, pkg)
+            return http.json_response({})
         obj = accept(sim, pkg)
     except jobs.JobFailed as exc:
         raise registry.SimError(409, str(exc))
@@ -82,10 +106,13 @@ def _check_source(sim, lpar):
     if xu.text(elem, 'IsManagementPartition') == 'true':
         raise jobs.JobFailed('HSCLA27C The management partition cannot '
                              'be migrated.')
-    if xu.text(elem, 'PartitionState') != 'running' or xu.text(
-            elem, 'ResourceMonitoringControlState') != 'active':
+    state = xu.text(elem, 'PartitionState')
+    if state != 'not activated' and (state != 'running' or xu.text(
+            elem, 'ResourceMonitoringControlState') != 'active'):
         raise jobs.JobFailed('HSCLA319 The partition must be running with '
-                             'an active RMC connection.')
+                             'an active RMC connection (live migration) '
+                             'or not activated (inactive migration); it is '
+                             '%s.' % state)
     if xu.text(elem, 'MigrationState', 'Not_Migrating') != 'Not_Migrating':
         raise jobs.JobFailed('HSCLA2CF A migration is already in progress.')
 
@@ -106,6 +133,13 @@ def _package(sim, lpar):
             'switches': switches}
 
 
+def _check_target(sim, pkg):
+    if sim.store.get(pkg['uuid']) is not None:
+        raise jobs.JobFailed('HSCLA228 Partition exists on target.')
+    lpm_storage.check(sim, pkg.get('storage') or {'scsi': [], 'vfc': []},
+                      pkg.get('params'))
+
+
 def accept(sim, pkg):
     """Create a migrated partition (and its CNAs) on this simulator.
 
@@ -113,10 +147,8 @@ def accept(sim, pkg):
     :param pkg: the dict made by the source.
     """
     with sim.store.lock:
-        if sim.store.get(pkg['uuid']) is not None:
-            raise jobs.JobFailed('HSCLA228 Partition exists on target.')
+        _check_target(sim, pkg)
         storage = pkg.get('storage') or {'scsi': [], 'vfc': []}
-        lpm_storage.check(sim, storage)
         elem = xu.clean(etree.fromstring(pkg['lpar'].encode()))
         pid = sim_lpar.next_partition_id(sim)
         xu.set_text(elem, 'PartitionID', pid)
@@ -130,7 +162,7 @@ def accept(sim, pkg):
         for uuid, text in zip(pkg['cna_uuids'], pkg['cnas']):
             _accept_cna(sim, obj, pid, uuid, text,
                         pkg['switches'].get(uuid))
-        lpm_storage.recreate(sim, obj, storage)
+        lpm_storage.recreate(sim, obj, storage, pkg.get('params'))
         return obj
 
 
@@ -158,46 +190,118 @@ def _accept_cna(sim, lpar, pid, uuid, text, switch_name):
                             ('LogicalPartition', lpar.uuid)))
 
 
-def _send(sim, params, pkg):
+def _peer_address(sim, params):
+    """(host, port) of the destination's simulator, from the job."""
+    addr = params.get('TargetRemoteHMCIPAddress')
     target = params.get('TargetManagedSystemName')
-    peer = PEERS.get(target)
-    if peer is not None and peer is not sim:
-        accept(peer, pkg)
-        return
-    host = params.get('TargetRemoteHMCIPAddress')
-    if not host:
+    if not addr:
         raise jobs.JobFailed('HSCLA2A1 Target system %s not found.' % target)
+    host, _sep, port = addr.rpartition(':')
+    if host and port.isdigit() and not host.endswith(':'):
+        return host.strip('[]'), int(port)
+    return addr.strip('[]'), sim.peer_port
+
+
+def _local_peer(sim, params):
+    target = params.get('TargetManagedSystemName')
+    if target == sim.inventory.system_name:
+        raise jobs.JobFailed('HSCLA2A3 The source and target systems are '
+                             'the same (%s).' % target)
+    return PEERS.get(target)
+
+
+def _send(sim, params, pkg, validate=False):
+    target = params.get('TargetManagedSystemName')
+    pkg = dict(pkg, params=params)
+    peer = _local_peer(sim, params)
+    if peer is not None:
+        if validate:
+            with peer.store.lock:
+                _check_target(peer, pkg)
+        else:
+            accept(peer, pkg)
+        return
+    host, port = _peer_address(sim, params)
     req = urllib.request.Request(
-        'http://%s:%d/sim/migrate/in' % (host, sim.peer_port),
-        data=json.dumps(dict(pkg, target=target)).encode(), method='POST')
+        'http://%s:%d/sim/migrate/in' % (host, port),
+        data=json.dumps(dict(pkg, target=target,
+                             validate=validate)).encode(), method='POST')
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
             resp.read()
+    except urllib.error.HTTPError as exc:
+        # The destination answered: a refusal, not a broken transfer.
+        msg = exc.read().decode(errors='replace')
+        raise jobs.JobFailed('HSCLA2A4 Target %s refused the partition: %s'
+                             % (target, msg))
     except OSError as exc:
         raise MigrationBroken('HSCLA2A2 Target %s unreachable: %s'
                               % (target, exc))
 
 
 def migrate_validate(sim, lpar, params):
-    """Validation only.
+    """Validation only: the source's and the destination's checks.
 
     :param sim: the Simulator.
     :param lpar: the LPAR.
     :param params: the job parameters.
     """
     _check_source(sim, lpar)
-    target = params.get('TargetManagedSystemName')
-    if target not in PEERS and not params.get('TargetRemoteHMCIPAddress'):
-        raise jobs.JobFailed('HSCLA2A1 Target system %s not found.' % target)
+    pkg = _package(sim, lpar)
+    return jobs.Outside(lambda: _send(sim, params, pkg, validate=True),
+                        _finish_validate)
+
+
+def _finish_validate(error):
+    if error is not None:
+        raise jobs.JobFailed(str(error))
     return {}
 
 
-def migrate(sim, lpar, params):
-    """Move a running partition to the target simulator.
+def _progress(sim, lpar, total, remaining, state):
+    with sim.store.lock:
+        xu.set_text(lpar.elem, 'ProgressPartitionDataTotal', total)
+        xu.set_text(lpar.elem, 'ProgressPartitionDataRemaining', remaining)
+        xu.set_text(lpar.elem, 'MigrationState', state)
+        sim.store.touch(lpar)
 
-    The transfer runs without the source's store lock: the source keeps
-    serving meanwhile, and two hosts migrating to each other at once
-    cannot deadlock.
+
+def _transfer(sim, lpar, params, pkg, abort):
+    """Copy the memory (in steps, abortable), then hand the partition over.
+
+    Runs without the store lock (see :class:`jobs.Outside`).
+    """
+    seconds = float(getattr(sim, 'lpm_seconds', 0.0) or 0.0)
+    running = xu.text(lpar.elem, 'PartitionState') == 'running'
+    total = (int(xu.text(lpar.elem, 'PartitionMemoryConfiguration/'
+                         'CurrentMemory') or 0) * 1024 * 1024
+             if running else 0)
+    steps = max(1, int(seconds / _PROGRESS_STEP)) if seconds else 0
+    _progress(sim, lpar, total, total, 'Migration_In_Progress')
+    for done in range(1, steps + 1):
+        if abort.wait(seconds / steps):
+            raise MigrationAborted('HSCLA2D1 The migration was aborted.')
+        _progress(sim, lpar, total, total - total * done // steps,
+                  'Migration_In_Progress')
+    with _INFLIGHT_LOCK:
+        if abort.is_set():
+            raise MigrationAborted('HSCLA2D1 The migration was aborted.')
+        # From here on the destination owns the partition: too late.
+        _INFLIGHT.pop(lpar.uuid, None)
+    _send(sim, params, pkg)
+
+
+class MigrationAborted(jobs.JobFailed):
+    """MigrateAbort stopped the transfer: nothing moved."""
+
+
+def migrate(sim, lpar, params):
+    """Move a partition to the target simulator.
+
+    The transfer runs on a thread of its own without the source's store
+    lock: the source keeps serving meanwhile (polls of the job, progress
+    of the partition, an abort), and two hosts migrating to each other at
+    once cannot deadlock.
 
     :param sim: the source Simulator.
     :param lpar: the LPAR.
@@ -205,17 +309,31 @@ def migrate(sim, lpar, params):
     """
     _check_source(sim, lpar)
     pkg = _package(sim, lpar)
+    _local_peer(sim, params)
+    # Malformed placement parameters fail before anything starts.
+    lpm_storage.parse_mappings(params.get('VirtualSCSIMappings'),
+                               'VirtualSCSIMappings')
+    lpm_storage.parse_mappings(params.get('VirtualFCMappings'),
+                               'VirtualFCMappings')
+    abort = threading.Event()
+    with _INFLIGHT_LOCK:
+        _INFLIGHT[lpar.uuid] = abort
     xu.set_text(lpar.elem, 'MigrationState', 'Migration_Starting')
     sim.store.touch(lpar)
+    sim.emit('MODIFY_URI', lpar)
 
     def finish(error):
+        with _INFLIGHT_LOCK:
+            _INFLIGHT.pop(lpar.uuid, None)
+        xu.set_text(lpar.elem, 'ProgressPartitionDataRemaining', 0)
         if error is not None:
-            # Refused by the destination's checks: nothing moved.  Broken
-            # mid-way: the partition needs MigrateRecover.
+            # Refused by the destination's checks or aborted: nothing
+            # moved.  Broken mid-way: the partition needs MigrateRecover.
             state = ('Migration_Failed' if isinstance(error, MigrationBroken)
                      else 'Not_Migrating')
             xu.set_text(lpar.elem, 'MigrationState', state)
             sim.store.touch(lpar)
+            sim.emit('MODIFY_URI', lpar)
             raise error
         href = sim.href(lpar)
         lpm_storage.remove_source(sim, lpar)
@@ -223,7 +341,8 @@ def migrate(sim, lpar, params):
         sim.emit('DELETE_URI', href)
         return {}
 
-    return jobs.Outside(lambda: _send(sim, params, pkg), finish)
+    return jobs.Outside(lambda: _transfer(sim, lpar, params, pkg, abort),
+                        finish, background=True)
 
 
 def migrate_abort(sim, lpar, params):
@@ -233,10 +352,13 @@ def migrate_abort(sim, lpar, params):
     :param lpar: the LPAR.
     :param params: unused.
     """
-    if xu.text(lpar.elem, 'MigrationState') in (None, 'Not_Migrating'):
-        raise jobs.JobFailed('HSCLA2D0 No migration in progress.')
-    xu.set_text(lpar.elem, 'MigrationState', 'Not_Migrating')
-    sim.store.touch(lpar)
+    with _INFLIGHT_LOCK:
+        abort = _INFLIGHT.get(lpar.uuid)
+        if abort is None:
+            raise jobs.JobFailed('HSCLA2D0 No migration in progress for '
+                                 'this partition.')
+        abort.set()
+    # The migrate job ends (failed, HSCLA2D1) and resets MigrationState.
     return {}
 
 
@@ -247,8 +369,17 @@ def migrate_recover(sim, lpar, params):
     :param lpar: the LPAR.
     :param params: ``Force``.
     """
+    state = xu.text(lpar.elem, 'MigrationState', 'Not_Migrating')
+    with _INFLIGHT_LOCK:
+        busy = lpar.uuid in _INFLIGHT
+    if busy:
+        raise jobs.JobFailed('HSCLA2D2 The migration is still running: '
+                             'abort it first.')
+    if state == 'Not_Migrating' and params.get('Force') != 'true':
+        raise jobs.JobFailed('HSCLA2D0 No migration to recover.')
     xu.set_text(lpar.elem, 'MigrationState', 'Not_Migrating')
     sim.store.touch(lpar)
+    sim.emit('MODIFY_URI', lpar)
     return {}
 
 

@@ -56,6 +56,8 @@ def build_vios(sim, name, pid, uuid, mem_mb=8192, procs=1.0):
                              'running')
     xu.set_text(elem, 'OperatingSystemVersion', 'VIOS 3.1.4.10')
     xu.set_text(elem, 'IsServicePartition', False)
+    # A mover service partition for live migration (NovaLink's default).
+    xu.set_text(elem, 'MoverServicePartition', True)
     xu.set_text(elem, 'PartitionMemoryConfiguration/DesiredMemory', mem_mb)
     xu.set_text(elem, 'PartitionMemoryConfiguration/CurrentMemory', mem_mb)
     obj = model.Obj('VirtualIOServer', uuid, elem,

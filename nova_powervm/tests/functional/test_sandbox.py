@@ -412,15 +412,17 @@ class TestSandboxDemo(tests_base.TestCase):
     def test_demo_passes_on_a_shared_storage_pool(self):
         state_dir = tempfile.mkdtemp(prefix='pvm-sbx-test-')
         self.addCleanup(subprocess.call, ['rm', '-rf', state_dir])
+        # The longest demo (every move row, live migrations included).
         status, out = run_sandbox(state_dir, '--demo', '--disk-driver',
-                                  'ssp')
+                                  'ssp', timeout=600)
         # The disk driver cannot make rescue disks yet: no rescue step.
         self.assertDemoPassed(status, out, rescue=False)
         self.assertIn('disk driver ssp', out)
         # The move rows (sandbox/demo_move.py) all ran on the pool.
         for step in ('resize', 'revert resize', 'cold migrate',
                      'confirm migration', r'evacuate \(source stopped\)',
-                     'old host starts again'):
+                     'old host starts again', 'live migrate',
+                     'live migrate, abort'):
             self.assertRegex(out, r'(?m)^%s\s' % step)
         self.assertNotIn('skipped', out)
         # Both simulated hosts served one pool, kept in the state dir.

@@ -48,6 +48,9 @@ EXPECTED_OPTIONS = {
 # Network (issue 13): OVS and SR-IOV vNIC VIFs.
 EXPECTED_OPTIONS |= {'ovs_vswitch', 'vnic_required_vfs', 'vnic_vf_capacity',
                      'vnic_vf_max_capacity'}
+# Live migration (issue 12): Partition Mobility.
+EXPECTED_OPTIONS |= {'lpm_mgmt_address', 'lpm_mgmt_user',
+                     'lpm_progress_interval', 'lpm_timeout'}
 
 
 def _virt_sources():

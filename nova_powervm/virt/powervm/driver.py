@@ -41,6 +41,7 @@ from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import image
+from nova_powervm.virt.powervm import live_migration
 from nova_powervm.virt.powervm import metrics
 from nova_powervm.virt.powervm import move
 from nova_powervm.virt.powervm import nvram
@@ -124,6 +125,7 @@ class PowerVMDriver(driver.ComputeDriver):
         self._stop = threading.Event()
         self._last_resources = (0.0, None, None)
         self._maintenance = False
+        self._lpm = live_migration.LiveMigrations(self._host_ctx)
 
     # ------------------------------------------------------------------
     # Service lifecycle (the node identity is nova's: one per process)
@@ -294,6 +296,8 @@ class PowerVMDriver(driver.ComputeDriver):
                                            used_gb, host_ip=CONF.my_ip)
         # What the hypervisors API shows as uptime from microversion 2.88.
         res['stats']['uptime'] = self._uptime.text()
+        res['stats'].update(
+            live_migration.host_facts(host_w, self._lpm.address))
         self._last_resources = (time.monotonic(), res, host_w)
         return res
 
@@ -433,6 +437,13 @@ class PowerVMDriver(driver.ComputeDriver):
                 destroy_disks=True, migrate_data=None, destroy_vifs=True,
                 destroy_secrets=True):
         """Clean up what is left of an instance whose partition is gone."""
+        if migrate_data is not None:
+            # After a live migration: the partition left with its adapters
+            # and mappings; the shared disks stay.
+            live_migration.cleanup_source(self._host_ctx(), context,
+                                          instance, network_info,
+                                          block_device_info)
+            return
         flows.cleanup(self._host_ctx(), context, instance, network_info,
                       block_device_info, destroy_disks, migrate_data,
                       destroy_vifs)
@@ -789,21 +800,83 @@ class PowerVMDriver(driver.ComputeDriver):
                        requested_size)
 
     # ------------------------------------------------------------------
-    # Not supported yet: refused before anything is touched
+    # Live migration (live_migration.py)
     # ------------------------------------------------------------------
     def check_can_live_migrate_destination(self, context, instance,
                                            src_compute_info,
                                            dst_compute_info,
                                            block_migration=False,
                                            disk_over_commit=False):
-        """Live migration is not supported yet: a pre-check failure.
+        """Destination checks (2 GETs); nova's own migrate-data object."""
+        return live_migration.check_destination(
+            self._host_ctx(), instance, block_migration)
 
-        nova's conductor then leaves the server as it was and records the
-        reason in the instance action.
+    def cleanup_live_migration_destination_check(self, context,
+                                                 dest_check_data):
+        """Nothing to undo: the destination check changes nothing."""
+
+    def check_can_live_migrate_source(self, context, instance,
+                                      dest_check_data,
+                                      block_device_info=None):
+        """Source checks before anything changes (1 GET)."""
+        live_migration.check_source(self._host_ctx(), instance,
+                                    block_device_info)
+        return dest_check_data
+
+    def pre_live_migration(self, context, instance, block_device_info,
+                           network_info, disk_info, migrate_data):
+        """Destination: nothing to prepare.
+
+        The SEA adapters travel with the partition (the destination's SEA
+        bridges their VLANs) and the pool's logical units are already
+        visible here.
         """
-        raise nova_exc.MigrationPreCheckError(
-            reason=exc.NotSupportedYet(
-                operation='live migration').format_message())
+        return migrate_data
+
+    def live_migration(self, context, instance, dest, post_method,
+                       recover_method, block_migration=False,
+                       migrate_data=None):
+        """Run the migrate job on nova's executor thread.
+
+        See ``live_migration.LiveMigrations.run``.
+        """
+        self._lpm.run(context, instance, dest, post_method, recover_method,
+                      block_migration, migrate_data)
+
+    def live_migration_abort(self, instance):
+        """Abort the running migrate job: the server stays here."""
+        self._lpm.abort(instance)
+
+    def post_live_migration(self, context, instance, block_device_info,
+                            migrate_data=None):
+        """Source, after the job: nothing left to disconnect.
+
+        The partition and its mappings left with the job.
+        """
+
+    def post_live_migration_at_source(self, context, instance,
+                                      network_info):
+        """Source: the adapters left with the partition."""
+
+    def post_live_migration_at_destination(self, context, instance,
+                                           network_info,
+                                           block_migration=False,
+                                           block_device_info=None):
+        """Destination: the partition arrived with its adapters."""
+        self._changed(instance)
+
+    def rollback_live_migration_at_destination(self, context, instance,
+                                               network_info,
+                                               block_device_info,
+                                               destroy_disks=True,
+                                               migrate_data=None):
+        """Destination: remove a stray partition (never the shared disks).
+
+        The job never leaves a partition here when it fails.
+        """
+        live_migration.cleanup_source(self._host_ctx(), context, instance,
+                                      network_info, block_device_info)
+        self._changed(instance)
 
     def get_instance_diagnostics(self, instance):
         """Diagnostics from PowerVM's performance metrics (2 GETs).

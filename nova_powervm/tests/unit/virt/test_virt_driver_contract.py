@@ -20,6 +20,7 @@ for the overrides below, each with its reason.
 
 from nova.compute import power_state
 from nova import exception
+from nova import objects
 from nova import test
 from nova.tests.unit import utils as test_utils
 from nova.tests.unit.virt import test_virt_drivers
@@ -149,17 +150,27 @@ class PowerVMDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
                           None, fake, fake, instance_ref, '/dev/sda', 2)
 
     def test_live_migration(self):
-        """Override: live migration is not implemented yet.
+        """Override: nova's version names a host no compute node has.
 
-        nova's version is not guarded against NotImplementedError and uses
-        libvirt's migrate data; until the live migration issue lands, the
-        driver must say plainly that it cannot.
+        The driver cannot learn the destination's facts, so it calls
+        nova's recover method (never the post method) and the partition
+        keeps running here.
         """
         instance_ref, network_info = self._get_running_instance()
-        self.assertRaises(NotImplementedError,
-                          self.connection.live_migration, self.ctxt,
-                          instance_ref, 'otherhost', lambda *a, **k: None,
-                          lambda *a, **k: None)
+        migration = objects.Migration(context=self.ctxt, id=1,
+                                      dest_compute='otherhost',
+                                      dest_node='otherhost')
+        migrate_data = objects.HyperVLiveMigrateData(
+            migration=migration, is_shared_instance_path=True)
+        calls = []
+        self.connection.live_migration(
+            self.ctxt, instance_ref, 'otherhost',
+            lambda *a, **k: calls.append('post'),
+            lambda *a, **k: calls.append('recover'),
+            migrate_data=migrate_data)
+        self.assertEqual(['recover'], calls)
+        self.assertEqual(power_state.RUNNING,
+                         self.connection.get_info(instance_ref).state)
 
     def test_live_migration_force_complete(self):
         """Override: nova's version reads libvirt's ``active_migrations``.

@@ -296,10 +296,12 @@ class TestNotSupportedYet(DriverTestCase):
         self.assertIn('rebuild on this disk driver', str(err))
         self.assertEqual(0, self.sim.stats()['total'])
 
-    def test_live_migration_fails_its_pre_check(self):
+    def test_live_migration_fails_its_pre_check_on_localdisk(self):
         inst = self.lpar_instance(running=True)
+        self.sim.reset_stats()
         err = self.assertRaises(
             nova_exc.MigrationPreCheckError,
             self.drv.check_can_live_migrate_destination, None, inst, {}, {})
-        self.assertIn('does not support live migration yet',
+        self.assertIn('live migration needs a shared storage pool',
                       err.format_message())
+        self.assertEqual(0, self.sim.stats()['total'])
