@@ -192,6 +192,26 @@ class TestCrashRecovery(RecoveryTestCase):
         self.assert_no_usage('host1')
         self.assert_sim_empty('host1')
 
+    def test_killed_mid_rescue_server_in_error_then_deleted(self):
+        # nova leaves a rescue's task state at start-up: the driver puts
+        # the server in ERROR (its partition may be half changed).
+        self.start_compute('host1')
+        server = self.boot(flavor_id=self.small)
+        block = Block(self, tf_stg.CreateRescueDisk)
+        self.api.post_server_action(server['id'], {'rescue': {}})
+        block.wait()
+        self.kill('host1', block)
+        records = self.recovery_log()
+        self.restart('host1')
+        server = self.wait_for(server, 'ERROR')
+        self.assertIn('The service stopped during rescuing; the partition '
+                      'may be half changed: the server goes to ERROR.',
+                      records)
+        # Deleting it removes the partition and both disks.
+        self.delete(server)
+        self.assert_no_usage('host1')
+        self.assert_sim_empty('host1')
+
     def test_partition_nova_does_not_have_is_reported_not_deleted(self):
         self.start_compute('host1')
         kept = self.boot(flavor_id=self.small)
