@@ -49,6 +49,8 @@ FLAVORS = (dict(memory_mb=512, vcpu=1, disk=1, ephemeral=0),
 HOSTS = ('host1', 'host2')
 MAX_SERVERS = 4
 MAX_VOLUMES = 2
+#: Seconds a snapshot may take (a loaded machine needs minutes).
+SNAPSHOT_WAIT = 300
 
 #: Faults the driver rides through (retries): kind, method, path.
 TRANSIENT = (
@@ -224,7 +226,8 @@ class TestSoak(test_volumes.VolumeTestCase):
         status = self.model[sid]['status']
         resp = self.api.post_server_action(
             sid, {'createImage': {'name': 'soak-%d' % len(self.log)}})
-        server = self.settle(sid)
+        # The whole (sparse) 1 GiB boot disk is read and uploaded.
+        server = self.settle(sid, timeout=SNAPSHOT_WAIT)
         out = self._check(sid, server, status)
         try:
             image = self.glance.show(None, resp['image_id'])
