@@ -46,6 +46,7 @@ from nova_powervm.virt.powervm import metrics
 from nova_powervm.virt.powervm import move
 from nova_powervm.virt.powervm import nvram
 from nova_powervm.virt.powervm import power
+from nova_powervm.virt.powervm import recovery
 from nova_powervm.virt.powervm import session
 from nova_powervm.virt.powervm import snapshot as pvm_snapshot
 from nova_powervm.virt.powervm import vif as pvm_vif
@@ -181,6 +182,10 @@ class PowerVMDriver(driver.ComputeDriver):
                 session.close(adapter)
         LOG.info('PowerVM driver ready on %(host)s (managed system %(ms)s).',
                  {'host': host, 'ms': found.host_w.system_name})
+
+    def process_instances_at_startup(self, context, instances):
+        """Resolve what a stopped service left (see ``recovery``)."""
+        return recovery.recover(self._host_ctx(), context, instances)
 
     def _cleanup_vif_orphans(self):
         """Remove OVS trunks whose partition is gone (logged, not fatal)."""
