@@ -262,6 +262,9 @@ def disconnect(mappings, instance, lpar_uuid=None):
 def delete_media(adapter, cache, names):
     """Delete virtual optical media from the repository (GET + POST VG).
 
+    Through the host's batching writer of the repository's volume group:
+    concurrent deletes share the GET and the POST.
+
     :param adapter: pypowervm ``Adapter``.
     :param cache: the host's ``cache.HostCache``.
     :param names: media names; absent ones are ignored.
@@ -269,11 +272,12 @@ def delete_media(adapter, cache, names):
     """
     vios_uuid, vg_uuid = find_repo(adapter, cache)
     try:
-        vg_w = vg.get(adapter, vios_uuid, vg_uuid, 'read media repository')
+        return vg.remove_batched(adapter, vios_uuid, vg_uuid,
+                                 vopt_names=names,
+                                 what='delete media %s' % ', '.join(names))[1]
     except exc.PowerVMNotFound:
         cache.forget_repo()
         return []
-    return vg.remove(vg_w, vopt_names=names)[1]
 
 
 def delete(adapter, cache, instance):
