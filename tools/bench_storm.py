@@ -50,6 +50,7 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(_ROOT, 'tools'))
 sys.path.insert(1, _ROOT)
 import bench_env  # noqa: E402  (first: selects native threading)
+import bench_report  # noqa: E402
 import fixtures  # noqa: E402,I100
 from pypowervm import adapter as pvm_adpt  # noqa: E402
 import requests  # noqa: E402
@@ -319,41 +320,6 @@ def headline(res):
                 res['driver_cpu_share_of_spawn'], 4)}
 
 
-def table(res):
-    """The storm's figures as an RST table (a list of lines)."""
-    single, storm, dest = res['single'], res['storm'], res['destroy']
-    rows = [
-        ('one spawn (median of %d)' % res['params']['singles'],
-         '%.0f' % single['wall_ms'], '%.1f' % single['round_trips'],
-         '%.1f' % single['driver_cpu_ms'], '--', '--'),
-        ('%d spawns at once' % storm['spawns'], '%.0f' % storm['wall_ms'],
-         '%.1f / spawn' % storm['round_trips_per_spawn'],
-         '%.1f / spawn' % storm['driver_cpu_ms_per_spawn'],
-         str(storm['failures']),
-         ', '.join('%s %d' % item for item in
-                   sorted(storm['etag_412'].items())) or 'none'),
-        ('%d destroys at once' % storm['spawns'], '%.0f' % dest['wall_ms'],
-         '%.1f / destroy' % (dest['round_trips'] / storm['spawns']),
-         '%.1f / destroy' % (dest['driver_cpu_ms'] / storm['spawns']),
-         str(dest['failures']),
-         ', '.join('%s %d' % item for item in
-                   sorted(dest['etag_412'].items())) or 'none')]
-    heads = ('Deploy storm', 'Wall ms', 'REST', 'Driver CPU ms',
-             'Failures', 'HTTP 412 by resource')
-    widths = [max(len(str(row[i])) for row in rows + [heads])
-              for i in range(len(heads))]
-    rule = '  '.join('=' * w for w in widths)
-    out = [rule, '  '.join(h.ljust(w) for h, w in zip(heads, widths)), rule]
-    out += ['  '.join(str(c).ljust(w) for c, w in zip(row, widths))
-            for row in rows]
-    out += [rule, '',
-            'Storm wall / one spawn: %.2f; driver CPU / spawn wall: %.1f%% '
-            '(latency %.0f ms).' % (res['wall_ratio'],
-                                    100 * res['driver_cpu_share_of_spawn'],
-                                    1000 * res['params']['latency_s'])]
-    return out
-
-
 def main(argv=None):
     """Parse options, run, print the table and the JSON figures."""
     prs = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -367,7 +333,7 @@ def main(argv=None):
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix='pvm-storm-') as tmp:
         res = bench_storm(args.spawns, args.latency, args.singles, tmp)
-    print('\n'.join(table(res)))
+    print('\n'.join(bench_report.storm_table(res)))
     print(json.dumps(headline(res), indent=2, sort_keys=True))
     if args.output:
         os.makedirs(args.output, exist_ok=True)
