@@ -24,6 +24,7 @@ records it while it looks for its volume group at start-up), so a spawn
 does not search for it.
 """
 
+import functools
 import io
 import os
 
@@ -66,8 +67,12 @@ def required(instance):
     return configdrive.required_by(instance)
 
 
+@functools.lru_cache(maxsize=1024)
 def _iso_name(name, is_dir):
-    """An ISO 9660 (level 4) name for one path component."""
+    """An ISO 9660 (level 4) name for one path component.
+
+    Cached: every config drive has the same few dozen names.
+    """
     clean = ''.join(c if c.isalnum() or c in '_.' else '_'
                     for c in name.upper())
     return clean if is_dir else clean + ';1'
