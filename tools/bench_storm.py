@@ -175,8 +175,11 @@ class EtagCounter(object):
 
     @staticmethod
     def resource(path):
-        """``VolumeGroup`` of ``/rest/api/uom/VirtualIOServer/u/
-        VolumeGroup/u?group=None``: the last type named in the path."""
+        """The last resource type a REST path names.
+
+        ``VolumeGroup`` for ``/rest/api/uom/VirtualIOServer/{uuid}/
+        VolumeGroup/{uuid}?group=None``.
+        """
         segs = [seg for seg in path.split('?')[0].split('/') if seg]
         names = [seg for seg in segs if seg[:1].isupper() and
                  not (len(seg) == 36 and seg.count('-') == 4)]

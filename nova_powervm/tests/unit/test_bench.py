@@ -139,7 +139,6 @@ class TestBenchSmoke(tests_base.TestCase):
         self.assertIn('Over budget: nothing', text)
         self.assertIn('plain copy of its file', text)
 
-
     def check_deploy_storm(self):
         storm = self.res['storm']
         self.assertEqual(0, storm['storm']['failures'])

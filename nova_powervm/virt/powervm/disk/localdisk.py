@@ -358,8 +358,10 @@ class LocalStorage(base.DiskAdapter):
 
 
 def _grower(names, size_gb):
-    """``(apply, collect)``: set the capacity of the first VDisk named in
-    ``names`` (see ``volume_group.edit``)."""
+    """Grow the first VDisk named in ``names`` to ``size_gb``.
+
+    :returns: ``(apply, collect)`` for ``volume_group.edit``.
+    """
     state = {}
 
     def apply(vg_w):

@@ -200,8 +200,8 @@ class TestVGWriter(flowbase.FlowTestCase):
                 changed.append(1)
                 other = batch.VGWriter(self.adapter, self.dvr.vios_uuid,
                                        self.dvr.vg_uuid)
-                other.submit(batch.VGEdit(lambda vg_w: _add(vg_w,
-                                                           'outside')))
+                other.submit(batch.VGEdit(
+                    lambda vg_w: _add(vg_w, 'outside')))
             return vg_w
         self.writer._get = get_then_change
         self.addCleanup(delattr, self.writer, '_get')
@@ -222,8 +222,7 @@ def _add(vg_w, name):
 
 
 class TestConcurrentSpawns(test_flows.SpawnDestroyTestCase):
-    """Spawns at once: every disk and mapping there; a failure reverts
-    only its own."""
+    """Spawns at once: all whole; a failure reverts only its own."""
 
     def setUp(self):
         super().setUp()
@@ -265,8 +264,8 @@ class TestConcurrentSpawns(test_flows.SpawnDestroyTestCase):
         self.assertIsNone(self.lpar(inst))
         self.assertNotIn(dvr.boot_disk_name(inst), self.vdisk_names())
         self.assertEqual([], self.storage_mappings(inst))
-        self.assertNotIn(media.vopt_name(inst),
-                         [m['name'] for m in self.sim.state()['optical_media']])
+        media_names = [m['name'] for m in self.sim.state()['optical_media']]
+        self.assertNotIn(media.vopt_name(inst), media_names)
 
     def test_all_disks_and_mappings_present(self):
         insts = [self.instance() for _idx in range(5)]
