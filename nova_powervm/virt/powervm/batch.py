@@ -208,7 +208,13 @@ class VGWriter(object):
     def _run(self, batch):
         live = list(batch)
         try:
-            vg_w = _vg_post(self._get(), live)
+            vg_w = self._get()
+        except Exception as err:
+            for req in live:
+                req.fail(err)
+            return
+        try:
+            vg_w = _vg_post(vg_w, live)
         except Exception as err:
             if len(live) < 2:
                 for req in live:
