@@ -49,6 +49,7 @@ sys.path.insert(0, os.path.join(_ROOT, 'tools'))
 sys.path.insert(1, _ROOT)
 import bench_env  # noqa: E402  (first: selects native threading)
 import bench_report  # noqa: E402
+import bench_storm  # noqa: E402
 from nova.compute import provider_tree  # noqa: E402
 
 GIB = 1024 ** 3
@@ -307,7 +308,7 @@ def bench_snapshot(env, image_gb):
 
 
 def run(latency=0.05, concurrency=4, lpars=200, image_gb=2.0, repeat=5,
-        workdir=None):
+        workdir=None, storm=20, storm_latency=0.1):
     """Run every benchmark; returns the results dict.
 
     :param latency: seconds added to each REST request.
@@ -316,6 +317,8 @@ def run(latency=0.05, concurrency=4, lpars=200, image_gb=2.0, repeat=5,
     :param image_gb: size of the large image upload, in GiB.
     :param repeat: timed runs of the life cycle (medians reported).
     :param workdir: scratch directory (a temporary one when None).
+    :param storm: concurrent spawns of the deploy storm (0: none).
+    :param storm_latency: seconds added to each REST request in the storm.
     """
     start = time.perf_counter()
     env = bench_env.BenchEnv(latency=latency, workdir=workdir)
@@ -335,6 +338,12 @@ def run(latency=0.05, concurrency=4, lpars=200, image_gb=2.0, repeat=5,
         # Sessions left in reference cycles log when collected: now, not
         # at some random later point.
         gc.collect()
+    if storm:
+        # Its own simulator process: the driver's CPU is measured alone.
+        res['storm'] = bench_storm.bench_storm(storm, storm_latency,
+                                               workdir=workdir)
+        res.setdefault('headline', {}).update(
+            bench_storm.headline(res['storm']))
     res['runtime_s'] = time.perf_counter() - start
     res['machine'] = bench_report.machine()
     res['ratios'] = bench_report.ratios(res)
@@ -360,11 +369,21 @@ def main(argv=None):
                      '(default: doc/build/bench of the checkout)')
     prs.add_argument('--verbose', action='store_true',
                      help='keep the log (412 retries are warnings)')
+    prs.add_argument('--storm', type=int, default=None,
+                     help='concurrent spawns of the deploy storm (default '
+                     '20; 0: none)')
+    prs.add_argument('--storm-latency', type=float, default=None,
+                     help='seconds added to every REST request in the '
+                     'deploy storm (default 0.1)')
     args = prs.parse_args(argv)
+    storm_args = {key: val for key, val in (
+        ('storm', args.storm), ('storm_latency', args.storm_latency))
+        if val is not None}
     if not args.verbose:
         logging.disable(logging.WARNING)
     res = run(latency=args.latency, concurrency=args.concurrency,
-              lpars=args.lpars, image_gb=args.image_gb, repeat=args.repeat)
+              lpars=args.lpars, image_gb=args.image_gb, repeat=args.repeat,
+              **storm_args)
     text = bench_report.write(res, args.output)
     print(text)
     return res

@@ -217,11 +217,48 @@ def render(res):
             '%.2f)' % (snap['bytes'] / 1024.0 ** 3, snap['round_trips'],
                        snap['mib_per_s'], snap['copy_mib_per_s'],
                        rat['snapshot_vs_file_copy']))
+    if res.get('storm'):
+        lines += [''] + storm_table(res['storm'])
     over = over_budget(res)
     lines += ['', 'Over budget: %s' % (
         ', '.join('%s %d > %d' % (k, v[0], v[1])
                   for k, v in sorted(over.items())) or 'nothing')]
     return '\n'.join(lines) + '\n'
+
+
+def storm_table(res):
+    """The deploy storm (``bench_storm``) as RST lines: table, ratios."""
+    single, storm, dest = res['single'], res['storm'], res['destroy']
+    rows = [
+        ('one spawn (median of %d)' % res['params']['singles'],
+         '%.0f' % single['wall_ms'], '%.1f' % single['round_trips'],
+         '%.1f' % single['driver_cpu_ms'], '--', '--'),
+        ('%d spawns at once' % storm['spawns'], '%.0f' % storm['wall_ms'],
+         '%.1f / spawn' % storm['round_trips_per_spawn'],
+         '%.1f / spawn' % storm['driver_cpu_ms_per_spawn'],
+         str(storm['failures']),
+         ', '.join('%s %d' % item for item in
+                   sorted(storm['etag_412'].items())) or 'none'),
+        ('%d destroys at once' % storm['spawns'], '%.0f' % dest['wall_ms'],
+         '%.1f / destroy' % (dest['round_trips'] / storm['spawns']),
+         '%.1f / destroy' % (dest['driver_cpu_ms'] / storm['spawns']),
+         str(dest['failures']),
+         ', '.join('%s %d' % item for item in
+                   sorted(dest['etag_412'].items())) or 'none')]
+    heads = ('Deploy storm', 'Wall ms', 'REST', 'Driver CPU ms',
+             'Failures', 'HTTP 412 by resource')
+    widths = [max(len(str(row[i])) for row in rows + [heads])
+              for i in range(len(heads))]
+    rule = '  '.join('=' * w for w in widths)
+    out = [rule, '  '.join(h.ljust(w) for h, w in zip(heads, widths)), rule]
+    out += ['  '.join(str(c).ljust(w) for c, w in zip(row, widths))
+            for row in rows]
+    out += [rule, '',
+            'Storm wall / one spawn: %.2f; driver CPU / spawn wall: %.1f%% '
+            '(latency %.0f ms).' % (res['wall_ratio'],
+                                    100 * res['driver_cpu_share_of_spawn'],
+                                    1000 * res['params']['latency_s'])]
+    return out
 
 
 def write(res, outdir):

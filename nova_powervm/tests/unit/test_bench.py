@@ -61,7 +61,8 @@ class TestBenchSmoke(tests_base.TestCase):
         logging.disable(logging.WARNING)
         self.addCleanup(logging.disable, logging.NOTSET)
         self.res = self.bench.run(latency=0.0, concurrency=2, lpars=6,
-                                  image_gb=1.0 / 64, repeat=1)
+                                  image_gb=1.0 / 64, repeat=1,
+                                  storm=3, storm_latency=0.0)
         self.check_every_operation_has_figures()
         self.check_round_trips_within_budgets()
         self.check_concurrent_spawns_all_ran()
@@ -69,6 +70,7 @@ class TestBenchSmoke(tests_base.TestCase):
         self.check_upload_streams()
         self.check_snapshot_against_a_file_copy()
         self.check_output_files()
+        self.check_deploy_storm()
 
     def check_every_operation_has_figures(self):
         for name in self.bench.LIFECYCLE + ('spawn_first',):
@@ -136,6 +138,34 @@ class TestBenchSmoke(tests_base.TestCase):
         self.assertIn('spawn_first', text)
         self.assertIn('Over budget: nothing', text)
         self.assertIn('plain copy of its file', text)
+
+    def check_deploy_storm(self):
+        storm = self.res['storm']
+        self.assertEqual(0, storm['storm']['failures'])
+        self.assertEqual(3, storm['storm']['running_after'])
+        self.assertEqual(3, storm['storm']['boot_disks_after'])
+        self.assertEqual(0, storm['destroy']['failures'])
+        self.assertEqual(0, storm['destroy']['lpars_left'])
+        self.assertEqual(0, storm['destroy']['boot_disks_left'])
+        # The batching writers: concurrent spawns never cost more round
+        # trips than lone ones.
+        self.assertLessEqual(storm['storm']['round_trips_per_spawn'],
+                             storm['single']['round_trips'])
+        self.assertLessEqual(storm['single']['round_trips'],
+                             self.report.BUDGETS['spawn'])
+        self.assertGreater(storm['single']['driver_cpu_ms'], 0)
+        head = self.res['headline']
+        self.assertEqual(
+            {'deploy_storm_wall_ratio', 'deploy_storm_rest_per_spawn',
+             'deploy_storm_412', 'deploy_storm_failures',
+             'driver_cpu_share_of_spawn'},
+            {key for key in head if key.startswith('deploy_storm') or
+             key == 'driver_cpu_share_of_spawn'})
+        self.assertEqual(0, head['deploy_storm_failures'])
+        self.assertIsInstance(head['deploy_storm_412'], dict)
+        self.assertGreater(head['driver_cpu_share_of_spawn'], 0)
+        text = self.report.render(self.res)
+        self.assertIn('3 spawns at once', text)
 
 
 class TestBenchCommandLine(tests_base.TestCase):

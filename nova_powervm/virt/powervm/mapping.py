@@ -19,8 +19,9 @@ adapter adds its disks, the config drive its media, each volume connector
 its volumes.  :meth:`VIOSMappings.execute` then reads the VIOS feed once,
 with only the extended groups the changes need (``?group=ViosSCSIMapping``
 for vSCSI), applies every change to the wrappers, and POSTs each VIOS that
-changed, once.  pypowervm's ``FeedTask`` and ``scsi_mapper`` do the work;
-no XML is built here.
+changed, once.  Concurrent operations share that GET and those POSTs
+(``batch.VIOSWriter``); pypowervm's wrappers and ``scsi_mapper`` do the
+work; no XML is built here.
 
 Cost: 1 GET, plus 1 POST per changed VIOS; nothing when no change was
 added.
@@ -31,10 +32,10 @@ import copy
 from oslo_log import log as logging
 from pypowervm import const as pvm_const
 from pypowervm.tasks import scsi_mapper as pvm_smap
-from pypowervm.utils import transaction as pvm_tx
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm import exception as exc
+from nova_powervm.virt.powervm import batch
 from nova_powervm.virt.powervm import errors
 
 LOG = logging.getLogger(__name__)
@@ -176,24 +177,21 @@ class VIOSMappings(object):
     def execute(self):
         """Apply the changes: 1 GET of the VIOS feed, 1 POST per change.
 
+        The host's batching writer (``batch.vios_writer``) applies the
+        changes of concurrent operations together: one GET and one POST
+        per changed VIOS for all of them.
+
         :returns: :attr:`removed`, the ``(vios_uuid, storage)`` pairs of the
                   removed mappings.
         """
         if not self._subtasks:
             return self.removed
-        ftsk = pvm_tx.FeedTask(self.name, pvm_vios.VIOS.getter(
-            self.adapter, xag=sorted(self._xags)))
-        for idx, (func, args, kwargs) in enumerate(self._subtasks):
-            ftsk.add_functor_subtask(func, *args, provides='r%d' % idx,
-                                     **kwargs)
+        edit = batch.VIOSEdit(self._subtasks, self._xags)
         with errors.translate(self.name.replace('_', ' '),
                               instance=None):
-            rets = ftsk.execute()
-            self.vioses = [wtsk.wrapper
-                           for wtsk in ftsk.wrapper_tasks.values()]
-        for vios_uuid, ret in (rets or {}).get('wrapper_task_rets',
-                                               {}).items():
-            for value in ret.values():
+            rets, self.vioses = batch.vios_writer(self.adapter).submit(edit)
+        for vios_uuid, values in rets.items():
+            for value in values:
                 if isinstance(value, list):
                     self.removed.extend(
                         (vios_uuid, m.backing_storage) for m in value

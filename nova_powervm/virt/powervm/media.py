@@ -24,6 +24,7 @@ records it while it looks for its volume group at start-up), so a spawn
 does not search for it.
 """
 
+import functools
 import io
 import os
 
@@ -66,8 +67,12 @@ def required(instance):
     return configdrive.required_by(instance)
 
 
+@functools.lru_cache(maxsize=1024)
 def _iso_name(name, is_dir):
-    """An ISO 9660 (level 4) name for one path component."""
+    """An ISO 9660 (level 4) name for one path component.
+
+    Cached: every config drive has the same few dozen names.
+    """
     clean = ''.join(c if c.isalnum() or c in '_.' else '_'
                     for c in name.upper())
     return clean if is_dir else clean + ';1'
@@ -271,6 +276,9 @@ def disconnect(mappings, instance, lpar_uuid=None):
 def delete_media(adapter, cache, names):
     """Delete virtual optical media from the repository (GET + POST VG).
 
+    Through the host's batching writer of the repository's volume group:
+    concurrent deletes share the GET and the POST.
+
     :param adapter: pypowervm ``Adapter``.
     :param cache: the host's ``cache.HostCache``.
     :param names: media names; absent ones are ignored.
@@ -278,11 +286,12 @@ def delete_media(adapter, cache, names):
     """
     vios_uuid, vg_uuid = find_repo(adapter, cache)
     try:
-        vg_w = vg.get(adapter, vios_uuid, vg_uuid, 'read media repository')
+        return vg.remove_batched(adapter, vios_uuid, vg_uuid,
+                                 vopt_names=names,
+                                 what='delete media %s' % ', '.join(names))[1]
     except exc.PowerVMNotFound:
         cache.forget_repo()
         return []
-    return vg.remove(vg_w, vopt_names=names)[1]
 
 
 def delete(adapter, cache, instance):

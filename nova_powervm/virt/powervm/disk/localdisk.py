@@ -24,12 +24,12 @@ images that no instance on the host uses any more.
 from nova import exception as nova_exc
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
-from pypowervm.utils import retry as pvm_retry
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import vios_file as pvm_file
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm import exception as exc
 from nova_powervm.virt.powervm.disk import base
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import image
@@ -54,6 +54,9 @@ class LocalStorage(base.DiskAdapter):
         self.media_repo = None
         self.vg_name = CONF.powervm.volume_group_name
         self.vios_uuid, self.vg_uuid = self._find_vg(vioses)
+        # Names of cached images (``i_``) seen in the volume group: a copy
+        # of one goes straight to the batching writer, which checks again.
+        self._known_cached = set()
         self.capabilities = dict(base.DiskAdapter.capabilities,
                                  has_imagecache=True, extend_boot_disk=True)
 
@@ -126,11 +129,28 @@ class LocalStorage(base.DiskAdapter):
 
     def _copy_image(self, context, instance, image_meta, name, size_gb):
         image_id = image_meta.id
-        vg_w, img_vd, created = self._cached_image(context, image_meta)
+        created = None
         try:
-            new = pvm_stg.VDisk.bld(self.adapter, name, size_gb,
-                                    base_image=img_vd.udid)
-            vg_w, disk = vg.add_vdisk(vg_w, new)
+            disk = None
+            if self.image_name(image_id) in self._known_cached:
+                # Seen cached: copy in the next batch, which checks again.
+                disk = self._copy_batched(image_meta, name, size_gb)
+            if disk is None:
+                vg_w, img_vd, created = self._cached_image(context,
+                                                           image_meta)
+                if vg_w is not None:
+                    # Under the image lock this thread read or wrote the
+                    # volume group: copy with that wrapper (1 POST).
+                    new = pvm_stg.VDisk.bld(self.adapter, name, size_gb,
+                                            base_image=img_vd.udid)
+                    disk = vg.add_vdisk(vg_w, new)[1]
+                else:
+                    disk = self._copy_batched(image_meta, name, size_gb)
+                    if disk is None:
+                        raise exc.PowerVMAPIFailed(
+                            operation='create disk %s' % name,
+                            reason='image %s left the cache while it was '
+                                   'copied' % image_id)
         except Exception:
             if created is not None:
                 self.delete_disks([created])
@@ -139,20 +159,64 @@ class LocalStorage(base.DiskAdapter):
                  {'disk': disk.name, 'img': image_id}, instance=instance)
         return disk, created
 
+    def _copy_batched(self, image_meta, name, size_gb):
+        """Copy a cached image in the volume group's next batch.
+
+        1 GET and 1 POST shared with the concurrent edits.
+
+        :returns: the new VDisk, or None when the image is not cached.
+        """
+        img_name = self.image_name(image_meta.id)
+        state = {}
+
+        def apply(vg_w):
+            cached = [vd for vd in vg_w.virtual_disks if vd.name == img_name]
+            state['hit'] = bool(cached)
+            if not cached:
+                return False
+            new = pvm_stg.VDisk.bld(self.adapter, name, size_gb,
+                                    base_image=cached[0].udid)
+            vg_w.virtual_disks.append(new)
+            return True
+
+        def collect(vg_w):
+            if not state['hit']:
+                return None
+            for vdisk in vg_w.virtual_disks:
+                if vg.short_name(vdisk) == name:
+                    return vdisk
+            raise exc.PowerVMAPIFailed(
+                operation='create disk %s' % name,
+                reason='volume group %s did not report the new disk'
+                % vg_w.name)
+        disk = vg.edit(self.adapter, self.vios_uuid, self.vg_uuid, apply,
+                       collect, what='create disk %s' % name)
+        if disk is None:
+            self._known_cached.discard(img_name)
+        return disk
+
     def _cached_image(self, context, image_meta):
         """The image's cache VDisk, uploaded first on a miss.
+
+        Under the image's lock; a thread that finds the image known to be
+        cached when it gets the lock reads nothing (``vg_w`` None: the
+        caller copies in a batch).
 
         :returns: ``(vg_w, image VDisk, created)``: ``created`` is the
                   VDisk when this call uploaded it, else None.
         """
+        name = self.image_name(image_meta.id)
         with lockutils.lock('pvm-image-%s-%s' % (self.vg_uuid,
                                                  image_meta.id)):
+            if name in self._known_cached:
+                return None, None, None
             vg_w = self.get_vg()
-            name = self.image_name(image_meta.id)
             cached = [vd for vd in vg_w.virtual_disks if vd.name == name]
             if cached:
+                self._known_cached.add(name)
                 return vg_w, cached[0], None
             vg_w, img_vd = self._upload_image(context, vg_w, image_meta)
+            self._known_cached.add(name)
             return vg_w, img_vd, img_vd
 
     def cache_image(self, context, image_meta):
@@ -165,6 +229,8 @@ class LocalStorage(base.DiskAdapter):
 
         :returns: True when uploaded, False when it was already cached.
         """
+        name = self.image_name(image_meta.id)
+        self._known_cached.discard(name)
         created = self._cached_image(context, image_meta)[2]
         self.remember_precached(image_meta.id)
         if created is not None:
@@ -206,7 +272,16 @@ class LocalStorage(base.DiskAdapter):
         udids = [d.udid for d in disks if d is not None and d.udid]
         if not udids:
             return []
-        return vg.remove(self.get_vg(), vdisk_udids=udids)[0]
+        return self._remove(vdisk_udids=udids)
+
+    def _remove(self, vdisk_udids=(), vdisk_names=()):
+        """Remove VDisks in the next batch (GET, and POST if any)."""
+        deleted = vg.remove_batched(
+            self.adapter, self.vios_uuid, self.vg_uuid,
+            vdisk_udids=vdisk_udids, vdisk_names=vdisk_names,
+            what='update volume group %s' % self.vg_name)[0]
+        self._known_cached.difference_update(deleted)
+        return deleted
 
     def create_blank_disks(self, instance, disks):
         """Blank VDisks (ephemeral, swap): 1 GET and 1 POST for them all.
@@ -217,9 +292,10 @@ class LocalStorage(base.DiskAdapter):
         """
         if not disks:
             return []
-        vg_w, created = vg.add_vdisks(self.get_vg(), [
-            pvm_stg.VDisk.bld(self.adapter, d.name, d.size_gb)
-            for d in disks])
+        created = vg.add_vdisks_batched(
+            self.adapter, self.vios_uuid, self.vg_uuid,
+            [pvm_stg.VDisk.bld(self.adapter, d.name, d.size_gb)
+             for d in disks])
         LOG.info('Created disks %s.', ', '.join(d.name for d in disks),
                  instance=instance)
         return created
@@ -229,7 +305,7 @@ class LocalStorage(base.DiskAdapter):
         wanted = set(names) & set(self.disk_names(instance))
         if not wanted:
             return []
-        return vg.remove(self.get_vg(), vdisk_names=wanted)[0]
+        return self._remove(vdisk_names=wanted)
 
     def existing_disk_names(self, instance):
         """Names of the instance's VDisks in the volume group (1 GET)."""
@@ -239,8 +315,7 @@ class LocalStorage(base.DiskAdapter):
 
     def delete_instance_disks(self, instance):
         """Delete the instance's VDisks by name (GET, and POST if any)."""
-        return vg.remove(self.get_vg(),
-                         vdisk_names=self.disk_names(instance))[0]
+        return self._remove(vdisk_names=self.disk_names(instance))
 
     def manage_image_cache(self, context, all_instances):
         """Delete ``i_`` VDisks of images no instance here uses.
@@ -250,13 +325,20 @@ class LocalStorage(base.DiskAdapter):
         if not CONF.image_cache.remove_unused_base_images:
             return []
         in_use = self.cache_entries_in_use(all_instances)
-        vg_w = self.get_vg()
-        unused = [vd.udid for vd in vg_w.virtual_disks
-                  if vd.name.startswith('i_') and vd.name not in in_use]
-        if not unused:
-            return []
-        removed = vg.remove(vg_w, vdisk_udids=unused)[0]
-        LOG.info('Removed unused cached images: %s', ', '.join(removed))
+        found = {}
+
+        def apply(vg_w):
+            # Chosen from each wrapper the batch reads (again after a 412).
+            unused = {vd.udid for vd in vg_w.virtual_disks
+                      if vd.name.startswith('i_') and vd.name not in in_use}
+            rem_apply, found['collect'] = vg._remover(unused, set(), set())
+            return rem_apply(vg_w)
+        removed = vg.edit(self.adapter, self.vios_uuid, self.vg_uuid, apply,
+                          lambda vg_w: found['collect'](vg_w)[0],
+                          what='update volume group %s' % self.vg_name)
+        self._known_cached.difference_update(removed)
+        if removed:
+            LOG.info('Removed unused cached images: %s', ', '.join(removed))
         return removed
 
     def extend_boot_disk(self, instance, size_gb):
@@ -265,23 +347,31 @@ class LocalStorage(base.DiskAdapter):
         The volume group refuses a shrink; this never asks for one.
         """
         names = set(self.boot_disk_names(instance))
-        with errors.translate('grow disk of %s to %d GB'
-                              % (instance.name, size_gb)):
-            grown = _grow(self.get_vg(), names, float(size_gb))
+        grown = vg.edit(self.adapter, self.vios_uuid, self.vg_uuid,
+                        *_grower(names, float(size_gb)),
+                        what='grow disk of %s to %d GB'
+                        % (instance.name, size_gb))
         if grown:
             LOG.info('Grew disk %(disk)s to %(gb)d GB.',
                      {'disk': grown, 'gb': size_gb}, instance=instance)
         return grown
 
 
-@pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
-def _grow(vg_w, names, size_gb):
-    """Set the capacity of the first VDisk named in ``names`` (1 POST)."""
-    for vdisk in vg_w.virtual_disks:
-        if vg.short_name(vdisk) in names:
-            if vdisk.capacity >= size_gb:
-                return None
-            vdisk.capacity = size_gb
-            vg_w.update()
-            return vg.short_name(vdisk)
-    raise nova_exc.DiskNotFound(location=', '.join(sorted(names)))
+def _grower(names, size_gb):
+    """Grow the first VDisk named in ``names`` to ``size_gb``.
+
+    :returns: ``(apply, collect)`` for ``volume_group.edit``.
+    """
+    state = {}
+
+    def apply(vg_w):
+        for vdisk in vg_w.virtual_disks:
+            if vg.short_name(vdisk) in names:
+                if vdisk.capacity >= size_gb:
+                    state['grown'] = None
+                    return False
+                vdisk.capacity = size_gb
+                state['grown'] = vg.short_name(vdisk)
+                return True
+        raise nova_exc.DiskNotFound(location=', '.join(sorted(names)))
+    return apply, lambda vg_w: state['grown']
