@@ -360,6 +360,10 @@ def main(argv=None):
                      '(default: doc/build/bench of the checkout)')
     prs.add_argument('--verbose', action='store_true',
                      help='keep the log (412 retries are warnings)')
+    prs.add_argument('--stream', action='store_true',
+                     help='then run tools/bench_stream.py (upload and '
+                     'snapshot against cp, the simulator in its own '
+                     'process; the periodic pass at 1,000 partitions)')
     args = prs.parse_args(argv)
     if not args.verbose:
         logging.disable(logging.WARNING)
@@ -367,6 +371,13 @@ def main(argv=None):
               lpars=args.lpars, image_gb=args.image_gb, repeat=args.repeat)
     text = bench_report.write(res, args.output)
     print(text)
+    import bench_stream
+    if args.stream:
+        print(bench_stream.render(bench_stream.run(
+            args.output, image_gb=args.image_gb, latency=args.latency)))
+    # bench.json was rewritten: the headline of the last streaming and
+    # scale runs in this directory goes back in.
+    bench_stream.restore_headline(args.output)
     return res
 
 
