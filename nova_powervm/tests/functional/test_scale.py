@@ -40,6 +40,8 @@ class TestScale(base.PowerVMFunctionalTestCase):
         n_hosts = _env_int('PVM_SCALE_HOSTS', 3)
         n_servers = _env_int('PVM_SCALE_SERVERS', 6)
         hosts = ['host%d' % i for i in range(1, n_hosts + 1)]
+        # nova's default quotas stop at 10 instances and 20 cores.
+        self.flags(instances=-1, cores=-1, ram=-1, group='quota')
         start = time.monotonic()
         for host in hosts:
             self.start_compute(host)
