@@ -375,6 +375,10 @@ def main(argv=None):
     prs.add_argument('--storm-latency', type=float, default=None,
                      help='seconds added to every REST request in the '
                      'deploy storm (default 0.1)')
+    prs.add_argument('--stream', action='store_true',
+                     help='then run tools/bench_stream.py (upload and '
+                     'snapshot against cp, the simulator in its own '
+                     'process; the periodic pass at 1,000 partitions)')
     args = prs.parse_args(argv)
     storm_args = {key: val for key, val in (
         ('storm', args.storm), ('storm_latency', args.storm_latency))
@@ -386,6 +390,13 @@ def main(argv=None):
               **storm_args)
     text = bench_report.write(res, args.output)
     print(text)
+    import bench_stream
+    if args.stream:
+        print(bench_stream.render(bench_stream.run(
+            args.output, image_gb=args.image_gb, latency=args.latency)))
+    # bench.json was rewritten: the headline of the last streaming and
+    # scale runs in this directory goes back in.
+    bench_stream.restore_headline(args.output)
     return res
 
 

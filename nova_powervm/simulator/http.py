@@ -30,6 +30,20 @@ _REASONS = {200: 'OK', 204: 'No Content', 304: 'Not Modified',
             503: 'Service Unavailable', 504: 'Gateway Timeout'}
 
 
+#: Largest ``read`` served through one buffer (``readinto``); larger or
+#: unbounded reads (an XML body's) gather pieces instead.
+_READINTO_MAX = 4 * 1024 * 1024
+
+
+def _readinto(raw, view):
+    """``raw.readinto(view)``, or a read and a copy for streams without."""
+    if hasattr(raw, 'readinto'):
+        return raw.readinto(view) or 0
+    data = raw.read(len(view))
+    view[:len(data)] = data
+    return len(data)
+
+
 class ChunkedReader(object):
     """Decode a ``Transfer-Encoding: chunked`` body from a raw stream.
 
@@ -44,8 +58,10 @@ class ChunkedReader(object):
     def _next_chunk(self):
         line = self.raw.readline(1024)
         if not line:
+            # The client went away before the last (empty) chunk: the
+            # body is incomplete, not shorter.
             self.done = True
-            return
+            raise registry.SimError(400, 'Incomplete chunked body')
         try:
             size = int(line.split(b';', 1)[0].strip() or b'0', 16)
         except ValueError:
@@ -60,11 +76,42 @@ class ChunkedReader(object):
             self.done = True
         self.left = size
 
+    def readinto(self, buf):
+        """Read decoded bytes straight into a writable buffer.
+
+        Fills ``buf`` unless the body ends first; no intermediate copies
+        (a file upload goes from the socket into the caller's buffer).
+
+        :param buf: a writable buffer (bytearray, memoryview).
+        :returns: the number of bytes read (0 at the end).
+        """
+        view = memoryview(buf).cast('B')
+        size = len(view)
+        got = 0
+        while got < size and not self.done:
+            if self.left == 0:
+                self._next_chunk()
+                continue
+            want = min(self.left, size - got)
+            count = _readinto(self.raw, view[got:got + want])
+            if not count:
+                self.done = True
+                raise registry.SimError(400, 'Incomplete chunked body')
+            got += count
+            self.left -= count
+            if self.left == 0:
+                self.raw.readline()
+        return got
+
     def read(self, size=-1):
         """Read up to ``size`` decoded bytes (all when negative).
 
         :param size: maximum bytes.
         """
+        if 0 <= size <= _READINTO_MAX:
+            buf = bytearray(size)
+            del buf[self.readinto(buf):]
+            return buf
         out = []
         want = size if size >= 0 else float('inf')
         got = 0
@@ -75,7 +122,7 @@ class ChunkedReader(object):
             data = self.raw.read(int(min(self.left, want - got)))
             if not data:
                 self.done = True
-                break
+                raise registry.SimError(400, 'Incomplete chunked body')
             out.append(data)
             got += len(data)
             self.left -= len(data)
@@ -106,6 +153,22 @@ class LimitedReader(object):
         data = self.raw.read(size)
         self.left -= len(data)
         return data
+
+    def readinto(self, buf):
+        """Read straight into a writable buffer; the byte count.
+
+        :param buf: a writable buffer (bytearray, memoryview).
+        """
+        view = memoryview(buf).cast('B')
+        view = view[:max(0, min(len(view), self.left))]
+        got = 0
+        while got < len(view):
+            count = _readinto(self.raw, view[got:])
+            if not count:
+                break
+            got += count
+        self.left -= got
+        return got
 
 
 class Request(object):

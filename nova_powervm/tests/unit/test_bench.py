@@ -28,6 +28,7 @@ import sys
 import fixtures
 
 from nova_powervm.tests import base as tests_base
+from nova_powervm.virt.powervm import image
 
 _TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))), 'tools')
@@ -114,8 +115,11 @@ class TestBenchSmoke(tests_base.TestCase):
         for size in ('small', 'large'):
             self.assertEqual(5, upl[size]['round_trips'])
             self.assertGreater(upl[size]['mib_per_s'], 0)
-        # 16 MiB uploaded with a peak far below it: nothing is buffered.
-        self.assertLess(upl['large']['peak_kib'], 16 * 1024 / 2)
+        # 16 MiB uploaded with a peak below it: nothing is buffered but
+        # the stream's queue and a few 1 MiB chunks in flight (the driver
+        # and the in-process simulator's receive buffer).
+        self.assertLess(upl['large']['peak_kib'],
+                        (image._QUEUE_CHUNKS + 5) * image.CHUNK / 1024)
 
     def check_snapshot_against_a_file_copy(self):
         snap = self.res['snapshot']

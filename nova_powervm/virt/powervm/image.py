@@ -13,11 +13,16 @@
 #    under the License.
 """Streaming images in from Glance, never holding a whole image in memory.
 
-nova's image API writes an image into a file-like object chunk by chunk.
-:func:`stream` runs that download on a native thread that writes into a
-small bounded queue, and hands the caller an iterator of chunks, which
-pypowervm sends as a chunked HTTP upload.  At most ``_QUEUE_CHUNKS``
-chunks are buffered, whatever the image size.
+nova's image API writes an image into a file-like object chunk by chunk
+(64 KiB from glanceclient).  :func:`stream` runs that download on a native
+thread that gathers the pieces into ``CHUNK`` (1 MiB) chunks in a small
+bounded queue, and hands the caller an iterator of chunks, which pypowervm
+sends as a chunked HTTP upload.  At most ``_QUEUE_CHUNKS`` chunks are
+buffered, whatever the image size (4 MiB, plus the chunk being filled).
+Larger chunks mean 16 times fewer thread hand-offs, ``send`` calls and
+HTTP chunk headers on both sides than glanceclient's pieces would; each
+byte is copied once in Python on the way (into its chunk, allocated whole
+and never grown).
 """
 
 import contextlib
@@ -31,7 +36,9 @@ from nova_powervm import exception as exc
 
 LOG = logging.getLogger(__name__)
 
-_QUEUE_CHUNKS = 8
+#: Bytes per chunk handed to the upload.
+CHUNK = 1024 * 1024
+_QUEUE_CHUNKS = 4
 _POLL = 0.1
 _EOF = object()
 
@@ -51,34 +58,60 @@ class _Stopped(Exception):
 
 
 class _QueueWriter:
-    """The file-like object nova's download writes into."""
+    """The file-like object nova's download writes into.
 
-    def __init__(self, chunks, stop):
+    Pieces are gathered into chunks of ``chunk`` bytes (the last one
+    shorter); a full chunk is queued, waiting while the queue is full.
+    """
+
+    def __init__(self, chunks, stop, chunk=CHUNK):
         self._chunks = chunks
         self._stop = stop
+        self._size = chunk
+        # The chunk being filled (allocated whole: never grown) and how
+        # much of it is filled.
+        self._buf = None
+        self._fill = 0
 
     def write(self, data):
-        """Queue one chunk, waiting while the queue is full.
+        """Copy bytes into the current chunk; queue each full chunk.
 
-        :param data: bytes.
+        :param data: bytes (or any buffer).
         :raises _Stopped: when the reader has stopped.
         """
-        if not data:
-            return
+        view = memoryview(data).cast('B')
+        while len(view):
+            if self._buf is None:
+                self._buf = bytearray(self._size)
+                self._fill = 0
+            count = min(len(view), self._size - self._fill)
+            self._buf[self._fill:self._fill + count] = view[:count]
+            self._fill += count
+            view = view[count:]
+            if self._fill == self._size:
+                self._queue()
+
+    def _queue(self):
+        # A new buffer per chunk: the queued one belongs to the reader.
+        buf, self._buf = self._buf, None
+        del buf[self._fill:]
         while True:
             if self._stop.is_set():
                 raise _Stopped()
             try:
-                self._chunks.put(bytes(data), timeout=_POLL)
+                self._chunks.put(buf, timeout=_POLL)
                 return
             except queue.Full:
                 continue
 
     def flush(self):
-        """Nothing to flush (file protocol)."""
+        """Queue the last, partial chunk (file protocol)."""
+        if self._buf is not None and self._fill:
+            self._queue()
 
     def truncate(self, size=0):
-        """Nothing to truncate: chunks already left (file protocol)."""
+        """Drop what is not queued yet (file protocol)."""
+        self._fill = min(self._fill, size)
 
     def close(self):
         """Nothing to close (file protocol)."""
@@ -90,10 +123,12 @@ class ImageStream:
     :param context: nova ``RequestContext``.
     :param image_id: the Glance image id.
     :param api: image API (nova's Glance API by default).
+    :param chunk: bytes per chunk (the last one shorter).
     """
 
-    def __init__(self, context, image_id, api=None):
+    def __init__(self, context, image_id, api=None, chunk=CHUNK):
         self.image_id = image_id
+        self.chunk = chunk
         self.bytes_read = 0
         self._api = api or image_api()
         self._context = context
@@ -105,8 +140,9 @@ class ImageStream:
 
     def _download(self):
         try:
-            self._api.download(self._context, self.image_id,
-                               data=_QueueWriter(self._chunks, self._stop))
+            writer = _QueueWriter(self._chunks, self._stop, self.chunk)
+            self._api.download(self._context, self.image_id, data=writer)
+            writer.flush()
         except _Stopped:
             pass
         except Exception as exc:
@@ -150,15 +186,16 @@ class ImageStream:
 
 
 @contextlib.contextmanager
-def stream(context, image_id, api=None):
+def stream(context, image_id, api=None, chunk=CHUNK):
     """Download a Glance image as an iterator of byte chunks.
 
     :param context: nova ``RequestContext``.
     :param image_id: the Glance image id.
     :param api: image API (nova's Glance API by default).
+    :param chunk: bytes per chunk (the last one shorter).
     :returns: context manager yielding an :class:`ImageStream`.
     """
-    img = ImageStream(context, image_id, api=api)
+    img = ImageStream(context, image_id, api=api, chunk=chunk)
     img.start()
     try:
         yield img

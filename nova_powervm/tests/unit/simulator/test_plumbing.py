@@ -35,6 +35,36 @@ class TestPlumbing(tests_base.TestCase):
         self.assertEqual(b'', reader.read(10))
         self.assertEqual(b'NEXT', raw.read())
 
+    def test_chunked_reader_into_a_buffer(self):
+        # A read spanning chunks fills the caller's buffer straight from
+        # the stream; the encoding never shows.
+        pieces = [b'a' * 5, b'b' * 70000, b'c' * 3]
+        raw = io.BytesIO(b''.join(b'%x\r\n%b\r\n' % (len(p), p)
+                                  for p in pieces) + b'0\r\n\r\n')
+        reader = http.ChunkedReader(raw)
+        buf = bytearray(65536)
+        self.assertEqual(65536, reader.readinto(buf))
+        self.assertEqual(b'a' * 5 + b'b' * 65531, bytes(buf))
+        self.assertEqual(b'b' * 4469 + b'ccc', reader.read(1024 * 1024))
+        self.assertEqual(0, reader.readinto(buf))
+
+    def test_chunked_body_cut_short_is_an_error(self):
+        # A client that dies mid-upload must not leave a "complete",
+        # shorter file behind.
+        for body in (b'10\r\nonly-part', b'5\r\nhello\r\n'):
+            reader = http.ChunkedReader(io.BytesIO(body))
+            err = self.assertRaises(registry.SimError, reader.read,
+                                    1024 * 1024)
+            self.assertEqual(400, err.status)
+            self.assertIn('Incomplete', str(err))
+
+    def test_limited_reader_into_a_buffer(self):
+        reader = http.LimitedReader(io.BytesIO(b'x' * 100 + b'NEXT'), 100)
+        buf = bytearray(64)
+        self.assertEqual(64, reader.readinto(buf))
+        self.assertEqual(36, reader.readinto(buf))
+        self.assertEqual(0, reader.readinto(buf))
+
     def test_stats_patterns(self):
         uuid = '1C3E4D5A-0000-4000-8000-00000000ABCD'
         self.assertEqual(

@@ -13,6 +13,7 @@
 #    under the License.
 """Glance streaming: chunks flow through a bounded queue."""
 
+import os
 import threading
 
 from nova import exception as nova_exc
@@ -56,23 +57,67 @@ class TestImageStream(test.NoDBTestCase):
         self.assertEqual(50 * 1000, chunks.bytes_read)
 
     def test_never_more_than_the_queue_ahead(self):
+        # Chunks of 2 pieces: the writer is at most the queue and the
+        # chunk it is filling ahead of the reader.
         api = FakeImageAPI(200)
         ahead = []
-        with image.stream(None, 'img', api=api) as chunks:
+        with image.stream(None, 'img', api=api, chunk=2000) as chunks:
             for n, _chunk in enumerate(chunks, 1):
                 # Give the writer every chance to run ahead.
                 api.done.wait(0.001)
-                ahead.append(api.written - n)
-        self.assertLessEqual(max(ahead), image._QUEUE_CHUNKS + 1)
+                ahead.append(api.written * 1000 - chunks.bytes_read)
+        self.assertLessEqual(max(ahead), (image._QUEUE_CHUNKS + 2) * 2000)
         self.assertEqual(200, api.written)
+        self.assertEqual(200 * 1000, chunks.bytes_read)
+
+    def test_pieces_gathered_into_chunks(self):
+        # glanceclient's 64 KiB pieces become 1 MiB chunks (fewer
+        # hand-offs and HTTP chunks); the last one holds the rest.
+        api = FakeImageAPI(40, size=64 * 1024 + 1)
+        with image.stream(None, 'img', api=api) as chunks:
+            sizes = [len(c) for c in chunks]
+        total = 40 * (64 * 1024 + 1)
+        self.assertEqual(total, sum(sizes))
+        self.assertTrue(all(image.CHUNK <= size < image.CHUNK + 64 * 1024 + 1
+                            for size in sizes[:-1]), sizes)
+        self.assertEqual(total // sizes[0], len(sizes) - 1)
+
+    def test_odd_sizes_byte_identical(self):
+        data = os.urandom(3 * 1024 * 1024 + 7)
+
+        class API:
+            def download(self, context, image_id, data=None, **kwargs):
+                view = memoryview(src)
+                pos = 0
+                for size in (1, 65536, 4096 * 3 + 5, 2 * 1024 * 1024):
+                    data.write(view[pos:pos + size])
+                    pos += size
+                while pos < len(src):
+                    data.write(bytes(view[pos:pos + 65536]))
+                    pos += 65536
+
+        src = data
+        with image.stream(None, 'img', api=API()) as chunks:
+            got = b''.join(chunks)
+        self.assertEqual(data, got)
 
     def test_download_error_raised_to_reader(self):
+        api = FakeImageAPI(10, fail_after=3)
+        with image.stream(None, 'img', api=api, chunk=1000) as chunks:
+            got = []
+            self.assertRaises(nova_exc.ImageNotFound,
+                              lambda: [got.append(c) for c in chunks])
+        self.assertEqual(3, len(got))
+
+    def test_download_error_after_a_partial_chunk(self):
+        # What the failed download wrote is never handed over as if the
+        # image had ended there: the reader gets the error.
         api = FakeImageAPI(10, fail_after=3)
         with image.stream(None, 'img', api=api) as chunks:
             got = []
             self.assertRaises(nova_exc.ImageNotFound,
                               lambda: [got.append(c) for c in chunks])
-        self.assertEqual(3, len(got))
+        self.assertEqual([], got)
 
     def test_reader_leaving_stops_the_download(self):
         api = FakeImageAPI(10000)

@@ -13,6 +13,9 @@
 #    under the License.
 """The localdisk adapter on the simulator."""
 
+import os
+
+import fixtures
 from nova import exception as nova_exc
 
 from nova_powervm import conf as pvm_conf
@@ -134,3 +137,36 @@ class TestUploadOverHTTP(flowbase.FlowTestCase):
         n = len(self.IMAGE_BYTES)
         self.assertEqual(self.IMAGE_BYTES, self.disk_bytes(cached.name, n))
         self.assertEqual(self.IMAGE_BYTES, self.disk_bytes(vd.name, n))
+
+    def test_random_bytes_identical_in_the_file_store(self):
+        # Not a multiple of the upload chunk nor of Glance's pieces.
+        data = os.urandom(5 * 1024 * 1024 + 4097)
+        meta = self.new_image(data)
+        dvr = self.hctx.disk_dvr
+        _vd, cached = dvr.create_disk_from_image(self.ctx, self.instance(),
+                                                 meta)
+        self.assertEqual(data, self.disk_bytes(cached.name, len(data)))
+        self.assertEqual([], self.sim.state()['files'])
+
+    def test_download_failing_midway_leaves_no_file_and_no_disk(self):
+        meta = self.new_image(os.urandom(4 * 1024 * 1024))
+
+        class Failing:
+            """Glance dying after 2 MiB of the image (64 KiB pieces)."""
+
+            def download(self, context, image_id, data=None, **kwargs):
+                for _piece in range(32):
+                    data.write(os.urandom(64 * 1024))
+                raise nova_exc.ImageNotFound(image_id=image_id)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_powervm.virt.powervm.image._API', Failing()))
+        disk_dir = os.path.dirname(self.sim.sim.files.disk_path('x'))
+        before_files = sorted(os.listdir(disk_dir))
+        before = self.vdisk_names()
+        self.assertRaises(nova_exc.NovaException,
+                          self.hctx.disk_dvr.create_disk_from_image,
+                          self.ctx, self.instance(), meta)
+        self.assertEqual(before, self.vdisk_names())
+        self.assertEqual([], self.sim.state()['files'])
+        self.assertEqual(before_files, sorted(os.listdir(disk_dir)))
