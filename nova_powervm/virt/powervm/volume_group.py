@@ -65,40 +65,6 @@ def short_name(vdisk):
 
 
 @pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
-def _remove(vg_w, udids, names, vopt_names):
-    vds = [vd for vd in vg_w.virtual_disks
-           if vd.udid in udids or short_name(vd) in names]
-    for vd in vds:
-        vg_w.virtual_disks.remove(vd)
-    vopts = []
-    if vg_w.vmedia_repos and vopt_names:
-        media = vg_w.vmedia_repos[0].optical_media
-        vopts = [m for m in media if m.name in vopt_names]
-        for m in vopts:
-            media.remove(m)
-    if vds or vopts:
-        vg_w.update()
-    return [short_name(vd) for vd in vds], [m.name for m in vopts]
-
-
-def remove(vg_w, vdisk_udids=(), vdisk_names=(), vopt_names=()):
-    """Remove VDisks (by UDID or name) and optical media (by name).
-
-    One POST when something matched, none otherwise; re-read and redone
-    on an etag mismatch.
-
-    :param vg_w: ``VG`` wrapper, fresh from a GET.
-    :param vdisk_udids: UDIDs of VDisks to delete.
-    :param vdisk_names: names of VDisks to delete.
-    :param vopt_names: names of optical media to delete.
-    :returns: ``(deleted VDisk names, deleted media names)``.
-    """
-    with errors.translate('update volume group %s' % vg_w.name):
-        return _remove(vg_w, set(vdisk_udids), set(vdisk_names),
-                       set(vopt_names))
-
-
-@pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
 def _add_vdisks(vg_w, vdisks):
     for vdisk in vdisks:
         vg_w.virtual_disks.append(vdisk)
