@@ -70,8 +70,7 @@ CONF = cfg.CONF
 GIB = 1024 ** 3
 MIB = 1024 ** 2
 NODE = 'bench-host'
-# glanceclient's download chunk size, and what it reads of an upload.
-GLANCE_CHUNK = 64 * 1024
+# What Glance reads of an upload at a time.
 GLANCE_UPLOAD_CHUNK = MIB
 # nova's [DEFAULT] sync_power_state_pool_size.
 SYNC_POOL = 5
@@ -208,19 +207,15 @@ class SimProcess:
                 self.proc.wait()
 
 
-class FileImageAPI:
+class FileImageAPI(bench_env.SparseImageAPI):
     """A Glance stand-in over files.
 
-    Downloads go in glanceclient's chunks; uploads (snapshots) are read
-    1 MiB at a time into a file, as Glance's file store keeps them.
+    Downloads go in glanceclient's chunks (as the sparse images' API);
+    uploads (snapshots) are read 1 MiB at a time into a file, as Glance's
+    file store keeps them.
 
     :param workdir: where uploaded images are written.
     """
-
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.paths = {}
-        self.uploaded = {}
 
     def add(self, path):
         """Serve the file ``path`` as a new raw image; its ImageMeta."""
@@ -230,16 +225,6 @@ class FileImageAPI:
             {'id': image_id, 'name': 'bench', 'size': os.path.getsize(path),
              'disk_format': 'raw', 'container_format': 'bare',
              'status': 'active'})
-
-    def download(self, context, image_id, data=None, dst_path=None,
-                 trusted_certs=None):
-        """Write the image into ``data`` in glanceclient's chunks."""
-        with open(self.paths[image_id], 'rb') as fil:
-            while True:
-                chunk = fil.read(GLANCE_CHUNK)
-                if not chunk:
-                    return
-                data.write(chunk)
 
     def update(self, context, image_id, metadata, data=None,
                purge_props=False):
