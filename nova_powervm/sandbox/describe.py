@@ -136,6 +136,10 @@ NEEDS = (
     (('get_diagnostics', 'get_instance_diagnostics'),
      r'^tempest\.api\.compute\.admin\.test_server_diagnostics\.',
      'server diagnostics'),
+    (('suspend', 'resume'),
+     r'^tempest\.api\.compute\.admin\.test_live_migration_negative\.'
+     r'LiveMigrationNegativeTest\.test_live_block_migration_suspended',
+     'suspend (no [compute-feature-enabled] check in this test)'),
 )
 
 

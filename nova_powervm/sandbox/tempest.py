@@ -61,6 +61,10 @@ def parse_args(argv):
                         default=int(os.environ.get('TEMPEST_CONCURRENCY',
                                                    '2')),
                         help='tempest workers (default 2)')
+    parser.add_argument('--disk-driver', choices=('localdisk', 'ssp'),
+                        help="the sandbox's disk driver (default: the "
+                             "sandbox's, localdisk); ssp lets servers "
+                             "move, so tempest's migration tests run")
     parser.add_argument('--sandbox-json',
                         help='describe an already running cloud instead '
                              'of starting the sandbox')
@@ -220,11 +224,13 @@ class Sandbox(object):
 
     :param state_dir: its state directory.
     :param computes: number of computes.
+    :param disk_driver: the sandbox's ``--disk-driver`` (None: its default).
     """
 
-    def __init__(self, state_dir, computes=2):
+    def __init__(self, state_dir, computes=2, disk_driver=None):
         self.state_dir = state_dir
         self.computes = computes
+        self.disk_driver = disk_driver
         self.proc = None
         self.lines = []
 
@@ -233,7 +239,9 @@ class Sandbox(object):
         self.proc = subprocess.Popen(
             [sys.executable, '-u', '-m', 'nova_powervm.sandbox.cli',
              '--computes', str(self.computes), '--api-port', '0',
-             '--state-dir', self.state_dir],
+             '--state-dir', self.state_dir] +
+            (['--disk-driver', self.disk_driver] if self.disk_driver
+             else []),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, env=env)
         ready = threading.Event()
@@ -350,7 +358,7 @@ def main(argv=None):
         else:
             state_dir = os.path.join(workspace, 'sandbox')
             os.makedirs(state_dir, exist_ok=True)
-            sandbox = Sandbox(state_dir)
+            sandbox = Sandbox(state_dir, disk_driver=args.disk_driver)
             info = sandbox.start()
             print('Sandbox started in %.1f s (%s).'
                   % (time.monotonic() - t0, ', '.join(info['computes'])),

@@ -243,6 +243,35 @@ class LogicalUnit(registry.Resource):
         return sim.store.add(model.Obj(self.kind, uuid, elem,
                                        (parent.kind, parent.uuid)))
 
+    def update(self, sim, obj, body, groups):
+        """Grow an LU (``lu -resize`` on a VIOS): only its capacity.
+
+        A smaller capacity is refused, and so is growth of a thick LU
+        beyond the pool's free space; other fields are not changed.
+        """
+        old = float(xu.text(obj.elem, 'UnitCapacity', 0))
+        new = float(xu.text(body, 'UnitCapacity', old))
+        name = xu.text(obj.elem, 'UnitName')
+        if new < old:
+            raise registry.SimError(
+                409, 'HSCLA3F1 The logical unit %s cannot shrink from '
+                '%g GB to %g GB.' % (name, old, new))
+        if new == old:
+            return
+        thick = xu.text(obj.elem, 'ThinDevice', 'true') == 'false'
+        if thick:
+            pool = sim.store.get(_pool_uuid('ssp'))
+            free = float(xu.text(
+                SharedStoragePool().view(sim, pool), 'FreeSpace', 0))
+            if new - old > free:
+                raise registry.SimError(
+                    409, 'HSCLA3F2 The pool has %.2f GB free; logical '
+                    'unit %s cannot grow by %g GB.' % (free, name,
+                                                       new - old))
+        udid = xu.text(obj.elem, 'UniqueDeviceID')
+        sim.files.resize_disk(udid, new)
+        xu.set_text(obj.elem, 'UnitCapacity', '%g' % new)
+
     @staticmethod
     def _capacity(sim, udid):
         for obj in sim.store.all('LogicalUnit'):

@@ -320,6 +320,41 @@ class TestSharedStoragePoolMoves(MoveTestCase):
             self.assert_no_usage(host)
             self.assert_sim_empty(host)
 
+    def boot_lu_gb(self, server):
+        name = 'b_' + server['id'].replace('-', '')[:13]
+        return [lu['capacity_gb'] for lu in self.simulators['host1'].state()[
+            'lus'] if lu['name'] == name][0]
+
+    def test_resize_grows_the_boot_lu_same_host_and_another(self):
+        self.start('host1')
+        server = self.boot(flavor_id=self.small)
+        self.assertEqual(1, self.boot_lu_gb(server))
+        before = self.rest_total('host1')
+        server = self.resize(server, self.big)
+        # Same-host resize budget (devref/flows.rst): at most 10.
+        self.assertLessEqual(self.rest_total('host1') - before, 10)
+        self.assertEqual(2, self.boot_lu_gb(server))
+        self.assertEqual((1024, 2, 'running'), self.size('host1', server))
+        server = self.action(server, {'confirmResize': None}, 'ACTIVE')
+        self.start('host2')
+        self.flags(allow_resize_to_same_host=False)
+        server = self.resize(server, self._create_flavor(
+            memory_mb=1024, vcpu=2, disk=3, ephemeral=0))
+        self.assertEqual('host2', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual(3, self.boot_lu_gb(server))
+        self.assert_lu_mapped('host2', server)
+        # A revert cannot shrink the LU: the old flavor's server keeps
+        # the larger disk (as on localdisk).
+        server = self.action(server, {'revertResize': None}, 'ACTIVE')
+        self.assertEqual('host1', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual(3, self.boot_lu_gb(server))
+        self.assert_lu_mapped('host1', server)
+        self.delete(server)
+        self.assertEqual([], self.lu_names())
+        for host in ('host1', 'host2'):
+            self.assert_no_usage(host)
+            self.assert_sim_empty(host)
+
     def test_failed_migration_leaves_the_server_on_its_source(self):
         self.start('host1')
         server = self.boot(flavor_id=self.small)

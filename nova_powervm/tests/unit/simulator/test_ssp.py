@@ -129,6 +129,43 @@ class TestSSP(base.SimTestCase):
         self.assertEqual([], os.listdir(os.path.join(
             self.sim.pool.files.root, 'disks')))
 
+    def _lu(self, name):
+        return [lu for lu in pvm_stg.LUEnt.get(self.adpt, parent=self.tier)
+                if lu.name == name][0]
+
+    def test_lu_grows_never_shrinks(self):
+        data = os.urandom(3 * 1024 ** 2)
+        _tier, image = tsk_stg.crt_lu(self.tier, 'img', 1,
+                                      typ=pvm_stg.LUType.IMAGE)
+        tsk_stg.upload_lu(self.vios('vios1'), image, io.BytesIO(data),
+                          len(data))
+        tsk_stg.crt_lu(self.tier, 'clone', 2, typ=pvm_stg.LUType.DISK,
+                       clone=image)
+        lu = self._lu('clone')
+        lu.set_float_gb_value('UnitCapacity', 5)
+        lu.update()
+        lu = self._lu('clone')
+        self.assertEqual(5, lu.capacity)
+        self.assertEqual(5 * 1024 ** 3, self.sim.files.size(lu.udid))
+        # Still a linked clone of its image's bytes.
+        self.assertEqual(data, b''.join(self.sim.files.read_chunks(
+            lu.udid, len(data))))
+        lu.set_float_gb_value('UnitCapacity', 4)
+        err = self.assertRaises(pvm_exc.HttpError, lu.update)
+        self.assertEqual(409, err.response.status)
+        self.assertIn('cannot shrink', err.response.body)
+        self.assertEqual(5, self._lu('clone').capacity)
+
+    def test_thick_lu_grows_within_the_free_space(self):
+        tsk_stg.crt_lu(self.tier, 'thick', 10, thin=False,
+                       typ=pvm_stg.LUType.DISK)
+        lu = self._lu('thick')
+        free = self.ssp.refresh().free_space
+        lu.set_float_gb_value('UnitCapacity', 10 + free + 1)
+        err = self.assertRaises(pvm_exc.HttpError, lu.update)
+        self.assertEqual(409, err.response.status)
+        self.assertEqual(10, self._lu('thick').capacity)
+
 
 class TestSharedPool(base.SimTestCase):
     """Two hosts that share one pool directory serve one cluster."""

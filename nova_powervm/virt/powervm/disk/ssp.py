@@ -49,6 +49,7 @@ from oslo_concurrency import lockutils
 from oslo_log import log as logging
 from oslo_utils import excutils
 from oslo_utils import units
+from pypowervm.utils import retry as pvm_retry
 from pypowervm.wrappers import cluster as pvm_clust
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import vios_file as pvm_file
@@ -93,7 +94,8 @@ class SSPDiskAdapter(base.DiskAdapter):
     """
 
     capabilities = dict(base.DiskAdapter.capabilities,
-                        shared_storage=True, has_imagecache=True)
+                        shared_storage=True, has_imagecache=True,
+                        extend_boot_disk=True)
 
     def __init__(self, adapter, host_uuid, mgmt_uuid, vioses=None):
         super().__init__(adapter, host_uuid, mgmt_uuid)
@@ -579,3 +581,38 @@ class SSPDiskAdapter(base.DiskAdapter):
                  for i in range(base.MAX_EPHEMERALS)]
         names.append(self.swap_disk_name(instance))
         return boot[0], [by_name[name] for name in names if name in by_name]
+
+    def extend_boot_disk(self, instance, size_gb):
+        """Grow the boot LU (1 GET + 1 POST; no POST when large enough).
+
+        The VIOS grows a logical unit in place (``lu -resize``); the pool
+        refuses a shrink, which this never asks for.  A linked clone keeps
+        sharing its image's blocks.
+
+        :returns: the grown LU's name, or None when it was that large.
+        """
+        lus = self._instance_lus(instance,
+                                 names=self.boot_disk_names(instance))
+        if not lus:
+            raise nova_exc.DiskNotFound(location='logical unit %s of pool %s'
+                                        % (self.boot_disk_name(instance),
+                                           self.ssp.name))
+        with errors.translate('grow logical unit %s to %d GB'
+                              % (lus[0].name, size_gb)):
+            grown = _grow_lu(lus[0], float(size_gb))
+        if grown:
+            LOG.info('Grew logical unit %(lu)s to %(gb)d GB.',
+                     {'lu': grown, 'gb': size_gb}, instance=instance)
+        return grown
+
+
+@pvm_retry.retry(argmod_func=pvm_retry.refresh_wrapper, tries=10)
+def _grow_lu(lu, size_gb):
+    """Set an LU's capacity (1 POST), re-read and redone on a 412."""
+    if lu.capacity >= size_gb:
+        return None
+    # pypowervm's LU wrapper sets its capacity only when building one;
+    # the update sends the same element with the larger UnitCapacity.
+    lu.set_float_gb_value('UnitCapacity', size_gb)
+    lu.update()
+    return lu.name
