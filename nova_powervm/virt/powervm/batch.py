@@ -380,7 +380,9 @@ def _post_changed(vios_w, post):
     except Exception as err:
         if getattr(getattr(err, 'response', None), 'status', None) != 412:
             raise
-    return post(vios_w.refresh())
+    # Without the etag: a reply "not modified" would hand back this
+    # wrapper, changed here but never stored, and nothing would be redone.
+    return post(vios_w.refresh(use_etag=False))
 
 
 # ----------------------------------------------------------------------
