@@ -34,8 +34,9 @@ After every cell the server is removed and the simulator's whole state
 must equal the state before the cell: no leaked LPAR, disk, mapping,
 media, adapter, file or session.  ``n/a`` cells are fault kinds that do
 not apply to a step (a 412 needs a conditional update, a failed job a
-job).  Outcomes are kept in ``RESULTS``; ``tools/fault_matrix.py`` runs
-this module and writes ``doc/source/devref/reliability.rst`` from them.
+job).  Outcomes are kept in ``RESULTS``;
+``python -m nova_powervm.tests.fault_matrix_report`` runs this module
+and writes ``doc/source/devref/reliability.rst`` from them.
 
 Fault kinds (see ``KINDS``): an HTTP 500; a 503 (VIOS busy) twice; a
 412 storm (``STORM`` refusals in a row); a failed job; a request hung
@@ -610,7 +611,7 @@ VOLUME_FLOWS = [VolumeAttach, VolumeDetach, VolumeAttachISCSI,
                 VolumeDetachISCSI]
 #: The flows of the README's test command (a time budget): iSCSI volumes
 #: share the FC connector's code but for discovery and logout; they run
-#: with ``PVM_FAULT_MATRIX=full`` (``tools/fault_matrix.py`` sets it).
+#: with ``PVM_FAULT_MATRIX=full`` (``fault_matrix_report`` sets it).
 if os.environ.get('PVM_FAULT_MATRIX') != 'full':
     VOLUME_FLOWS = VOLUME_FLOWS[:2]
 
