@@ -84,6 +84,15 @@ def add_vdisks(vg_w, vdisks):
     names = ', '.join(vdisk.name for vdisk in vdisks)
     with errors.translate('create disk %s' % names):
         vg_w, created = _add_vdisks(vg_w, vdisks)
+    _require_created(vg_w, vdisks, created, names)
+    return vg_w, created
+
+
+def _require_created(vg_w, vdisks, created, names):
+    """Raise unless the volume group reported every new VDisk.
+
+    :raises PowerVMAPIFailed: naming the missing disks.
+    """
     missing = [vdisk.name for vdisk, new in zip(vdisks, created)
                if new is None]
     if missing:
@@ -91,7 +100,6 @@ def add_vdisks(vg_w, vdisks):
             operation='create disk %s' % names,
             reason='volume group %s did not report the new disk %s'
             % (vg_w.name, ', '.join(missing)))
-    return vg_w, created
 
 
 def add_vdisk(vg_w, vdisk):
@@ -177,13 +185,7 @@ def add_vdisks_batched(adapter, vios_uuid, vg_uuid, vdisks):
     def collect(vg_w):
         found = {short_name(vd): vd for vd in vg_w.virtual_disks}
         created = [found.get(vdisk.name) for vdisk in vdisks]
-        missing = [vdisk.name for vdisk, new in zip(vdisks, created)
-                   if new is None]
-        if missing:
-            raise exc.PowerVMAPIFailed(
-                operation='create disk %s' % names,
-                reason='volume group %s did not report the new disk %s'
-                % (vg_w.name, ', '.join(missing)))
+        _require_created(vg_w, vdisks, created, names)
         return created
     return edit(adapter, vios_uuid, vg_uuid, apply, collect,
                 what='create disk %s' % names)
