@@ -93,7 +93,8 @@ class LiveMigrationTestCase(test_move.MoveTestCase):
             self.assert_sim_empty(host)
 
 
-class TestLiveMigration(LiveMigrationTestCase):
+class ServerOnHost1(LiveMigrationTestCase):
+    """A running SSP server on host1, its LU mapped there; host2 started."""
 
     def setUp(self):
         super().setUp()
@@ -102,6 +103,9 @@ class TestLiveMigration(LiveMigrationTestCase):
         self.mapped = self.lu_mapped_to('host1', self.server)
         self.assertTrue(self.mapped)
         self.start('host2')
+
+
+class TestLiveMigration(ServerOnHost1):
 
     def test_live_migrate_running_server(self):
         server = self.server
@@ -161,16 +165,8 @@ class TestLiveMigration(LiveMigrationTestCase):
         self.finish(server)
 
 
-class TestLiveMigrationFaults(LiveMigrationTestCase):
+class TestLiveMigrationFaults(ServerOnHost1):
     """A fault at each step rolls back: the server stays usable on host1."""
-
-    def setUp(self):
-        super().setUp()
-        self.start('host1')
-        self.server = self.boot(flavor_id=self.small)
-        self.mapped = self.lu_mapped_to('host1', self.server)
-        self.assertTrue(self.mapped)
-        self.start('host2')
 
     def refused(self, fault_host, expect='error', **fault):
         self.simulators[fault_host].add_fault(**fault)
