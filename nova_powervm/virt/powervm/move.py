@@ -99,19 +99,32 @@ def keeps_partition(context, instance, host):
 
 # -- migrate_disk_and_power_off (source) ----------------------------------
 
-def check_volumes(ctx, instance, vol_infos):
-    """Refuse a move of volumes of a protocol no connector handles (no I/O).
+def check_volumes(ctx, instance, vol_infos, local=True):
+    """Refuse moves of volumes this driver cannot move yet (no I/O).
+
+    A protocol no connector handles is refused; so is a move to another
+    host of Fibre Channel volumes attached over NPIV (``[powervm]
+    fc_attach_strategy = npiv``): their virtual FC adapters and WWPNs do
+    not follow the partition yet.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
     :param vol_infos: Cinder connection infos.
-    :raises InstanceFaultRollback: naming the volume and protocol.
+    :param local: a resize on this host (the volumes stay mapped).
+    :raises InstanceFaultRollback: naming the volume and the reason.
     """
     for info in vol_infos:
         try:
             volume.get_connector(ctx, instance, info)
         except exc.VolumeProtocolNotSupported as error:
             raise resize.refuse(error.format_message())
+        if (not local and CONF.powervm.fc_attach_strategy == 'npiv' and
+                info.get('driver_volume_type') == 'fibre_channel'):
+            raise resize.refuse(
+                'the PowerVM driver cannot move volume %s to another host '
+                'yet: it is attached over NPIV ([powervm] '
+                'fc_attach_strategy = npiv); resize the server on its host'
+                % volume.volume_id(info))
 
 
 def build_power_off(ctx, instance, timeout, retry_interval, local=True,
@@ -172,7 +185,7 @@ def migrate_disk_and_power_off(ctx, context, instance, dest, flavor,
         local = dest in (CONF.my_ip, ctx.host)
     vol_infos = flows.volume_infos(block_device_info)
     from_volume = flows.boots_from_volume(block_device_info)
-    check_volumes(ctx, instance, vol_infos)
+    check_volumes(ctx, instance, vol_infos, local)
     resize.check_flavor_change(ctx, instance, flavor, local, from_volume)
     try:
         lpar_w = vm.get_instance_wrapper(ctx.adapter, instance)
