@@ -229,6 +229,25 @@ class TestBootFromVolumeAcrossHosts(MoveVolumesTestCase):
             self.assert_no_usage(host)
             self.assert_sim_empty(host)
 
+    def test_swap_disk_in_a_volume_group_is_refused(self):
+        self.start('host1')
+        server, _vol = self.boot_from_volume(self._create_flavor(
+            swap=256, **test_move.SMALL))
+        maps = self.volume_maps('host1', server)
+        self.start('host2')
+        self.api.post_server_action(server['id'], {'migrate': None})
+        server = self.wait_for(server, 'ACTIVE')
+        self.assertEqual('host1', server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual('running', self.size('host1', server)[2])
+        self.assertEqual(maps, self.volume_maps('host1', server))
+        self.assertEqual([], self.lpars('host2'))
+        self.wait_usage('host2', (0, 0))
+        deadline = time.monotonic() + base.WAIT
+        while 'Error' not in self.last_error(server):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        self.finish(server, 'host1', 'host2')
+
     def test_evacuate(self):
         self.start('host1', 'host2')
         server, _vol = self.boot_from_volume(self.small)
