@@ -135,8 +135,10 @@ class DisconnectVolumes(base.PowerVMTask):
             # nova after a move) made the connector discover the hdisk
             # again; one nothing maps (a partition never mapped it: a
             # failed move's destination) goes too.
-            self.best_effort('remove unused hdisks of volume %s'
-                             % conn.volume_id, conn.release_unused)
+            release = getattr(conn, 'release_unmapped', None)
+            if release is not None:
+                self.best_effort('remove unmapped hdisks of volume %s'
+                                 % conn.volume_id, release)
 
     def revert(self, lpar_wrap, result, flow_failures, **kwargs):
         if not self.remap_on_failure or lpar_wrap is None:
