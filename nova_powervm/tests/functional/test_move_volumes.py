@@ -27,6 +27,7 @@ import time
 import fixtures
 from nova import context as nova_context
 
+from nova_powervm.sandbox import hosts
 from nova_powervm.tests.functional import base
 from nova_powervm.tests.functional import test_move
 from nova_powervm.tests.functional import test_volumes
@@ -310,4 +311,37 @@ class TestSharedStoragePoolWithVolumes(MoveVolumesTestCase):
         self.assertIsNone(self.lpar_of(source, server))
         self.assert_gone(source)
         self.detach(server, vol)
+        self.finish(server, 'host1', 'host2')
+
+    def test_evacuate_maps_the_data_volume(self):
+        self.start('host1')
+        server = self.boot(flavor_id=self.small)
+        vol = self.cinder.add(size=1, protocol='iscsi')
+        self.attach(server, vol)
+        self.start('host2')
+        self.computes['host1'].stop()
+        self.api.put_service_force_down(
+            self.api.get_services(binary='nova-compute',
+                                  host='host1')[0]['id'], True)
+        self.api.post_server_action(server['id'], {'evacuate': {}})
+        deadline = time.monotonic() + base.WAIT
+        while self.api.get_server(server['id'])[
+                'OS-EXT-SRV-ATTR:host'] != 'host2':
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        server = self.wait_for(server, 'ACTIVE')
+        self.assertEqual('running', self.size('host2', server)[2])
+        self.assert_attached('host2', server)
+        self.assertEqual(2, len(self.devices('host2')[1]))
+        # host1 comes back: nova deletes the partition left there, with
+        # its volume's mappings, hdisks and sessions; the LUs stay.
+        self.flags(group='powervm', **self.simulators['host1'].driver_flags())
+        with hosts.node_identity('host1'):
+            svc = self._start_compute('host1')
+        hosts.pin_node_identity(svc, 'host1')
+        self.api.put_service_force_down(
+            self.api.get_services(binary='nova-compute',
+                                  host='host1')[0]['id'], False)
+        self.assertIsNone(self.lpar_of('host1', server))
+        self.assert_gone('host1')
         self.finish(server, 'host1', 'host2')
