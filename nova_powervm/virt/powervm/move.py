@@ -39,6 +39,14 @@ there, keeping the disks (the shared storage check says they are shared).
 
 Live Partition Mobility comes later: its source and destination steps fit
 beside these (the partition keeps its UUID on both hosts, as here).
+
+**Cinder volumes** stay mapped on one host.  To another host the source
+unmaps them and removes their hdisks with the partition's disks, the
+destination connects them (the boot volume first) from the connection
+infos nova refreshed for it, a revert connects them to the kept source
+partition again.  A server that boots from a volume has no disk of its
+own, so it moves without shared storage when it has no ephemeral or swap
+disk; NPIV-attached volumes do not move to another host yet.
 """
 
 from nova.compute import task_states
