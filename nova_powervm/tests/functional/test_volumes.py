@@ -55,6 +55,10 @@ class SANCinderFixture(cinder_fixture.CinderFixture):
         self.san = san
         #: ``{volume id: (protocol, chap or None, export, secret given)}``
         self.luns = {}
+        #: ``{attachment id: connection info}`` of the SAN's LUNs, as
+        #: Cinder keeps them (``attachment_get`` returns them: nova reads
+        #: them again when a server moves).
+        self.infos = {}
 
     def add(self, volume_id=None, size=1, protocol='fibre_channel',
             chap=None, export=True, given_secret=None):
@@ -85,7 +89,13 @@ class SANCinderFixture(cinder_fixture.CinderFixture):
                                            chap_secret=secret)
             info['data']['attachment_id'] = attachment_id
             ref['connection_info'] = info
+            self.infos[attachment_id] = info
         return ref
+
+    def _find_connection_info(self, volume_id, attachment_id):
+        if attachment_id in self.infos:
+            return self.infos[attachment_id]
+        return super()._find_connection_info(volume_id, attachment_id)
 
 
 class VolumeTestCase(base.PowerVMFunctionalTestCase):

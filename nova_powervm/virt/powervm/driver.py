@@ -594,7 +594,6 @@ class PowerVMDriver(driver.ComputeDriver):
         """Re-create an evacuated server on this host (see ``rebuild``)."""
         self._resolver.remember(instance)
         ctx = self._host_ctx()
-        flows.check_block_devices(instance, block_device_info)
         on_disk = move.instance_on_disk(ctx, instance)
         block_device_info = _remap_block_devices(
             context, instance, bdms, detach_block_devices,
@@ -602,7 +601,8 @@ class PowerVMDriver(driver.ComputeDriver):
         try:
             if on_disk:
                 move.recreate(ctx, context, instance, image_meta,
-                              injected_files, admin_password, network_info)
+                              injected_files, admin_password, network_info,
+                              block_device_info=block_device_info)
             else:
                 flows.spawn(ctx, context, instance, image_meta,
                             injected_files, admin_password, network_info,

@@ -167,8 +167,8 @@ def check_block_devices(instance, block_device_info, volumes_ok=False):
         return
     if nova_driver.block_device_info_get_mapping(block_device_info):
         raise nova_exc.InvalidInput(
-            reason='The PowerVM driver cannot resize, migrate, evacuate or '
-                   'rebuild in place a server with volumes yet.')
+            reason='The PowerVM driver cannot rebuild in place a server '
+                   'with volumes yet.')
 
 
 def build_destroy(ctx, instance, destroy_disks=True, block_device_info=None,

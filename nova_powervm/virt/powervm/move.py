@@ -39,6 +39,14 @@ there, keeping the disks (the shared storage check says they are shared).
 
 Live Partition Mobility comes later: its source and destination steps fit
 beside these (the partition keeps its UUID on both hosts, as here).
+
+**Cinder volumes** stay mapped on one host.  To another host the source
+unmaps them and removes their hdisks with the partition's disks, the
+destination connects them (the boot volume first) from the connection
+infos nova refreshed for it, a revert connects them to the kept source
+partition again.  A server that boots from a volume has no disk of its
+own, so it moves without shared storage when it has no ephemeral or swap
+disk; NPIV-attached volumes do not move to another host yet.
 """
 
 from nova.compute import task_states
@@ -48,16 +56,18 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow as tf_lf
 
 from nova_powervm import conf as pvm_conf
+from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import media
-from nova_powervm.virt.powervm import power
 from nova_powervm.virt.powervm import resize
 from nova_powervm.virt.powervm.tasks import move as tf_move
 from nova_powervm.virt.powervm.tasks import network as tf_net
 from nova_powervm.virt.powervm.tasks import storage as tf_stg
 from nova_powervm.virt.powervm.tasks import vm as tf_vm
+from nova_powervm.virt.powervm.tasks import volume as tf_vol
 from nova_powervm.virt.powervm import vif as pvm_vif
 from nova_powervm.virt.powervm import vm
+from nova_powervm.virt.powervm import volume
 
 LOG = logging.getLogger(__name__)
 CONF = pvm_conf.CONF
@@ -97,22 +107,60 @@ def keeps_partition(context, instance, host):
 
 # -- migrate_disk_and_power_off (source) ----------------------------------
 
-def build_power_off(ctx, instance, timeout, retry_interval, local=True):
+def check_volumes(ctx, instance, vol_infos, local=True):
+    """Refuse moves of volumes this driver cannot move yet (no I/O).
+
+    A protocol no connector handles is refused; so is a move to another
+    host of Fibre Channel volumes attached over NPIV (``[powervm]
+    fc_attach_strategy = npiv``): their virtual FC adapters and WWPNs do
+    not follow the partition yet.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param vol_infos: Cinder connection infos.
+    :param local: a resize on this host (the volumes stay mapped).
+    :raises InstanceFaultRollback: naming the volume and the reason.
+    """
+    for info in vol_infos:
+        try:
+            volume.get_connector(ctx, instance, info)
+        except exc.VolumeProtocolNotSupported as error:
+            raise resize.refuse(error.format_message())
+        if (not local and CONF.powervm.fc_attach_strategy == 'npiv' and
+                info.get('driver_volume_type') == 'fibre_channel'):
+            raise resize.refuse(
+                'the PowerVM driver cannot move volume %s to another host '
+                'yet: it is attached over NPIV ([powervm] '
+                'fc_attach_strategy = npiv); resize the server on its host'
+                % volume.volume_id(info))
+
+
+def build_power_off(ctx, instance, timeout, retry_interval, local=True,
+                    vol_infos=(), from_volume=False):
     """The source's graph: stop the partition (revert: start it again).
 
     For another host the shared disks are unmapped from the partition
-    too (revert: mapped again); the partition stays for a revert.
+    too, and the Cinder volumes (``vol_infos``) with their hdisks (nova
+    then ends the volumes' connections to this host); revert maps them
+    again.  The partition stays for a revert.  On one host the volumes
+    stay mapped.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
     :param timeout: seconds the guest has to shut down.
     :param retry_interval: seconds between shutdown requests.
     :param local: a resize on this host.
+    :param vol_infos: Cinder connection infos of the server's volumes.
+    :param from_volume: the server boots from a volume (no local disk to
+                        unmap).
     """
     flow = tf_lf.Flow('migrate_power_off_%s' % instance.uuid)
     flow.add(tf_move.StopForMove(ctx, instance, timeout, retry_interval))
     if not local:
-        flow.add(tf_move.UnmapDisks(ctx, instance))
+        if not from_volume:
+            flow.add(tf_move.UnmapDisks(ctx, instance))
+        if vol_infos:
+            flow.add(tf_vol.DisconnectVolumes(ctx, instance, vol_infos))
     return flow
 
 
@@ -143,15 +191,15 @@ def migrate_disk_and_power_off(ctx, context, instance, dest, flavor,
         local = same_host(migration)
     else:
         local = dest in (CONF.my_ip, ctx.host)
-    try:
-        flows.check_block_devices(instance, block_device_info)
-    except nova_exc.InvalidInput as error:
-        raise resize.refuse(error.format_message())
-    resize.check_flavor_change(ctx, instance, flavor, local)
+    vol_infos = flows.volume_infos(block_device_info)
+    from_volume = flows.boots_from_volume(block_device_info)
+    check_volumes(ctx, instance, vol_infos, local)
+    resize.check_flavor_change(ctx, instance, flavor, local, from_volume)
     try:
         lpar_w = vm.get_instance_wrapper(ctx.adapter, instance)
         results = flows.run(
-            build_power_off(ctx, instance, timeout, retry_interval, local),
+            build_power_off(ctx, instance, timeout, retry_interval, local,
+                            vol_infos, from_volume),
             store={'lpar_wrap': lpar_w})
     except Exception as error:
         raise nova_exc.InstanceFaultRollback(inner_exception=error)
@@ -164,7 +212,8 @@ def migrate_disk_and_power_off(ctx, context, instance, dest, flavor,
 
 # -- finish_migration (destination) ---------------------------------------
 
-def build_resize(ctx, instance, flavor, old_flavor, power_on, was_running):
+def build_resize(ctx, instance, flavor, old_flavor, power_on, was_running,
+                 from_volume=False):
     """The same-host graph: new size, grown root disk, power.
 
     A failure gives the partition its old size back and starts it again
@@ -176,11 +225,13 @@ def build_resize(ctx, instance, flavor, old_flavor, power_on, was_running):
     :param old_flavor: the nova ``Flavor`` to restore on a failure.
     :param power_on: start the partition at the end.
     :param was_running: it ran before the resize.
+    :param from_volume: the server boots from a volume: no root disk to
+                        grow (its volumes stay mapped).
     """
     flow = tf_lf.Flow('resize_%s' % instance.uuid)
     flow.add(tf_move.RestorePower(ctx, instance, was_running),
              tf_move.ResizeLPAR(ctx, instance, flavor, old_flavor))
-    if flavor.root_gb > old_flavor.root_gb:
+    if flavor.root_gb > old_flavor.root_gb and not from_volume:
         flow.add(tf_move.GrowRootDisk(ctx, instance, flavor.root_gb))
     if power_on:
         flow.add(tf_move.StartAfterMove(ctx, instance))
@@ -189,14 +240,15 @@ def build_resize(ctx, instance, flavor, old_flavor, power_on, was_running):
 
 def build_recreate(ctx, context, instance, image_meta, injected_files,
                    admin_password, network_info, power_on=True,
-                   grow_to=None):
+                   grow_to=None, vol_infos=(), from_volume=False):
     """The graph of a partition re-created on the instance's own disks.
 
     Like spawn without the image: create the partition (same UUID),
     plug the VIFs, find the disks on the shared storage, make a config
-    drive when needed, map everything in one VIOS update, grow the root
-    disk when asked, start.  Every step reverts what it created; the
-    disks are never deleted.
+    drive when needed, connect the Cinder volumes (the boot volume
+    first), map everything in one VIOS update, grow the root disk when
+    asked, start.  Every step reverts what it created (a volume's
+    mappings and hdisks too); the disks and volumes are never deleted.
 
     :param ctx: ``HostContext``.
     :param context: nova ``RequestContext``.
@@ -207,6 +259,11 @@ def build_recreate(ctx, context, instance, image_meta, injected_files,
     :param network_info: nova ``NetworkInfo``.
     :param power_on: start the partition at the end.
     :param grow_to: new root disk size in GB, or None.
+    :param vol_infos: Cinder connection infos of the server's volumes,
+                      the boot volume first.
+    :param from_volume: the server boots from a volume: it has no local
+                        disk (a localdisk or SSP server with ephemeral or
+                        swap disks is refused before).
     """
     pvm_vif.check_vif_types(network_info)
     flow = tf_lf.Flow('recreate_%s' % instance.uuid)
@@ -221,14 +278,21 @@ def build_recreate(ctx, context, instance, image_meta, injected_files,
     with_mgmt = CONF.powervm.use_rmc_mgmt_vif
     if with_mgmt:
         flow.add(tf_net.PlugMgmtVif(ctx, instance))
-    flow.add(tf_move.FindDisks(ctx, instance))
+    if not from_volume:
+        flow.add(tf_move.FindDisks(ctx, instance))
     with_media = media.required(instance)
     if with_media:
         flow.add(tf_stg.CreateConfigDrive(ctx, instance, context,
                                           injected_files, admin_password,
                                           network_info, with_mgmt))
-    flow.add(tf_stg.ConnectStorage(ctx, instance, with_media, True))
-    if grow_to:
+    if vol_infos:
+        # The boot volume first: the firmware boots the first disk.
+        flow.add(tf_vol.ConnectVolumes(ctx, instance, vol_infos))
+    if with_media or not from_volume:
+        flow.add(tf_stg.ConnectStorage(ctx, instance, with_media,
+                                       not from_volume,
+                                       with_boot=not from_volume))
+    if grow_to and not from_volume:
         flow.add(tf_move.GrowRootDisk(ctx, instance, grow_to))
     if power_on:
         flow.add(tf_vm.PowerOn(ctx, instance))
@@ -236,11 +300,18 @@ def build_recreate(ctx, context, instance, image_meta, injected_files,
 
 
 def recreate(ctx, context, instance, image_meta, injected_files,
-             admin_password, network_info, power_on=True, grow_to=None):
-    """Re-create the partition on shared disks (see build_recreate)."""
-    flows.run(build_recreate(ctx, context, instance, image_meta,
-                             injected_files, admin_password, network_info,
-                             power_on, grow_to))
+             admin_password, network_info, power_on=True, grow_to=None,
+             block_device_info=None):
+    """Re-create the partition on shared disks (see build_recreate).
+
+    The Cinder volumes of ``block_device_info`` (its connection infos
+    for this host) are connected too.
+    """
+    flows.run(build_recreate(
+        ctx, context, instance, image_meta, injected_files, admin_password,
+        network_info, power_on, grow_to,
+        flows.volume_infos(block_device_info),
+        flows.boots_from_volume(block_device_info)))
 
 
 def finish_migration(ctx, context, migration, instance, disk_info,
@@ -269,11 +340,12 @@ def finish_migration(ctx, context, migration, instance, disk_info,
     if same_host(migration):
         lpar_w = vm.get_instance_wrapper(ctx.adapter, instance)
         flows.run(build_resize(ctx, instance, instance.flavor, old,
-                               power_on, info['was_running']),
+                               power_on, info['was_running'],
+                               flows.boots_from_volume(block_device_info)),
                   store={'lpar_wrap': lpar_w})
         return
     recreate(ctx, context, instance, image_meta, [], None, network_info,
-             power_on, grow_to)
+             power_on, grow_to, block_device_info)
 
 
 # -- confirm and revert -----------------------------------------------------
@@ -340,9 +412,35 @@ def finish_revert_migration(ctx, context, instance, network_info,
                                power_on),
                   store={'lpar_wrap': lpar_w})
         return
-    tf_move.map_own_disks(ctx, instance, lpar_w.uuid)
+    flows.run(build_revert_source(ctx, instance, power_on,
+                                  flows.volume_infos(block_device_info),
+                                  flows.boots_from_volume(block_device_info)),
+              store={'lpar_wrap': lpar_w})
+
+
+def build_revert_source(ctx, instance, power_on, vol_infos=(),
+                        from_volume=False):
+    """The graph of a revert to another host's kept partition.
+
+    Map the instance's disks (none when it boots from a volume) and its
+    Cinder volumes (``block_device_info`` nova refreshed for this host)
+    again, start the partition if it ran.  A failure unmaps what was
+    mapped: nova marks the server ERROR, a hard reboot maps it all.
+
+    :param ctx: ``HostContext`` (the source host).
+    :param instance: nova ``Instance``.
+    :param power_on: start the partition at the end.
+    :param vol_infos: Cinder connection infos, the boot volume first.
+    :param from_volume: the server boots from a volume.
+    """
+    flow = tf_lf.Flow('revert_migration_%s' % instance.uuid)
+    if vol_infos:
+        flow.add(tf_vol.ConnectVolumes(ctx, instance, vol_infos))
+    if not from_volume:
+        flow.add(tf_move.MapOwnDisks(ctx, instance))
     if power_on:
-        power.power_on(ctx, instance, lpar_w=lpar_w)
+        flow.add(tf_vm.PowerOn(ctx, instance))
+    return flow
 
 
 def remove_leftover(ctx, context, instance):

@@ -52,24 +52,36 @@ def refuse(reason):
         inner_exception=nova_exc.MigrationPreCheckError(reason=reason))
 
 
-def check_flavor_change(ctx, instance, new_flavor, same_host):
+def check_flavor_change(ctx, instance, new_flavor, same_host,
+                        from_volume=False):
     """Refuse, before anything changes, what a move cannot do here.
 
     The new flavor's ``powervm:*`` extra specs must be valid on this host
     (same host) or at least valid (another host checks its own); the root
     disk may only grow; ephemeral and swap sizes cannot change; a move to
-    another host needs shared storage.
+    another host needs shared storage, or a server that boots from a
+    volume and has no ephemeral or swap disk (its config drive is made
+    again on the destination).
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance`` (its current flavor).
     :param new_flavor: nova ``Flavor`` asked for.
     :param same_host: the destination is this host.
+    :param from_volume: the server boots from a Cinder volume: it has no
+                        local root disk (nothing to grow or shrink).
     :raises InstanceFaultRollback: wrapping ``MigrationPreCheckError``.
     """
     old = instance.flavor
     dvr = ctx.disk_dvr
     shared = bool(dvr.capabilities.get('shared_storage'))
-    if not same_host and not shared:
+    if not same_host and not shared and from_volume and (
+            old.ephemeral_gb or old.swap):
+        raise refuse(
+            'this server boots from a volume but has ephemeral or swap '
+            'disks in a volume group of this host (localdisk): the '
+            'PowerVM driver cannot move them to another host; resize it '
+            'on its host')
+    if not same_host and not shared and not from_volume:
         raise refuse(
             'the PowerVM driver moves servers to another host only on '
             'shared storage ([powervm] disk_driver = ssp); this server\'s '
@@ -82,7 +94,9 @@ def check_flavor_change(ctx, instance, new_flavor, same_host):
             else None)
     except exc.InvalidExtraSpec as error:
         raise refuse(error.format_message())
-    if new_flavor.root_gb < old.root_gb:
+    # A server that boots from a volume has no local root disk: the
+    # flavor's root_gb sizes nothing here.
+    if not from_volume and new_flavor.root_gb < old.root_gb:
         raise refuse('the root disk cannot shrink (flavor %s has %d GB, '
                      'the server\'s disk %d GB)'
                      % (new_flavor.name, new_flavor.root_gb, old.root_gb))
@@ -92,7 +106,7 @@ def check_flavor_change(ctx, instance, new_flavor, same_host):
                          'ephemeral or swap disks (%s: %s %s -> %s %s)'
                          % (field, getattr(old, field), unit,
                             getattr(new_flavor, field), unit))
-    if (new_flavor.root_gb > old.root_gb and
+    if (not from_volume and new_flavor.root_gb > old.root_gb and
             not dvr.capabilities.get('extend_boot_disk')):
         raise refuse('the root disk cannot grow on this disk driver yet')
 

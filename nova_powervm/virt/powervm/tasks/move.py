@@ -229,6 +229,33 @@ def map_own_disks(ctx, instance, lpar_uuid):
     mappings.execute()
 
 
+class MapOwnDisks(base.PowerVMTask):
+    """Map the instance's existing disks to its kept partition (revert).
+
+    See :func:`map_own_disks`.  Revert removes the mappings of the
+    instance's disks again (1 GET of the VIOS feed + 1 POST per VIOS).
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    """
+
+    def __init__(self, ctx, instance):
+        super().__init__(instance, 'map_own_disks', requires=['lpar_wrap'])
+        self.ctx = ctx
+
+    def execute(self, lpar_wrap):
+        map_own_disks(self.ctx, self.instance, lpar_wrap.uuid)
+
+    def revert(self, lpar_wrap, result, flow_failures, **kwargs):
+        def unmap():
+            mappings = mapping.VIOSMappings(self.ctx.adapter, 'unmap_disks',
+                                            self.instance)
+            self.ctx.disk_dvr.disconnect_disks(mappings, self.instance,
+                                               lpar_wrap.uuid)
+            mappings.execute()
+        self.best_effort('unmap the disks', unmap)
+
+
 class RestoreNVRAM(base.PowerVMTask):
     """Give a re-created partition its stored NVRAM before it boots.
 

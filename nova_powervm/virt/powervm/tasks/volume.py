@@ -131,6 +131,14 @@ class DisconnectVolumes(base.PowerVMTask):
             else:
                 self.best_effort('remove hdisks of volume %s'
                                  % conn.volume_id, conn.cleanup)
+            # A connection info without the volume's UDID (refreshed by
+            # nova after a move) made the connector discover the hdisk
+            # again; one nothing maps (a partition never mapped it: a
+            # failed move's destination) goes too.
+            release = getattr(conn, 'release_unmapped', None)
+            if release is not None:
+                self.best_effort('remove unmapped hdisks of volume %s'
+                                 % conn.volume_id, release)
 
     def revert(self, lpar_wrap, result, flow_failures, **kwargs):
         if not self.remap_on_failure or lpar_wrap is None:

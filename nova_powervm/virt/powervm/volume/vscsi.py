@@ -267,6 +267,27 @@ class VscsiConnector(base.VolumeConnector):
                                   % (name, self.volume_id)):
                 self._release_on(vios_uuid, name)
 
+    def release_unmapped(self):
+        """Remove hdisks a disconnect discovered again that nothing maps.
+
+        For a disconnect whose connection info had no UDID (nova
+        refreshed it after a move) and a partition that never mapped the
+        volume (a failed move's destination): the discovery made the
+        hdisks, nothing else removes them.  Run after the update; hdisks
+        :meth:`cleanup` handled, reported in use, or still mapped to any
+        partition on the VIOS stay.  3 round trips (a job) per VIOS.
+        """
+        if self._mappings is None:
+            return
+        removed = set(self.removed())
+        for item in self.found:
+            if (item.in_use or (item.vios_uuid, item.name) in removed or
+                    self._still_mapped(item.vios_uuid)):
+                continue
+            with errors.translate('remove hdisk %s of volume %s'
+                                  % (item.name, self.volume_id)):
+                self._release_on(item.vios_uuid, item.name)
+
     def release_unused(self):
         """Remove the hdisks :meth:`discover` found that nothing maps.
 

@@ -151,6 +151,49 @@ class ResizeTestCase(test_flows.SpawnDestroyTestCase):
         self.assertIn('only on shared storage', str(err.inner_exception))
         self.assertEqual('running', self.size()[2])
 
+    def bdi(self, protocol='fibre_channel', boot_index=0):
+        return {'block_device_mapping': [{
+            'boot_index': boot_index, 'mount_device': '/dev/sda',
+            'connection_info': {'driver_volume_type': protocol,
+                                'serial': 'vol-1', 'data': {}}}]}
+
+    def test_boot_from_volume_may_leave_a_volume_group_host(self):
+        # No ephemeral or swap disk: refused for nothing but the flavor.
+        self.old.ephemeral_gb = self.old.swap = 0
+        self.inst.flavor = self.old
+        resize.check_flavor_change(self.hctx, self.inst, self.new, False,
+                                   from_volume=True)
+        # With a swap disk in this host's volume group: refused.
+        self.old.swap = 512
+        self.new.swap = 512
+        err = self.assertRaises(
+            nova_exc.InstanceFaultRollback, move.migrate_disk_and_power_off,
+            self.hctx, self.ctx, self.inst, '192.0.2.99', self.new,
+            self.bdi())
+        self.assertIn('boots from a volume but has ephemeral or swap',
+                      str(err.inner_exception))
+        self.assertEqual('running', self.size()[2])
+
+    def test_boot_from_volume_root_disk_sizes_nothing(self):
+        self.old.root_gb = 2
+        self.new.root_gb = 1
+        resize.check_flavor_change(self.hctx, self.inst, self.new, True,
+                                   from_volume=True)
+
+    def test_volume_moves_refused_before_anything_changes(self):
+        for protocol, dest, flags, text in (
+                ('rbd', 'host1', {}, 'uses rbd'),
+                ('fibre_channel', '192.0.2.99',
+                 {'fc_attach_strategy': 'npiv'}, 'attached over NPIV')):
+            self.flags(group='powervm', **flags)
+            err, trips = self.count_rest(
+                self.assertRaises, nova_exc.InstanceFaultRollback,
+                move.migrate_disk_and_power_off, self.hctx, self.ctx,
+                self.inst, dest, self.new, self.bdi(protocol))
+            self.assertIn(text, str(err.inner_exception))
+            self.assertEqual(0, trips)
+            self.assertEqual('running', self.size()[2])
+
     def test_running_partition_keeps_its_limits(self):
         # The simulator refuses what an active partition cannot take.
         lpar_w = vm.get_instance_wrapper(self.adapter, self.inst)
