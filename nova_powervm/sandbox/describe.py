@@ -143,45 +143,14 @@ NEEDS = (
 )
 
 
-# Moves of servers with volumes, which tempest's resize flag does not
-# tell apart: left out while the driver refuses them.
-VOLUME_MOVES = (
-    r'^tempest\.api\.compute\.servers\.test_server_actions\.'
-    r'\w+\.test_resize_(server_revert_with_volume_attached|'
-    r'volume_backed_server_confirm)',
-    r'^tempest\.api\.compute\.volumes\.test_attach_volume\.'
-    r'\w+\.test_resize_server_with_multiattached_volume',
-)
-
-
-def moves_servers_with_volumes():
-    """Whether the driver's move flows take a server that has volumes.
-
-    Asks the check the move flows run, with one volume.
-    """
-    from nova import exception as nova_exc
-
-    from nova_powervm.virt.powervm import flows
-    try:
-        flows.check_block_devices(None, {'block_device_mapping': [
-            {'mount_device': '/dev/sdb', 'connection_info': {}}]})
-    except nova_exc.InvalidInput:
-        return False
-    return True
-
-
 def missing_feature_exclusions(drv):
     """``[(regex, reason)]`` of tests needing what the driver lacks.
 
     :param drv: a driver instance or class.
     """
-    out = [(regex, 'the driver does not implement %s yet' % what)
-           for methods, regex, what in NEEDS
-           if not implements(drv, *methods)]
-    if not moves_servers_with_volumes():
-        out += [(regex, 'the driver does not move servers with volumes '
-                 'yet') for regex in VOLUME_MOVES]
-    return out
+    return [(regex, 'the driver does not implement %s yet' % what)
+            for methods, regex, what in NEEDS
+            if not implements(drv, *methods)]
 
 
 def describe(cloud):

@@ -18,7 +18,6 @@ import os
 import shutil
 import tempfile
 
-import fixtures
 
 from nova_powervm import exception as exc
 from nova_powervm.sandbox import describe
@@ -92,25 +91,6 @@ class TestComputeFeatures(tests_base.TestCase):
 
         self.assertTrue(unshelve_excluded(NoSnapshotDriver))
         self.assertFalse(unshelve_excluded(SnapshottingDriver))
-
-    def test_volume_moves_left_out_while_refused(self):
-        import re
-        test = ('tempest.api.compute.servers.test_server_actions.'
-                'ServerActionsTestOtherB.'
-                'test_resize_server_revert_with_volume_attached')
-
-        def excluded():
-            return [why for regex, why in
-                    describe.missing_feature_exclusions(SnapshottingDriver)
-                    if re.match(regex, test)]
-
-        self.assertFalse(describe.moves_servers_with_volumes())
-        self.assertEqual(['the driver does not move servers with volumes '
-                          'yet'], excluded())
-        self.useFixture(fixtures.MockPatch(
-            'nova_powervm.virt.powervm.flows.check_block_devices'))
-        self.assertTrue(describe.moves_servers_with_volumes())
-        self.assertEqual([], excluded())
 
 
 class TestTempestConf(tests_base.TestCase):
