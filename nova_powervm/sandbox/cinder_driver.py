@@ -247,8 +247,33 @@ class SimulatedSANDriver(driver.VolumeDriver):
             initiators = client.lun(volume.id)['initiators']
         else:
             initiators = self._initiators(connector)
+            if self._shared_connection(volume, initiators):
+                # Another attachment of this multiattach volume on the
+                # same host still reads the LUN through these initiators.
+                return True
         if initiators:
             client.unexport(volume.id, initiators)
+        return False
+
+    def _shared_connection(self, volume, initiators):
+        """Whether several attachments use the LUN through ``initiators``.
+
+        The attachment being ended is still in the volume's list.
+        """
+        if not volume.multiattach:
+            return False
+        wanted = set(initiators)
+        users = 0
+        for attach in volume.volume_attachment or ():
+            conn = attach.connector
+            if not conn:
+                continue
+            try:
+                if set(self._initiators(conn)) & wanted:
+                    users += 1
+            except KeyError:
+                continue
+        return users > 1
 
     # -- images -----------------------------------------------------------
     def _data_path(self, volume):
