@@ -81,6 +81,9 @@ class SimApp(object):
         return rest.dispatch(sim, req, parts[1:])
 
     def _fault(self, req, fault):
+        # The body first (an upload's): the client reads the answer only
+        # once it has sent it all.
+        req.drain()
         kind = fault['kind']
         if kind == 'restart':
             # The REST server restarted while this request was in flight:

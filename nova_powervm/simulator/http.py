@@ -33,6 +33,8 @@ _REASONS = {200: 'OK', 204: 'No Content', 304: 'Not Modified',
 #: Largest ``read`` served through one buffer (``readinto``); larger or
 #: unbounded reads (an XML body's) gather pieces instead.
 _READINTO_MAX = 4 * 1024 * 1024
+#: Bytes read at a time by :meth:`Request.drain`.
+_DRAIN_CHUNK = 1024 * 1024
 
 
 def _readinto(raw, view):
@@ -204,6 +206,25 @@ class Request(object):
             self.length = int(text)
             self.stream = LimitedReader(raw, self.length)
         self._body = None
+
+    def drain(self):
+        """Read and drop the rest of the body; the number of bytes.
+
+        A server answering before it read an upload's body (a fault)
+        reads it first: a client sends the whole body before it reads
+        the answer, and would otherwise see its connection reset instead
+        of the answer.  A body that ends early is only the end.
+        """
+        buf = bytearray(_DRAIN_CHUNK)
+        total = 0
+        try:
+            while True:
+                count = self.stream.readinto(buf)
+                if not count:
+                    return total
+                total += count
+        except registry.SimError:
+            return total
 
     def check(self):
         """Raise a 4xx SimError when the request is unusable."""

@@ -51,6 +51,11 @@ class TestBenchStreamSmoke(tests_base.TestCase):
         # GET VG, POST VG, PUT File, PUT contents, DELETE File.
         self.assertEqual(5, res['upload_large']['round_trips'])
         self.assertEqual(1024 ** 3 // 64, res['upload_large']['bytes'])
+        # The upload's first stage alone: every byte of the image read.
+        src = res['upload_large']['source_read']
+        self.assertEqual(1024 ** 3 // 64, src['bytes'])
+        self.assertGreaterEqual(res['upload_large']['cpu_s_per_gib'],
+                                res['upload_large']['sys_s_per_gib'])
         # The snapshot's disk is the smallest a flavor gives (1 GiB),
         # every byte of it read back.
         self.assertEqual(1024 ** 3, res['snapshot']['bytes'])
@@ -64,6 +69,7 @@ class TestBenchStreamSmoke(tests_base.TestCase):
         self.assertIn('ops', data)
         self.assertEqual(sorted(HEADLINE), sorted(data['headline']))
         self.assertIn('upload', bench.render(res))
+        self.assertIn('source read alone', bench.render(res))
         # Nothing left in the output directory but the results.
         self.assertEqual(['bench.json', 'stream.json'],
                          sorted(os.listdir(out)))

@@ -120,6 +120,13 @@ class _QueueWriter:
 class ImageStream:
     """Iterator of the chunks of a Glance image being downloaded.
 
+    Each iteration is the whole image from its first byte: iterating
+    again (pypowervm's VIOS-busy helper sends an upload again with the
+    same body after a 503) stops the download in progress and starts a
+    new one from Glance, so a retried request never sends the rest of a
+    half-consumed stream (the image's tail at the start of the disk) nor
+    waits on a stream already at its end.
+
     :param context: nova ``RequestContext``.
     :param image_id: the Glance image id.
     :param api: image API (nova's Glance API by default).
@@ -129,43 +136,66 @@ class ImageStream:
     def __init__(self, context, image_id, api=None, chunk=CHUNK):
         self.image_id = image_id
         self.chunk = chunk
+        #: bytes handed out by the current iteration.
         self.bytes_read = 0
+        #: downloads started (1, plus one per iteration after the first).
+        self.downloads = 0
         self._api = api or image_api()
         self._context = context
+        self._iterated = False
+        self._thread = None
+
+    def _new_download(self):
         self._chunks = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self._stop = threading.Event()
         self._error = None
+        self.bytes_read = 0
+        self.downloads += 1
         self._thread = threading.Thread(
-            target=self._download, name='image-%s' % image_id, daemon=True)
+            target=self._download, name='image-%s' % self.image_id,
+            args=(self._chunks, self._stop), daemon=True)
 
-    def _download(self):
+    def _download(self, chunks, stop):
         try:
-            writer = _QueueWriter(self._chunks, self._stop, self.chunk)
+            writer = _QueueWriter(chunks, stop, self.chunk)
             self._api.download(self._context, self.image_id, data=writer)
             writer.flush()
         except _Stopped:
             pass
         except Exception as exc:
             # Handed to the reader, which raises it in the caller's thread.
-            self._error = exc
+            if not stop.is_set():
+                self._error = exc
         finally:
-            self._put(_EOF)
-
-    def _put(self, item):
-        while not self._stop.is_set():
-            try:
-                self._chunks.put(item, timeout=_POLL)
-                return
-            except queue.Full:
-                continue
+            _put(chunks, stop, _EOF)
 
     def start(self):
         """Start the download thread."""
+        if self._thread is None:
+            self._new_download()
         self._thread.start()
 
     def __iter__(self):
+        if self._iterated:
+            # The request is sent again: the image from its start.
+            LOG.info('Image %s is sent again: downloading it again from '
+                     'its start.', self.image_id)
+            self.close()
+            self._new_download()
+            self._thread.start()
+        elif self._thread is None:
+            self.start()
+        self._iterated = True
+        chunks, thread = self._chunks, self._thread
         while True:
-            item = self._chunks.get()
+            try:
+                item = chunks.get(timeout=_POLL)
+            except queue.Empty:
+                if thread.is_alive() or not chunks.empty():
+                    continue
+                # The download ended without its end mark (a stopped
+                # download): nothing more will come.
+                break
             if item is _EOF:
                 break
             self.bytes_read += len(item)
@@ -175,6 +205,8 @@ class ImageStream:
 
     def close(self):
         """Stop the download (if still running) and wait for its thread."""
+        if self._thread is None:
+            return
         self._stop.set()
         while True:
             try:
@@ -183,6 +215,15 @@ class ImageStream:
                 break
         if self._thread.is_alive():
             self._thread.join()
+
+
+def _put(chunks, stop, item):
+    while not stop.is_set():
+        try:
+            chunks.put(item, timeout=_POLL)
+            return
+        except queue.Full:
+            continue
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@
 
 from unittest import mock
 
+from lxml import etree
 from pypowervm import adapter as pvm_adpt
 from pypowervm import exceptions as pvm_exc
 from pypowervm.helpers import vios_busy
@@ -73,3 +74,28 @@ class TestRestart(base.SimTestCase):
                           kind='restart')
         with mock.patch.object(vios_busy, 'SLEEP'):
             self.assertEqual(1, len(pvm_lpar.LPAR.get(adpt)))
+
+
+class TestFaultedUpload(base.SimTestCase):
+    """A faulted upload is answered after its body is read (server)."""
+
+    mode = 'server'
+
+    def test_big_body_gets_the_answer_not_a_reset(self):
+        self.fx.add_fault(method='PUT', path='web/File/contents/',
+                          kind='http', status=503)
+        # Far more than the sockets' buffers hold: a server answering
+        # without reading it would reset the connection under the client.
+        piece = b'\xa5' * (1024 * 1024)
+        exc = self.assertRaises(
+            pvm_exc.HttpError, self.adpt.upload_file,
+            _file_descriptor('0000-upload'), iter([piece] * 64))
+        self.assertEqual(503, exc.response.status)
+
+
+def _file_descriptor(file_uuid):
+    """The parts of a File descriptor ``upload_file`` reads."""
+    elem = etree.fromstring(
+        '<File><FileUUID>%s</FileUUID><InternetMediaType>'
+        'application/octet-stream</InternetMediaType></File>' % file_uuid)
+    return elem

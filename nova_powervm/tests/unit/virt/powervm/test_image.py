@@ -56,6 +56,24 @@ class TestImageStream(test.NoDBTestCase):
         self.assertEqual(b''.join(api.chunk(i) for i in range(50)), got)
         self.assertEqual(50 * 1000, chunks.bytes_read)
 
+    def test_each_iteration_is_the_whole_image(self):
+        # A retried request iterates again: the image from its start,
+        # downloaded again, whether the first try stopped midway or
+        # read it all.
+        api = FakeImageAPI(50)
+        whole = b''.join(api.chunk(i) for i in range(50))
+        with image.stream(None, 'img', api=api, chunk=3000) as chunks:
+            first = iter(chunks)
+            self.assertEqual(whole[:3000], next(first))
+            self.assertEqual(whole, b''.join(chunks))
+            self.assertEqual(whole, b''.join(chunks))
+            self.assertEqual(3, chunks.downloads)
+            self.assertEqual(len(whole), chunks.bytes_read)
+            # The abandoned first download was stopped.
+            self.assertTrue(all(not t.is_alive() for t in threading.enumerate()
+                                if t.name == 'image-img'
+                                and t is not chunks._thread))
+
     def test_never_more_than_the_queue_ahead(self):
         # Chunks of 2 pieces: the writer is at most the queue and the
         # chunk it is filling ahead of the reader.
