@@ -22,9 +22,12 @@ import http.client
 import io
 import socket
 
+import fixtures
 from pypowervm import adapter as pvm_adpt
 from pypowervm import exceptions as pvm_exc
+from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import managed_system as pvm_ms
+import requests
 
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.virt.powervm import session
@@ -200,3 +203,37 @@ class TestServerKeepAlive(_ServedTestCase):
         self.assertIsInstance(pvm_adpt.requests, session._RequestsSeam)
         self.assertNotIsInstance(pvm_adpt.requests._real,
                                  session._RequestsSeam)
+
+
+class TestRequestSettings(_ServedTestCase):
+    """What _ThreadSession keeps from requests' per-request work."""
+
+    def test_environment_settings_are_requests_own(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'HTTPS_PROXY', 'http://proxy.example:3128'))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'NO_PROXY', 'novalink.example'))
+        thread_sess = session._Transport().session()
+        thread_sess.verify = False
+        for url in ('https://novalink.example:12443/rest/api/uom/x',
+                    'https://other.example:12443/rest/api/uom/x'):
+            for stream in (None, True):
+                plain = requests.Session()
+                plain.verify = False
+                want = plain.merge_environment_settings(
+                    url, {}, stream, None, None)
+                got = thread_sess.merge_environment_settings(
+                    url, {}, stream, None, None)
+                self.assertEqual(want, got)
+                # Kept results are handed out as copies.
+                got['proxies']['https'] = 'changed'
+                self.assertEqual(want, thread_sess.merge_environment_settings(
+                    url, {}, stream, None, None))
+
+    def test_non_ascii_xml_is_read_as_utf8(self):
+        adapter = self.connect()
+        uuid = self.sim.add_lpars([('vm-\u00e9t\u00e9',
+                                    '3f0e5c1a-7b2d-4c6e-8a9f-0d1e2f3a4b5c',
+                                    'not activated')])[0]
+        read = pvm_lpar.LPAR.get(adapter, uuid=uuid)
+        self.assertEqual('vm-\u00e9t\u00e9', read.name)
