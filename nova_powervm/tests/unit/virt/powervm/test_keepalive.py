@@ -29,6 +29,9 @@ from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import managed_system as pvm_ms
 import requests
 
+from nova_powervm.simulator import core
+from nova_powervm.simulator import server as sim_server
+from nova_powervm.tests.unit.simulator import test_server
 from nova_powervm.tests.unit.virt.powervm import simbase
 from nova_powervm.virt.powervm import session
 
@@ -237,3 +240,26 @@ class TestRequestSettings(_ServedTestCase):
                                     'not activated')])[0]
         read = pvm_lpar.LPAR.get(adapter, uuid=uuid)
         self.assertEqual('vm-\u00e9t\u00e9', read.name)
+
+
+class TestTLSKeepAlive(simbase.base.NoDBTestCase):
+
+    def test_https_with_a_ca_bundle_reuses_connections(self):
+        folder = self.useFixture(fixtures.TempDir()).path
+        cert, key = test_server._self_signed(folder)
+        sim = core.Simulator(user='u', password='p')
+        self.addCleanup(sim.close)
+        srv = sim_server.SimServer(sim, '127.0.0.1', 0, tls_cert=cert,
+                                   tls_key=key).start()
+        self.addCleanup(srv.stop)
+        # Only the CA bundle option may make the certificate trusted.
+        for var in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+            self.useFixture(fixtures.EnvironmentVariable(var))
+        adapter = session.connect(session.ConnectionInfo(
+            host='127.0.0.1', port=srv.port, protocol='https', user='u',
+            password='p', certpath=cert, connect_timeout=30))
+        self.addCleanup(session.close, adapter)
+        before = srv.accepted
+        for _idx in range(5):
+            self.assertEqual(1, len(pvm_ms.System.get(adapter)))
+        self.assertEqual(0, srv.accepted - before)
