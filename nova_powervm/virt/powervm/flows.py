@@ -29,6 +29,7 @@ from nova.virt import driver as nova_driver
 from oslo_log import log as logging
 from taskflow import engines as tf_eng
 from taskflow.patterns import linear_flow as tf_lf
+from taskflow.persistence.backends import impl_memory as tf_memory
 
 from nova_powervm import conf as pvm_conf
 from nova_powervm import exception as exc
@@ -214,6 +215,24 @@ def build_destroy(ctx, instance, destroy_disks=True, block_device_info=None,
     return flow
 
 
+class _RunBackend(tf_memory.MemoryBackend):
+    """TaskFlow's in-memory store of one flow run, on one connection.
+
+    The stock backend opens a new connection, which re-creates its
+    directory tree, for each of the ~40 state saves of a spawn: about a
+    fifth of the engine's CPU.  One run is one thread (serial engine).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._conn = None
+
+    def get_connection(self):
+        if self._conn is None:
+            self._conn = super().get_connection()
+        return self._conn
+
+
 def run(flow, store=None):
     """Run a flow with the serial engine; failures revert and re-raise.
 
@@ -221,7 +240,8 @@ def run(flow, store=None):
     :param store: initial values of the flow's inputs.
     :returns: the flow's results by name.
     """
-    return tf_eng.run(flow, engine='serial', store=store or {})
+    return tf_eng.run(flow, engine='serial', store=store or {},
+                      backend=_RunBackend())
 
 
 def spawn(ctx, context, instance, image_meta, injected_files,
