@@ -32,7 +32,12 @@ class _ServerHandler(simple_server.ServerHandler):
 
     def cleanup_headers(self):
         super(_ServerHandler, self).cleanup_headers()
-        if self.request_handler.close_connection:
+        req = self.request_handler
+        # Decided before the reply goes out: a client must not reuse a
+        # connection the server is about to close.
+        left = req.body_left(self.stdin)
+        if req.close_connection or left is None or left > _DRAIN_MAX:
+            req.close_connection = True
             self.headers['Connection'] = 'close'
 
     def close(self):
@@ -132,27 +137,35 @@ class _Handler(simple_server.WSGIRequestHandler):
             return
         if not self.parse_request():
             return
-        keep = not self.close_connection and self.command != 'HEAD'
+        if self.command == 'HEAD':
+            self.close_connection = True
         body = _CountingInput(self.rfile)
         handler = _ServerHandler(body, self.wfile, self.get_stderr(),
                                  self.get_environ(), multithread=False)
         handler.request_handler = self
         handler.run(self.server.get_app())
-        if not handler.complete:
-            keep = False
-        if keep and not self._drain(body):
-            keep = False
+        keep = (not self.close_connection and handler.complete and
+                self._drain(body))
         self.close_connection = not keep
+
+    def body_left(self, body):
+        """Request body bytes the app has not read; None if unknown.
+
+        Unknown for a chunked body (the connection is then closed).
+
+        :param body: the request's ``_CountingInput``.
+        """
+        if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
+            return None
+        text = (self.headers.get('Content-Length') or '0').strip()
+        if not text.isdigit():
+            return None
+        return max(0, int(text) - body.consumed)
 
     def _drain(self, body):
         """Read what the app left of the request body; False to close."""
-        if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
-            return False
-        text = (self.headers.get('Content-Length') or '0').strip()
-        if not text.isdigit():
-            return False
-        left = int(text) - body.consumed
-        if left > _DRAIN_MAX:
+        left = self.body_left(body)
+        if left is None or left > _DRAIN_MAX:
             return False
         while left > 0:
             data = self.rfile.read(min(left, 65536))

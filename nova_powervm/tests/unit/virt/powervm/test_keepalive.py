@@ -136,7 +136,11 @@ class TestConnectionReuse(_ServedTestCase):
             pvm_exc.HttpError, sess.request, 'PUT', MS_PATH + '/nothing',
             filehandle=io.BytesIO(b'x' * 200000))
         self.assertEqual(404, exc.response.status)
+        # The reply said Connection: close, so the client did not put it
+        # back in the pool.
+        self.assertEqual('close', exc.response.headers.get('Connection'))
         self.assertEqual(1, len(pvm_ms.System.get(adapter)))
+        self.assertEqual(1, self.accepted - before)
 
     def test_close_closes_the_pool(self):
         adapter = self.connect()
