@@ -80,16 +80,33 @@ class SANCinderFixture(cinder_fixture.CinderFixture):
                                              connector, mountpoint)
         volume_id = self._find_attachment(attachment_id)[0]
         if volume_id in self.luns:
-            protocol, chap, export, secret = self.luns[volume_id]
-            inits = (connector.get('wwpns') if protocol == 'fibre_channel'
-                     else connector.get('initiators'))
-            doc = (self.san.export(volume_id, inits, chap=chap) if export
-                   else self.san.lun(volume_id))
-            info = sim_san.connection_info(doc, connector, protocol,
-                                           chap_secret=secret)
-            info['data']['attachment_id'] = attachment_id
-            ref['connection_info'] = info
-            self.infos[attachment_id] = info
+            ref['connection_info'] = self._san_info(volume_id, connector,
+                                                    attachment_id)
+        return ref
+
+    def _san_info(self, volume_id, connector, attachment_id):
+        """Export the LUN to the connector; its connection info."""
+        protocol, chap, export, secret = self.luns[volume_id]
+        inits = (connector.get('wwpns') if protocol == 'fibre_channel'
+                 else connector.get('initiators'))
+        doc = (self.san.export(volume_id, inits, chap=chap) if export
+               else self.san.lun(volume_id))
+        info = sim_san.connection_info(doc, connector, protocol,
+                                       chap_secret=secret)
+        info['data']['attachment_id'] = attachment_id
+        self.infos[attachment_id] = info
+        return info
+
+    def fake_attachment_create(self, context, volume_id, instance_uuid,
+                               connector=None, mountpoint=None):
+        # With a connector (a live migration's destination) Cinder
+        # exports the volume at once and returns its connection info.
+        ref = super().fake_attachment_create(
+            context, volume_id, instance_uuid, connector=connector,
+            mountpoint=mountpoint)
+        if connector and volume_id in self.luns:
+            ref['connection_info'] = self._san_info(volume_id, connector,
+                                                    ref['id'])
         return ref
 
     def _find_connection_info(self, volume_id, attachment_id):

@@ -22,6 +22,7 @@ import threading
 import time
 
 from nova.compute import task_states
+from nova.compute import utils as compute_utils
 from nova.compute import vm_states
 from nova import context as nova_context
 from nova import exception as nova_exc
@@ -42,6 +43,7 @@ from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import live_migration
+from nova_powervm.virt.powervm import lpm_volumes
 from nova_powervm.virt.powervm import metrics
 from nova_powervm.virt.powervm import move
 from nova_powervm.virt.powervm import nvram
@@ -813,8 +815,15 @@ class PowerVMDriver(driver.ComputeDriver):
                                            block_migration=False,
                                            disk_over_commit=False):
         """Destination checks (2 GETs); nova's own migrate-data object."""
+        ctx = self._host_ctx()
+        from_volume = False
+        if context is not None and not ctx.disk_dvr.capabilities.get(
+                'shared_storage'):
+            # Without a pool only a server booting from a volume may go.
+            from_volume = compute_utils.is_volume_backed_instance(
+                context, instance)
         return live_migration.check_destination(
-            self._host_ctx(), instance, block_migration)
+            ctx, instance, block_migration, from_volume=from_volume)
 
     def cleanup_live_migration_destination_check(self, context,
                                                  dest_check_data):
@@ -830,12 +839,14 @@ class PowerVMDriver(driver.ComputeDriver):
 
     def pre_live_migration(self, context, instance, block_device_info,
                            network_info, disk_info, migrate_data):
-        """Destination: nothing to prepare.
+        """Destination: make the VIOSes see the Cinder volumes' hdisks.
 
         The SEA adapters travel with the partition (the destination's SEA
         bridges their VLANs) and the pool's logical units are already
-        visible here.
+        visible here; the volumes' mappings come with the migrate job.
+        See ``lpm_volumes.discover``.
         """
+        lpm_volumes.discover(self._host_ctx(), instance, block_device_info)
         return migrate_data
 
     def live_migration(self, context, instance, dest, post_method,
@@ -854,10 +865,17 @@ class PowerVMDriver(driver.ComputeDriver):
 
     def post_live_migration(self, context, instance, block_device_info,
                             migrate_data=None):
-        """Source, after the job: nothing left to disconnect.
+        """Source, after the job: remove the volumes' unmapped hdisks.
 
-        The partition and its mappings left with the job.
+        The partition and its mappings left with the job; the hdisks (and
+        iSCSI sessions) of its Cinder volumes stay until this runs.  See
+        ``lpm_volumes.release_unmapped``.
         """
+        infos = flows.volume_infos(block_device_info)
+        if infos:
+            lpm_volumes.release_unmapped(
+                self._host_ctx(), instance, infos,
+                udids=lpm_volumes.saved_udids(context, instance))
 
     def post_live_migration_at_source(self, context, instance,
                                       network_info):

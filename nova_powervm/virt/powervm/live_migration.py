@@ -13,6 +13,10 @@
 #    under the License.
 """Live Partition Mobility (nova's live migration) of SSP-backed servers.
 
+Servers with vSCSI Cinder volumes (and boot-from-volume servers on any
+disk driver) move too: :mod:`lpm_volumes` discovers the volumes on the
+destination first and removes the source's hdisks afterwards.
+
 **No class of ours on the RPC wire.**  nova 34 has no PowerVM
 ``LiveMigrateData`` and nova-conductor, which decodes and forwards the
 object, cannot load a class only the computes know.  The driver returns
@@ -43,7 +47,6 @@ from nova.compute import power_state
 from nova import exception as nova_exc
 from nova import objects
 from nova.objects import migrate_data as mig_data_obj
-from nova.virt import driver as nova_driver
 from oslo_log import log as logging
 from pypowervm.tasks import migration as pvm_mig
 from pypowervm.wrappers import virtual_io_server as pvm_vios
@@ -51,6 +54,7 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 from nova_powervm import conf as pvm_conf
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import flows
+from nova_powervm.virt.powervm import lpm_volumes
 from nova_powervm.virt.powervm import media
 from nova_powervm.virt.powervm import vm
 
@@ -110,13 +114,25 @@ def _flavor_compat(instance):
     return specs.get('powervm:processor_compatibility')
 
 
-def check_destination(ctx, instance, block_migration):
+def _volume_only(instance, from_volume):
+    """Whether the server has no disk but its Cinder volumes.
+
+    It boots from a volume and its flavor has no ephemeral or swap disk:
+    it can live migrate between hosts whatever their disk driver.
+    """
+    flavor = instance.flavor
+    return bool(from_volume and flavor is not None and
+                not flavor.ephemeral_gb and not flavor.swap)
+
+
+def check_destination(ctx, instance, block_migration, from_volume=False):
     """:func:`_check_destination`; any failure is a pre-check failure.
 
     nova then tries another host or leaves the server as it was.
     """
     try:
-        return _check_destination(ctx, instance, block_migration)
+        return _check_destination(ctx, instance, block_migration,
+                                  from_volume)
     except nova_exc.MigrationPreCheckError:
         raise
     except Exception as exc:
@@ -124,7 +140,7 @@ def check_destination(ctx, instance, block_migration):
                       % (ctx.host, exc))
 
 
-def _check_destination(ctx, instance, block_migration):
+def _check_destination(ctx, instance, block_migration, from_volume=False):
     """Destination checks: mobility, capacity, compat mode, MSPs, storage.
 
     2 GETs (the host, the VIOS feed).
@@ -132,13 +148,17 @@ def _check_destination(ctx, instance, block_migration):
     :param ctx: the destination's ``HostContext``.
     :param instance: nova ``Instance``.
     :param block_migration: nova's flag (refused: the disks are shared).
+    :param from_volume: the server boots from a Cinder volume (then a
+        destination without a shared storage pool will do, when the
+        server has no ephemeral or swap disk).
     :returns: nova ``HyperVLiveMigrateData`` (see the module doc).
     :raises MigrationPreCheckError: naming what is missing.
     """
     if block_migration:
         raise _refuse('Block migration is not supported by the PowerVM '
                       'driver: live migration needs shared storage (SSP).')
-    if not ctx.disk_dvr.capabilities.get('shared_storage'):
+    if not ctx.disk_dvr.capabilities.get('shared_storage') and not (
+            _volume_only(instance, from_volume)):
         raise _refuse('The destination host %s keeps disks on local '
                       'storage ([powervm] disk_driver); live migration '
                       'needs a shared storage pool.' % ctx.host)
@@ -223,14 +243,16 @@ def _check_source(ctx, instance, block_device_info):
     :param block_device_info: nova block device info.
     :raises MigrationPreCheckError: naming the problem.
     """
-    if not ctx.disk_dvr.capabilities.get('shared_storage'):
+    if not ctx.disk_dvr.capabilities.get('shared_storage') and not (
+            _volume_only(instance, flows.boots_from_volume(
+                block_device_info))):
         raise _refuse('The server\'s disks are on the local storage of host '
                       '%s ([powervm] disk_driver = %s): only servers on a '
-                      'shared storage pool (ssp) can be live migrated.' % (
+                      'shared storage pool (ssp) or booted from a volume '
+                      'without ephemeral or swap disks can be live '
+                      'migrated.' % (
                           ctx.host, CONF.powervm.disk_driver))
-    if nova_driver.block_device_info_get_mapping(block_device_info):
-        raise _refuse('The PowerVM driver cannot live migrate a server with '
-                      'volumes yet.')
+    lpm_volumes.check(ctx, instance, block_device_info)
     if media.required(instance):
         raise _refuse('The PowerVM driver cannot live migrate a server with '
                       'a config drive yet (a virtual optical device cannot '

@@ -27,6 +27,7 @@ from nova_powervm import conf as pvm_conf
 from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import flows
+from nova_powervm.virt.powervm import lpm_volumes
 from nova_powervm.virt.powervm.tasks import volume as tf_vol
 from nova_powervm.virt.powervm import vm
 from nova_powervm.virt.powervm import volume
@@ -168,7 +169,10 @@ def detach(ctx, context, connection_info, instance):
     At most 7 round trips with one VIOS: GET partition, GET + POST of the
     VIOS mappings, one RemoveDevice job (3) per VIOS whose hdisk nothing
     else maps.  A partition that is gone is no error (nothing is mapped
-    to it any more).
+    to it any more); when the connection info knows the volume's UDID
+    (a live migration's destination after a failure) the hdisks of the
+    volume that nothing maps are removed: 1 GET of the VIOSes, one
+    removal job per VIOS.
     """
     volume.get_connector(ctx, instance, connection_info)  # protocol check
     with _volumes_lock(instance):
@@ -178,6 +182,11 @@ def detach(ctx, context, connection_info, instance):
         except nova_exc.InstanceNotFound:
             LOG.info('Partition gone: volume %s is detached already.',
                      volume.volume_id(connection_info), instance=instance)
+            if vscsi.UDID_KEY in (connection_info.get('data') or {}):
+                # A live migration that failed or never came: hdisks the
+                # destination discovered for it are mapped to nothing.
+                lpm_volumes.release_unmapped(ctx, instance,
+                                             [connection_info])
             return
         flows.run(build_detach(ctx, context, instance, connection_info),
                   store={'lpar_wrap': lpar_w})

@@ -125,19 +125,35 @@ class TestSourceChecks(flowbase.SSPMixin, flowbase.FlowTestCase):
                                 self.hctx, inst, None)
         self.assertIn('RMC', str(exc))
 
-    def test_config_drive_and_volumes_refused(self):
+    def test_config_drive_refused(self):
         inst = self.instance(config_drive=True)
         exc = self.assertRaises(nova_exc.MigrationPreCheckError,
                                 live_migration.check_source,
                                 self.hctx, inst, None)
         self.assertIn('config drive', str(exc))
+
+    def test_volume_protocols(self):
         inst = self.instance(config_drive=False)
-        bdi = {'block_device_mapping': [{'connection_info': {},
-                                         'mount_device': '/dev/sdb'}]}
+        self._lpar(inst)
+
+        def bdi(vol_type):
+            return {'block_device_mapping': [{
+                'connection_info': {'driver_volume_type': vol_type,
+                                    'serial': 'vol-1', 'data': {}},
+                'mount_device': '/dev/sdb'}]}
+        # vSCSI over Fibre Channel and iSCSI move with the partition.
+        live_migration.check_source(self.hctx, inst, bdi('fibre_channel'))
+        live_migration.check_source(self.hctx, inst, bdi('iscsi'))
         exc = self.assertRaises(nova_exc.MigrationPreCheckError,
                                 live_migration.check_source,
-                                self.hctx, inst, bdi)
-        self.assertIn('volumes', str(exc))
+                                self.hctx, inst, bdi('nfs'))
+        self.assertIn('Volume vol-1 uses nfs', str(exc))
+        self.flags(fc_attach_strategy='npiv', group='powervm')
+        exc = self.assertRaises(nova_exc.MigrationPreCheckError,
+                                live_migration.check_source,
+                                self.hctx, inst, bdi('fibre_channel'))
+        self.assertIn('volume vol-1', str(exc))
+        self.assertIn('NPIV', str(exc))
 
     def test_missing_partition_is_a_precheck_failure(self):
         inst = self.instance(config_drive=False)
@@ -156,6 +172,15 @@ class TestLocalDisk(flowbase.FlowTestCase):
         exc = self.assertRaises(nova_exc.MigrationPreCheckError,
                                 live_migration.check_destination,
                                 self.hctx, inst, False)
+        self.assertIn('shared storage pool', str(exc))
+        # A server booting from a volume without other disks may go.
+        inst.power_state = power_state.RUNNING
+        live_migration.check_destination(self.hctx, inst, False,
+                                         from_volume=True)
+        inst.flavor.swap = 256
+        exc = self.assertRaises(nova_exc.MigrationPreCheckError,
+                                live_migration.check_destination,
+                                self.hctx, inst, False, from_volume=True)
         self.assertIn('shared storage pool', str(exc))
         # Nothing was created or changed.
         self.assertEqual([], [lp for lp in self.sim.state()['lpars']
