@@ -71,6 +71,16 @@ def shared_storage(drv):
     return getattr(group, 'disk_driver', None) == 'ssp'
 
 
+def live_migrates_volumes():
+    """Whether Partition Mobility takes the sandbox's Cinder volumes.
+
+    Volumes mapped over vSCSI (Fibre Channel or iSCSI) move with the
+    partition; NPIV-attached ones are refused by the source's check.
+    """
+    group = getattr(CONF, 'powervm', None)
+    return getattr(group, 'fc_attach_strategy', 'vscsi') != 'npiv'
+
+
 def compute_features(drv):
     """tempest's ``[compute-feature-enabled]`` flags for a driver.
 
@@ -81,6 +91,9 @@ def compute_features(drv):
     caps = drv.capabilities
     migrate = implements(drv, 'migrate_disk_and_power_off',
                          'finish_migration', 'confirm_migration')
+    live = implements(
+        drv, 'live_migration', 'check_can_live_migrate_destination',
+        'check_can_live_migrate_source') and shared_storage(drv)
     return {
         # nova's scheduler sends a resize to another host (the sandbox
         # keeps allow_resize_to_same_host at its default, False), which
@@ -89,9 +102,7 @@ def compute_features(drv):
         'resize': migrate and shared_storage(drv),
         'cold_migration': migrate and shared_storage(drv),
         # Partition Mobility moves servers whose disks are shared (SSP).
-        'live_migration': implements(
-            drv, 'live_migration', 'check_can_live_migrate_destination',
-            'check_can_live_migrate_source') and shared_storage(drv),
+        'live_migration': live,
         'block_migration_for_live_migration': False,
         'snapshot': implements(drv, 'snapshot'),
         'shelve': implements(drv, 'snapshot'),
@@ -110,7 +121,8 @@ def compute_features(drv):
         'swap_volume': implements(drv, 'swap_volume'),
         'volume_multiattach': bool(caps.get('supports_multiattach')),
         'attach_encrypted_volume': False,
-        'volume_backed_live_migration': False,
+        # Boot-from-volume servers move over vSCSI (not NPIV yet).
+        'volume_backed_live_migration': live and live_migrates_volumes(),
         # The driver builds a config drive when one is asked for.
         'config_drive': True,
         # Needs the image's partitions resized by the hypervisor.
