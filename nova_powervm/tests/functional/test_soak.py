@@ -38,6 +38,7 @@ import time
 
 import fixtures
 from nova import context as nova_context
+from nova import objects
 from testtools import content
 
 from nova_powervm.sandbox import cloud
@@ -94,11 +95,14 @@ class TestSoak(test_volumes.VolumeTestCase):
         #: ``{server id: {'status', 'flavor', 'volumes'}}``
         self.model = {}
         self.counts = collections.Counter()
+        #: The fault injected before the current operation, or None.
+        self.fault = None
         self.log = []
 
     # -- faults -----------------------------------------------------------
     def maybe_fault(self, rng, rate):
         """Maybe inject one fault, in both simulators (whichever serves)."""
+        self.fault = None
         if rng.random() >= rate:
             return None
         hard = rng.random() < 0.25
@@ -106,6 +110,7 @@ class TestSoak(test_volumes.VolumeTestCase):
         for host in HOSTS:
             self.simulators[host].add_fault(**spec)
         self.counts['faults injected'] += 1
+        self.fault = spec
         return spec
 
     def end_fault(self, spec):
@@ -232,9 +237,25 @@ class TestSoak(test_volumes.VolumeTestCase):
         try:
             image = self.glance.show(None, resp['image_id'])
         except Exception:
-            return out + ', no image (failed)'
+            why = self.last_fault(sid)
+            # Only an injected fault may fail a snapshot.
+            self.assertIsNotNone(self.fault, 'snapshot of %s failed with '
+                                 'no fault injected: %s' % (sid, why))
+            self.counts['snapshots failed'] += 1
+            return out + ', no image (failed: %s)' % why
         self.glance.delete(None, resp['image_id'])
         return out + ', image %s' % image['status']
+
+    @staticmethod
+    def last_fault(sid):
+        """The message of the server's last instance fault (or None).
+
+        A failed snapshot leaves the server ACTIVE: its fault is recorded
+        but the API shows it only for a server in ERROR.
+        """
+        fault = objects.InstanceFault.get_latest_for_instance(
+            nova_context.get_admin_context(), sid)
+        return fault.message if fault else None
 
     def _move(self, rng, action, sid=None):
         sid = sid or self.servers(rng, volumes=False)
