@@ -396,13 +396,15 @@ class TestColdMigrationBudgetWithVolumes(MoveVolumesTestCase):
         # switches); with n volumes 11 + 6 n (the volumes' VIOS update and
         # per volume its discovery job on each VIOS), plus 7 once per
         # host at its first volume (the VIOS feed and an initiator
-        # discovery job per VIOS, then cached).
+        # discovery job per VIOS, then cached).  A loaded machine may add
+        # a retried VIOS update (GET + POST): the target's budget allows
+        # the 7 on either move.
         self.assertLessEqual(rest[0][0], 6)
         self.assertLessEqual(rest[0][1], 9)
         self.assertLessEqual(rest[1][0], 9 + 6)
         self.assertLessEqual(rest[1][1], 11 + 6 + 7)
         self.assertLessEqual(rest[2][0], 9 + 2 * 6)
-        self.assertLessEqual(rest[2][1], 11 + 2 * 6)
+        self.assertLessEqual(rest[2][1], 11 + 2 * 6 + 7)
         for server in servers:
             self.delete(server)
         for host in ('host1', 'host2'):
