@@ -20,7 +20,8 @@ Usage (from the repository root, in the py3 tox env)::
 
 FILTER: substrings of the scenario ids to run (``Spawn-``, ``-hang``).
 The tests are those of
-``nova_powervm.tests.unit.virt.powervm.test_fault_matrix``; the table
+``nova_powervm.tests.unit.virt.powervm.test_fault_matrix`` and
+``test_fault_matrix_lpm`` (live migration); the table
 lists each cell's outcome as the tests recorded it.
 """
 
@@ -37,6 +38,8 @@ os.environ['PVM_FAULT_MATRIX'] = 'full'
 
 from nova_powervm.tests.unit.virt.powervm import (  # noqa: E402
     test_fault_matrix as fm)
+from nova_powervm.tests.unit.virt.powervm import (  # noqa: E402
+    test_fault_matrix_lpm as fm_lpm)
 
 HEADER = """\
 =========================
@@ -68,8 +71,14 @@ conditional update, a failed job a job).  *known:* marks a cell that
 does not meet the bar yet (see the note after the table).  A step seen
 more than once in a flow is faulted at its first occurrence.
 
-Live migration: see the ``lpm`` work (its flow is being built); its row
-is not in this matrix yet.  Cold migration to another host runs the
+Live migration (``test_fault_matrix_lpm.py``): a running SSP server
+moves from one simulated host to another as nova's computes call the
+driver (destination check, source check, the migrate job, nova's
+rollback on the destination after a failure); the steps are those of
+both hosts (``source:``, ``destination:``), every occurrence of a step
+but the job's polls (the first).  A failed cell leaves the server
+running on its source with its disk mapped and nothing on the
+destination.  Cold migration to another host runs the
 resize flow's driver steps (``migrate_disk_and_power_off``,
 ``finish_migration``) on shared storage; the matrix covers the same-host
 resize.
@@ -79,7 +88,8 @@ resize.
 
 def run(filters):
     suite = unittest.TestSuite()
-    for case in (fm.TestFaultMatrix, fm.TestVolumeFaultMatrix):
+    for case in (fm.TestFaultMatrix, fm.TestVolumeFaultMatrix,
+                 fm_lpm.TestLiveMigrationFaultMatrix):
         tests = unittest.defaultTestLoader.loadTestsFromTestCase(case)
         for test in testscenarios.generate_scenarios(tests):
             if not filters or any(f in test.id() for f in filters):
@@ -165,6 +175,7 @@ def main():
         with open(args.results_json, 'w') as fil:
             json.dump([[f, k, c] for (f, k), c in fm.RESULTS.items()], fil)
     order = [f.name for f in fm.FLOWS + fm.VOLUME_FLOWS]
+    order.append(fm_lpm.FLOW)
     ordered = sorted(fm.RESULTS.items(), key=lambda i: (
         order.index(i[0][0]), list(fm.KINDS).index(i[0][1])))
     fm.RESULTS.clear()

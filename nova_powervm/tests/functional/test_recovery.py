@@ -31,6 +31,7 @@ from nova.tests.functional.api import client as api_client
 
 from nova_powervm.sandbox import hosts
 from nova_powervm.sandbox import images
+from nova_powervm.simulator import xmlutil as xu
 from nova_powervm.tests.functional import base
 from nova_powervm.virt.powervm.tasks import move as tf_move
 from nova_powervm.virt.powervm.tasks import storage as tf_stg
@@ -268,3 +269,105 @@ class TestCrashDuringMigration(RecoveryTestCase):
         for host in ('host1', 'host2'):
             self.assert_no_usage(host)
             self.assert_sim_empty(host)
+
+
+class TestCrashDuringLiveMigration(RecoveryTestCase):
+    """The source's compute dies while the migrate job runs on NovaLink."""
+
+    LIVE = {'os-migrateLive': {'host': None, 'block_migration': 'auto'}}
+
+    def setUp(self):
+        super().setUp()
+        self.flags(disk_driver='ssp', lpm_progress_interval=0.1,
+                   group='powervm')
+        self.pool_dir = self.useFixture(fixtures.TempDir()).path
+        self.start('host1')
+        self.server = self.boot(flavor_id=self.small)
+        self.start('host2')
+        # The migrate job's watcher of the compute is where it dies.
+        self.block = WatchBlock(self)
+
+    def start(self, *names):
+        for host in names:
+            self.start_compute(host, pool_dir=self.pool_dir)
+
+    def migration(self):
+        migs = self.api.api_get(
+            '/os-migrations?instance_uuid=%s&migration_type=live-migration'
+            % self.server['id']).body['migrations']
+        return sorted(migs, key=lambda m: m['id'])[-1]
+
+    def start_and_kill(self, seconds):
+        self.simulators['host1'].sim.lpm_seconds = seconds
+        self.api.post_server_action(self.server['id'], self.LIVE)
+        self.block.wait()
+        self.kill('host1', self.block)
+        self.assertEqual('migrating', self.api.get_server(
+            self.server['id'])['OS-EXT-STS:task_state'])
+
+    def assert_only_on(self, host, other):
+        server = self.wait_task(self.server, None)
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertEqual(host, server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual('running', self.lpar_of(host, server)['state'])
+        self.assertIsNone(self.lpar_of(other, server))
+        self.assertEqual((1, 512), (self.usage(host)['VCPU'],
+                                    self.usage(host)['MEMORY_MB']))
+        self.assert_no_usage(other)
+        return server
+
+    def finish(self, server, host):
+        # The server works where nova says it is.
+        server = self.action(server, {'os-stop': None}, 'SHUTOFF')
+        self.assertEqual('not activated', self.lpar_of(host, server)['state'])
+        server = self.action(server, {'os-start': None}, 'ACTIVE')
+        self.delete(server)
+        for name in ('host1', 'host2'):
+            self.assert_no_usage(name)
+            self.assert_sim_empty(name)
+
+    def test_job_finished_while_down_server_on_destination(self):
+        self.start_and_kill(seconds=0.5)
+        # NovaLink finishes the move without the compute.
+        deadline = time.monotonic() + base.WAIT
+        while self.lpar_of('host2', self.server) is None:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        log = self.recovery_log()
+        self.restart('host1')
+        server = self.assert_only_on('host2', 'host1')
+        self.assertEqual('completed', self.migration()['status'])
+        self.assertTrue([m for m in log if 'finished the move' in m], log)
+        self.finish(server, 'host2')
+
+    def test_job_still_running_is_aborted_server_on_source(self):
+        self.start_and_kill(seconds=60)
+        lpar = self.lpar_of('host1', self.server)
+        self.assertNotEqual('Not_Migrating', self.simulators['host1'].sim
+                            .store.get(lpar['uuid']).elem.findtext(
+                                xu.qn('MigrationState')))
+        log = self.recovery_log()
+        self.restart('host1')
+        server = self.assert_only_on('host1', 'host2')
+        self.assertEqual('error', self.migration()['status'])
+        self.assertTrue([m for m in log if 'aborting it' in m], log)
+        self.finish(server, 'host1')
+
+
+class WatchBlock(Block):
+    """Blocks the driver's watcher of a migrate job (the job runs on)."""
+
+    def __init__(self, test):
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self.done = threading.Event()
+
+        def watch(lpm, *args, **kwargs):
+            self.reached.set()
+            self.release.wait()
+            self.done.set()
+            raise Killed()
+        test.useFixture(fixtures.MonkeyPatch(
+            'nova_powervm.virt.powervm.live_migration.LiveMigrations._watch',
+            watch))
+        test.addCleanup(self.release.set)

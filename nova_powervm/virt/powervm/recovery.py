@@ -32,8 +32,21 @@ REST calls of what it removes:
 - task states nova leaves as they are at start-up (a resize finishing or
   reverting on this host, rescue, unrescue, shelve, unshelve) are
   resolved: the server goes to ERROR when its partition may be half
-  changed, or just loses the task state when the partition is untouched.
+  changed, or just loses the task state when the partition is untouched;
+- a live migration this host was the source of (``migrating``): NovaLink
+  runs the migrate job without nova-compute, so it may have finished, or
+  still run, when the service starts again.  nova's own start-up aborts
+  through the driver (which knows no job after a restart) and keeps the
+  server here.  Here a job still running is aborted and waited for, so
+  the partition stays on this host (and its placement allocation comes
+  back from the destination); a partition that already left is
+  where the server lives now: the move is finished in nova (the
+  destination host and node, the migration ``completed``, the source's
+  placement allocation removed, the ports bound on the destination) and
+  the instance is left out of nova's own start-up processing.
 """
+
+import time
 
 from nova.compute import task_states
 from nova.compute import vm_states
@@ -41,7 +54,9 @@ from nova import exception as nova_exc
 from nova import objects
 from nova.virt import driver as nova_driver
 from oslo_log import log as logging
+from pypowervm.tasks import migration as pvm_mig
 
+from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import vm
 
@@ -64,6 +79,11 @@ ERROR_STATES = (task_states.RESIZE_FINISH, task_states.RESIZE_REVERTING,
 CLEAR_STATES = (task_states.SHELVING,
                 task_states.SHELVING_IMAGE_PENDING_UPLOAD,
                 task_states.SHELVING_IMAGE_UPLOADING)
+
+#: How long (seconds) start-up waits for an aborted migrate job to end,
+#: and how often it reads the partition meanwhile.
+ABORT_WAIT = 60.0
+ABORT_POLL = 0.5
 
 
 def recover(ctx, context, instances):
@@ -98,13 +118,21 @@ def recover(ctx, context, instances):
             continue
         orphans.append((lpar, owner))
     report_orphans(ctx, orphans)
+    moved = set()
     for instance in instances:
         try:
+            if instance.task_state == task_states.MIGRATING:
+                if resolve_live_migration(ctx, context, instance):
+                    moved.add(instance.uuid)
+                continue
             resolve(ctx, context, instance)
         except Exception:
             LOG.exception('Start-up recovery failed; nova sets the server '
                           'to ERROR if the operation cannot go on.',
                           instance=instance)
+    if moved:
+        instances = objects.InstanceList(objects=[
+            inst for inst in instances if inst.uuid not in moved])
     return instances
 
 
@@ -231,3 +259,141 @@ def remove_build_leftovers(ctx, context, instance):
     network_info = instance.get_network_info()
     flows.destroy(ctx, context, instance, network_info, block_device_info,
                   destroy_disks=True)
+
+
+def resolve_live_migration(ctx, context, instance):
+    """A live migration from this host that the stopped service left.
+
+    One GET of the partition; with a job still running, its abort and a
+    GET every ``ABORT_POLL`` seconds until it ends.
+
+    :param ctx: ``HostContext``.
+    :param context: nova admin ``RequestContext``.
+    :param instance: nova ``Instance`` of this host in ``migrating``.
+    :returns: True when the server moved away (finished in nova here; nova
+        must not process it as this host's), False when it stays here
+        (nova resets the task state and the migration).
+    """
+    if instance.host != ctx.host:
+        return False
+    lpar_w = _partition(ctx, instance)
+    if lpar_w is not None and lpar_w.migration_state != 'Not_Migrating':
+        LOG.warning('The service stopped during a live migration whose job '
+                    'still runs (%s): aborting it, the server stays here.',
+                    lpar_w.migration_state, instance=instance)
+        lpar_w = _abort_and_wait(ctx, instance, lpar_w)
+    migrations = objects.MigrationList.get_in_progress_by_instance(
+        context, instance.uuid, migration_type='live-migration')
+    if lpar_w is not None:
+        if migrations:
+            _allocations_back(context, instance, migrations[-1])
+        return False
+    if not migrations:
+        LOG.warning('The partition of this server in live migration is not '
+                    'on this host and nova has no migration of it in '
+                    'progress: left to nova.', instance=instance)
+        return False
+    finish_live_migration(context, instance, migrations[-1])
+    return True
+
+
+def _allocations_back(context, instance, migration):
+    """The source's allocation (held by the migration) back to the server.
+
+    nova's start-up resets the migration and the task state but leaves
+    placement as the move set it: the destination's usage held by the
+    instance.
+    """
+    from nova.scheduler.client import report
+
+    LOG.warning('The server stays on this host: its allocations go back '
+                'here (live migration %s).', migration.uuid,
+                instance=instance)
+    try:
+        report.report_client_singleton().move_allocations(
+            context, migration.uuid, instance.uuid)
+    except Exception as error:
+        LOG.warning('Could not move the allocations back: %s', error,
+                    instance=instance)
+
+
+def _partition(ctx, instance):
+    try:
+        return vm.get_instance_wrapper(ctx.adapter, instance)
+    except nova_exc.InstanceNotFound:
+        return None
+
+
+def _abort_and_wait(ctx, instance, lpar_w):
+    """Abort a migrate job nobody watches; the partition after it ends.
+
+    :returns: the partition's wrapper, or None when it left (too late to
+        abort: the destination had it already).
+    """
+    try:
+        with errors.translate('live migration abort', instance):
+            pvm_mig.migrate_abort(lpar_w)
+    except Exception as error:
+        LOG.warning('Could not abort the live migration: %s', error,
+                    instance=instance)
+    deadline = time.monotonic() + ABORT_WAIT
+    while True:
+        lpar_w = _partition(ctx, instance)
+        if lpar_w is None or lpar_w.migration_state == 'Not_Migrating':
+            return lpar_w
+        if lpar_w.migration_state == 'Migration_Failed':
+            with errors.translate('live migration recovery', instance):
+                pvm_mig.migrate_recover(lpar_w, force=True)
+            continue
+        if time.monotonic() > deadline:
+            LOG.warning('The live migration job did not end within %d s: '
+                        'left to nova.', ABORT_WAIT, instance=instance)
+            return lpar_w
+        time.sleep(ABORT_POLL)
+
+
+def finish_live_migration(context, instance, migration):
+    """Finish in nova a live migration PowerVM finished without it.
+
+    What nova's post-migration steps would have recorded: the ports bound
+    on the destination, the instance on the destination's host and node,
+    the source's allocation (held by the migration) removed, the
+    migration ``completed``.  The destination's compute needs nothing
+    more: the partition arrived with its adapters and disks.
+
+    :param context: nova admin ``RequestContext``.
+    :param instance: nova ``Instance`` (its host still this one).
+    :param migration: its live ``Migration`` in progress.
+    """
+    from nova.network import neutron
+    from nova.scheduler.client import report
+
+    LOG.warning('The service stopped during the live migration of this '
+                'server to %s, and PowerVM finished the move meanwhile: the '
+                'server now lives there (migration %s completed here).',
+                migration.dest_compute, migration.uuid, instance=instance)
+    try:
+        network_api = neutron.API()
+        network_api.migrate_instance_start(context, instance, migration)
+        network_api.setup_networks_on_host(context, instance,
+                                           migration.dest_compute)
+        network_api.migrate_instance_finish(context, instance, migration,
+                                            provider_mappings=None)
+    except Exception as error:
+        LOG.warning('Could not bind the ports on %s: %s',
+                    migration.dest_compute, error, instance=instance)
+    if instance.migration_context:
+        instance.apply_migration_context()
+        instance.drop_migration_context()
+    node = objects.ComputeNode.get_by_host_and_nodename(
+        context, migration.dest_compute, migration.dest_node)
+    instance.host = migration.dest_compute
+    instance.node = migration.dest_node
+    instance.compute_id = node.id
+    instance.task_state = None
+    instance.progress = 0
+    instance.save(expected_task_state=[task_states.MIGRATING])
+    report.report_client_singleton().delete_allocation_for_instance(
+        context, migration.uuid, consumer_type='migration', force=True)
+    migration.status = 'completed'
+    migration.save()
