@@ -221,10 +221,15 @@ class _RunBackend(tf_memory.MemoryBackend):
     The stock backend opens a new connection, which re-creates its
     directory tree, for each of the ~40 state saves of a spawn: about a
     fifth of the engine's CPU.  One run is one thread (serial engine).
+    Its saves are shallow copies: the stock store deep-copies every atom
+    detail on each read and write (the tasks' results are pypowervm
+    wrappers, whose XML trees then get copied many times per spawn), to
+    imitate a database this run never has.  The tasks get the objects
+    the earlier tasks returned, as with a plain function call.
     """
 
     def __init__(self):
-        super().__init__()
+        super().__init__(conf={'deep_copy': False})
         self._conn = None
 
     def get_connection(self):
