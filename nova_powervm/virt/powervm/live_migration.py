@@ -42,6 +42,7 @@ destination ``post_live_migration_at_destination``.
 """
 
 import threading
+import time
 
 from nova.compute import power_state
 from nova import exception as nova_exc
@@ -71,6 +72,9 @@ STAT_CAPABLE = 'powervm_lpm_capable'
 # VIF types whose adapters travel with the partition (nothing to plug on
 # the destination: the CNA's VLAN is bridged by the destination's SEA).
 MOVABLE_VIF_TYPES = ('pvm_sea',)
+# A partition's MigrationState while its migrate job still runs.
+MIGRATING = ('Migration_Starting', 'Migration_In_Progress',
+             'Migration_Completing')
 
 
 def _refuse(reason):
@@ -367,6 +371,18 @@ class LiveMigrations(object):
             with self._lock:
                 self._running.pop(instance.uuid, None)
         error = outcome.get('error')
+        lpar_now = None
+        if error is not None and not entry['aborted']:
+            # The job's own poll may have failed (HTTP error, a hung
+            # request) while NovaLink goes on migrating: the partition
+            # decides.
+            moved, lpar_now = self._settle(ctx, instance)
+            if moved:
+                LOG.warning('Lost track of the migrate job (%s), but the '
+                            'partition has left this host: the live '
+                            'migration to %s is done.', error, dest,
+                            instance=instance)
+                error = None
         if error is None:
             LOG.info('Live migration to %s done.', dest, instance=instance)
             post_method(context, instance, dest, block_migration,
@@ -375,7 +391,7 @@ class LiveMigrations(object):
         LOG.error('Live migration to %s %s: %s', dest,
                   'aborted' if entry['aborted'] else 'failed', error,
                   instance=instance)
-        self._recover(ctx, instance)
+        self._recover(ctx, instance, lpar_now)
         recover_method(context, instance, dest, migrate_data,
                        migration_status=('cancelled' if entry['aborted']
                                          else 'failed'))
@@ -432,15 +448,44 @@ class LiveMigrations(object):
                             '%s', exc, instance=instance)
 
     @staticmethod
-    def _recover(ctx, instance):
+    def _settle(ctx, instance):
+        """Wait until the partition is no longer being migrated.
+
+        1 GET when the job really ended; while the partition still shows
+        a migration in progress, one GET a second (or every ``[powervm]
+        lpm_progress_interval`` seconds if shorter), for at most
+        ``[powervm] lpm_timeout`` seconds.
+
+        :returns: ``(True, None)`` when the partition left this host,
+                  ``(False, wrapper or None)`` otherwise (None: it could
+                  not be read).
+        """
+        deadline = time.monotonic() + CONF.powervm.lpm_timeout
+        while True:
+            try:
+                lpar_w = vm.get_instance_wrapper(ctx.adapter, instance)
+            except nova_exc.InstanceNotFound:
+                return True, None
+            except Exception as exc:
+                LOG.warning('Could not read the partition after its migrate '
+                            'job failed: %s', exc, instance=instance)
+                return False, None
+            if (lpar_w.migration_state not in MIGRATING or
+                    time.monotonic() >= deadline):
+                return False, lpar_w
+            time.sleep(min(1.0, CONF.powervm.lpm_progress_interval))
+
+    @staticmethod
+    def _recover(ctx, instance, lpar_w=None):
         """MigrateRecover when the partition is left in a migration state.
 
-        1 GET, plus the job when needed.
+        1 GET (none when ``lpar_w`` is given), plus the job when needed.
         """
-        try:
-            lpar_w = vm.get_instance_wrapper(ctx.adapter, instance)
-        except nova_exc.InstanceNotFound:
-            return
+        if lpar_w is None:
+            try:
+                lpar_w = vm.get_instance_wrapper(ctx.adapter, instance)
+            except nova_exc.InstanceNotFound:
+                return
         if lpar_w.migration_state == 'Not_Migrating':
             return
         try:

@@ -59,18 +59,6 @@ from nova_powervm.virt.powervm import vm
 FLOW = 'live migration'
 SIDES = ('source', 'destination')
 
-_POLL = 'source: GET /rest/api/uom/jobs/{id}'
-# The driver takes a failed poll of the migrate job for a failed
-# migration while the job goes on: the partition arrives on the
-# destination, then nova's rollback there
-# (``rollback_live_migration_at_destination``) deletes it, its disks
-# kept.  It should read the job's (or the partition's) state again before
-# it recovers.
-_POLL_LOST = ('a lost job poll is taken for a failure: nova\'s rollback '
-              'deletes the partition that arrived')
-fm.KNOWN.update({(FLOW, 'http500', _POLL): _POLL_LOST,
-                 (FLOW, 'hang', _POLL): _POLL_LOST})
-
 
 class _ErrorLog(logging.Handler):
     """The live migration module's error lines.
