@@ -80,6 +80,16 @@ class MoveVolumesTestCase(test_volumes.VolumeTestCase,
         self.assertNotEqual(source, dest)
         return server, source, dest
 
+    def restart_evacuated(self, host):
+        """Start the compute of a host its servers were evacuated from."""
+        self.flags(group='powervm', **self.simulators[host].driver_flags())
+        with hosts.node_identity(host):
+            svc = self._start_compute(host)
+        hosts.pin_node_identity(svc, host)
+        self.api.put_service_force_down(
+            self.api.get_services(binary='nova-compute',
+                                  host=host)[0]['id'], False)
+
     def finish(self, server, *hosts):
         self.delete(server)
         for host in hosts:
@@ -271,10 +281,13 @@ class TestBootFromVolumeAcrossHosts(MoveVolumesTestCase):
         self.assertEqual([], self.boot_disks(dest))
         self.assertEqual(self.volume_maps(dest, server)[0][1],
                          self.lpar_of(dest, server)['booted_from'])
-        self.delete(server)
-        self.assert_gone(dest)
-        self.assert_no_usage(dest)
-        self.assert_sim_empty(dest)
+        # The old host comes back: nova gives its driver the new host's
+        # connection info, which the old host cannot find the volume
+        # with; the partition goes with its volume's mappings.
+        self.restart_evacuated(source)
+        self.assertIsNone(self.lpar_of(source, server))
+        self.assertEqual([], self.volume_maps(source, server))
+        self.finish(server, source, dest)
 
 
 class TestSharedStoragePoolWithVolumes(MoveVolumesTestCase):
@@ -335,13 +348,7 @@ class TestSharedStoragePoolWithVolumes(MoveVolumesTestCase):
         self.assertEqual(2, len(self.devices('host2')[1]))
         # host1 comes back: nova deletes the partition left there, with
         # its volume's mappings, hdisks and sessions; the LUs stay.
-        self.flags(group='powervm', **self.simulators['host1'].driver_flags())
-        with hosts.node_identity('host1'):
-            svc = self._start_compute('host1')
-        hosts.pin_node_identity(svc, 'host1')
-        self.api.put_service_force_down(
-            self.api.get_services(binary='nova-compute',
-                                  host='host1')[0]['id'], False)
+        self.restart_evacuated('host1')
         self.assertIsNone(self.lpar_of('host1', server))
         self.assert_gone('host1')
         self.finish(server, 'host1', 'host2')

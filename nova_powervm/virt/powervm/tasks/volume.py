@@ -20,6 +20,9 @@ mapping, hdisk or iSCSI session, a failed detach maps the volume again.
 """
 
 from oslo_log import log as logging
+from pypowervm.tasks import hdisk as pvm_hdisk
+from pypowervm.tasks import scsi_mapper as pvm_smap
+from pypowervm.wrappers import storage as pvm_stor
 
 from nova_powervm.virt.powervm import device_metadata
 from nova_powervm.virt.powervm import mapping
@@ -27,6 +30,7 @@ from nova_powervm.virt.powervm.tasks import base
 from nova_powervm.virt.powervm import vm
 from nova_powervm.virt.powervm import volume
 from nova_powervm.virt.powervm.volume import npiv
+from nova_powervm.virt.powervm.volume import vscsi
 
 LOG = logging.getLogger(__name__)
 
@@ -84,6 +88,24 @@ class ConnectVolumes(base.PowerVMTask):
         self.connectors = []
 
 
+def _disconnected(conn, mappings, lpar_uuid):
+    conn.disconnect(mappings, lpar_uuid)
+    return True
+
+
+def _physical_volume(storage):
+    return isinstance(storage, pvm_stor.PV)
+
+
+def _still_mapped(mappings, vios_uuid, udid):
+    for vios_w in mappings.vioses:
+        if vios_w.uuid == vios_uuid and pvm_smap.find_maps(
+                vios_w.scsi_mappings, match_func=vscsi.match_udid(udid),
+                include_orphans=True):
+            return True
+    return False
+
+
 class DisconnectVolumes(base.PowerVMTask):
     """Unmap volumes from the partition; remove hdisks nothing maps.
 
@@ -117,14 +139,24 @@ class DisconnectVolumes(base.PowerVMTask):
             conn.destroying = not self.remap_on_failure
         mappings = mapping.VIOSMappings(self.ctx.adapter, 'unmap_volumes',
                                         self.instance)
+        lost = False
         for conn in self.connectors:
             if self.remap_on_failure:
                 conn.disconnect(mappings, lpar_uuid)
             else:
                 # Destroy goes on: a volume it cannot find is not mapped.
-                self.best_effort('find volume %s' % conn.volume_id,
-                                 conn.disconnect, mappings, lpar_uuid)
+                lost |= not self.best_effort(
+                    'find volume %s' % conn.volume_id,
+                    _disconnected, conn, mappings, lpar_uuid)
+        if lost:
+            # A volume this host no longer reaches (after an evacuation
+            # nova hands the old host the new host's connection infos):
+            # the partition goes, and every physical volume still mapped
+            # to it with it, in the same update.
+            mappings.remove_vscsi(_physical_volume, lpar_uuid)
         mappings.execute()
+        if lost:
+            self._remove_lost_hdisks(mappings)
         for conn in self.connectors:
             if self.remap_on_failure:
                 conn.cleanup()
@@ -139,6 +171,24 @@ class DisconnectVolumes(base.PowerVMTask):
             if release is not None:
                 self.best_effort('remove unmapped hdisks of volume %s'
                                  % conn.volume_id, release)
+
+    def _remove_lost_hdisks(self, mappings):
+        """Remove the hdisks the sweep unmapped that nothing maps now.
+
+        A job (3 round trips) per VIOS and hdisk; the hdisks of the
+        volumes that were found are their connectors' to remove.
+        """
+        owned = set()
+        for conn in self.connectors:
+            owned.update(getattr(conn, 'removed', lambda: ())())
+        for vios_uuid, stg in mappings.removed:
+            if (not isinstance(stg, pvm_stor.PV) or
+                    (vios_uuid, stg.name) in owned or
+                    _still_mapped(mappings, vios_uuid, stg.udid)):
+                continue
+            self.best_effort('remove hdisk %s' % stg.name,
+                             pvm_hdisk.remove_hdisk, self.ctx.adapter, None,
+                             stg.name, vios_uuid)
 
     def revert(self, lpar_wrap, result, flow_failures, **kwargs):
         if not self.remap_on_failure or lpar_wrap is None:
