@@ -20,6 +20,13 @@ an abort (the server stays), evacuate after the source compute is stopped
 On ``localdisk`` the resize runs on the server's own host (the other
 computes are disabled meanwhile) and the cross-host rows say why they are
 skipped.  With one compute only the resize runs.
+
+The same rows then run for a server booted from a Cinder volume (vSCSI)
+when the sandbox has Cinder and two computes (``--disk-driver ssp``
+only, to keep the demo short): resize and revert, cold migrate and
+confirm, evacuate.  Its live migration row runs when the driver's own
+source check accepts the server's volumes, and otherwise says why it is
+skipped in the driver's words (:func:`lpm_refusal`).
 """
 
 import time
@@ -58,15 +65,55 @@ def _size(cloud, host, server_id):
     return None
 
 
-def steps(cloud, client, network='none'):
+def lpm_refusal(cloud, host, server_id):
+    """Why the driver refuses to live migrate the server for its volumes.
+
+    Probes the driver's real source check on ``host`` (as ``describe``
+    probes features): with the server's block devices, then without
+    them.  Refused only with them: its words; otherwise None (a refusal
+    for another reason is the live migration row's failure to show).
+    """
+    from nova import context
+    from nova import exception as nova_exc
+    from nova import objects
+
+    from nova_powervm.sandbox import cloud as sandbox_cloud
+    from nova_powervm.virt.powervm import live_migration
+
+    svc = cloud.computes[host]
+    drv = svc.manager.driver
+    ctxt = context.get_admin_context()
+    with context.target_cell(
+            ctxt, cloud.cell_mappings[sandbox_cloud.CELL1]) as cctxt:
+        inst = objects.Instance.get_by_uuid(
+            cctxt, server_id, expected_attrs=['info_cache', 'flavor'])
+        bdi = svc.manager._get_instance_block_device_info(cctxt, inst)
+    host_ctx = drv._host_ctx()
+    try:
+        live_migration.check_source(host_ctx, inst, bdi)
+    except nova_exc.MigrationPreCheckError as exc:
+        reason = exc.format_message()
+    else:
+        return None
+    try:
+        live_migration.check_source(host_ctx, inst, None)
+    except nova_exc.MigrationPreCheckError:
+        return None
+    return reason
+
+
+def steps(cloud, client, network='none', bfv=False):
     """The move rows as ``(name, callable)``; the callables share state.
 
     :param cloud: the running ``Cloud``.
     :param client: ``demo.ComputeClient``.
     :param network: ``networks`` value for the boot.
+    :param bfv: the rows of a server booted from a volume (vSCSI), named
+                ``bfv ...``.
     """
     state = {}
-    shared = cloud.disk_driver == 'ssp'
+    # A server booted from a volume keeps its disk on the SAN.
+    shared = cloud.disk_driver == 'ssp' or bfv
     several = len(cloud.computes) > 1
 
     def wait_host(want_not=None):
@@ -86,11 +133,24 @@ def steps(cloud, client, network='none'):
         body = {'server': {'name': 'sandbox-demo-move',
                            'imageRef': images.DEFAULT_IMAGE_ID,
                            'flavorRef': '1', 'networks': network}}
+        if bfv:
+            body['server'].update(name='sandbox-demo-move-bfv', imageRef='',
+                                  block_device_mapping_v2=[{
+                                      'boot_index': 0,
+                                      'uuid': images.DEFAULT_IMAGE_ID,
+                                      'source_type': 'image',
+                                      'destination_type': 'volume',
+                                      'volume_size': 1,
+                                      'delete_on_termination': True}])
         state['id'] = client.call('POST', '/servers', body)['server']['id']
         srv = client.wait(state['id'], 'ACTIVE')
         state['host'] = _host(srv)
-        return 'ACTIVE on %s, %s' % (state['host'], _size(
-            cloud, state['host'], state['id']))
+        vols = srv.get('os-extended-volumes:volumes_attached') or []
+        if bfv and len(vols) != 1:
+            raise demo.StepFailed('volumes attached: %s' % vols)
+        return 'ACTIVE on %s, %s%s' % (state['host'], _size(
+            cloud, state['host'], state['id']),
+            ', root volume %s' % vols[0]['id'][:8] if bfv else '')
 
     def services(enabled, but=None):
         for svc in _admin(client, 'GET', '/os-services?binary=nova-compute'
@@ -159,6 +219,12 @@ def steps(cloud, client, network='none'):
             raise demo.StepFailed('partition left on %s' % source)
         return '%s -> %s, %s' % (source, state['host'], _size(
             cloud, state['host'], state['id']))
+
+    def bfv_live_migrate():
+        why = lpm_refusal(cloud, state['host'], state['id'])
+        if why is not None:
+            return 'skipped: the driver refuses: %s' % why
+        return live_migrate()
 
     def live_abort():
         source = state['host']
@@ -230,12 +296,14 @@ def steps(cloud, client, network='none'):
             ('revert resize', revert)]
     if shared and several:
         rows += [('cold migrate', migrate), ('confirm migration', confirm)]
-        if cloud.vif_type in (None, 'pvm_sea'):
-            rows += [('live migrate', live_migrate),
-                     ('live migrate, abort', live_abort)]
-        else:
+        if cloud.vif_type not in (None, 'pvm_sea'):
             why = 'live migration moves pvm_sea interfaces only'
             rows += [('live migrate', skipped(why))]
+        elif bfv:
+            rows += [('live migrate', bfv_live_migrate)]
+        else:
+            rows += [('live migrate', live_migrate),
+                     ('live migrate, abort', live_abort)]
         rows += [('evacuate (source stopped)', evacuate),
                  ('old host starts again', restart_old_host)]
     else:
@@ -245,7 +313,29 @@ def steps(cloud, client, network='none'):
         rows += [('cold migrate', skipped(why)),
                  ('live migrate', skipped(why)),
                  ('evacuate (source stopped)', skipped(why))]
-    return rows + [('move: delete', delete)]
+    rows += [('move: delete', delete)]
+    if bfv:
+        rows = [('bfv ' + name if not name.startswith('move:')
+                 else 'move bfv:' + name[len('move:'):], step)
+                for name, step in rows]
+    return rows
+
+
+def bfv_reason(cloud):
+    """Why the boot-from-volume move rows do not run here, or None."""
+    from nova_powervm.sandbox import demo_volumes
+
+    reason = demo_volumes.unavailable_reason(cloud)
+    if reason is not None:
+        return reason
+    if len(cloud.computes) < 2:
+        return 'needs two computes'
+    if cloud.disk_driver != 'ssp':
+        return 'run with --disk-driver ssp (kept out of the others\' time)'
+    if cloud.fc_attach_strategy == 'npiv':
+        return ('NPIV volumes do not move across hosts yet '
+                '([powervm] fc_attach_strategy = npiv)')
+    return None
 
 
 def _progress(client, server_id):
@@ -307,6 +397,14 @@ def run(cloud, client, rows, network='none'):
     :returns: True when every row passed.
     """
     for name, step in steps(cloud, client, network):
+        rows.append(demo._timed(cloud, name, step))
+        if rows[-1][1].startswith('FAILED'):
+            return False
+    why = bfv_reason(cloud)
+    if why is not None:
+        rows.append(('bfv moves', 'skipped: %s' % why, 0.0, 0))
+        return True
+    for name, step in steps(cloud, client, network, bfv=True):
         rows.append(demo._timed(cloud, name, step))
         if rows[-1][1].startswith('FAILED'):
             return False
