@@ -246,6 +246,33 @@ def power_off(ctx, instance, lpar_w=None, force_immediate=False,
             reason=error.format_message()) from error
 
 
+def power_off_to_destroy(ctx, instance, lpar_w):
+    """Power a partition off hard before it is deleted.
+
+    A destroy must not stop at one failed job (a busy partition, a
+    transient firmware refusal): nova calls it to delete a server and to
+    undo a move (``revert_resize`` on the destination), and a failure
+    there leaves the server in ERROR.  So a failed hard power off is
+    followed by one read of the partition (it may have stopped anyway)
+    and, unless it is off, a second hard power off.  2 round trips;
+    after a failed job, 1 GET and 2 more.
+
+    :param ctx: ``HostContext``.
+    :param instance: nova ``Instance``.
+    :param lpar_w: the partition's wrapper, recently read.
+    :raises InstanceNotFound: when the partition went away meanwhile.
+    :raises InstancePowerOffFailure: when the second attempt fails too.
+    """
+    try:
+        power_off(ctx, instance, lpar_w=lpar_w, force_immediate=True)
+        return
+    except nova_exc.InstancePowerOffFailure as error:
+        LOG.warning('Hard power off failed (%s); reading the partition and '
+                    'trying once more.', error.format_message(),
+                    instance=instance)
+    power_off(ctx, instance, force_immediate=True)
+
+
 def _power_off(ctx, part, force_immediate, timeout, restart):
     if not force_immediate and _soft_stop(ctx, part, restart, timeout):
         return

@@ -163,8 +163,7 @@ class PowerOff(base.PowerVMTask):
 
     def execute(self, lpar_wrap):
         if lpar_wrap is not None:
-            power.power_off(self.ctx, self.instance, lpar_w=lpar_wrap,
-                            force_immediate=True)
+            power.power_off_to_destroy(self.ctx, self.instance, lpar_wrap)
 
     def revert(self, *args, **kwargs):
         """A powered-off partition is left off; destroy is retried."""

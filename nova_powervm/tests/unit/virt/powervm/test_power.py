@@ -71,6 +71,28 @@ class TestPower(flowbase.FlowTestCase):
         self.assertEqual({'PUT /rest/api/uom/LogicalPartition/{uuid}/do/'
                           'PowerOff': 1}, self.jobs())
 
+    def test_destroy_power_off_rides_through_one_failed_job(self):
+        power.power_on(self.hctx, self.inst)
+        lpar_w = vm.get_instance_wrapper(self.adapter, self.inst)
+        self.sim.add_fault(method='PUT', path='/do/PowerOff', kind='job_fail',
+                           job='PowerOff', count=1, message='HSCL1234 busy')
+        self.sim.reset_stats()
+        power.power_off_to_destroy(self.hctx, self.inst, lpar_w)
+        self.assertEqual('not activated', self.state())
+        self.assertEqual({'PUT /rest/api/uom/LogicalPartition/{uuid}/do/'
+                          'PowerOff': 2}, self.jobs())
+
+    def test_destroy_power_off_gives_up_after_the_second_failure(self):
+        power.power_on(self.hctx, self.inst)
+        lpar_w = vm.get_instance_wrapper(self.adapter, self.inst)
+        self.sim.add_fault(method='PUT', path='/do/PowerOff', kind='job_fail',
+                           job='PowerOff', count=2, message='HSCL1234 busy')
+        err = self.assertRaises(nova_exc.InstancePowerOffFailure,
+                                power.power_off_to_destroy, self.hctx,
+                                self.inst, lpar_w)
+        self.assertIn('HSCL1234', err.format_message())
+        self.assertEqual('running', self.state())
+
     def test_soft_power_off_falls_back_to_hard(self):
         power.power_on(self.hctx, self.inst)
         # The gentle steps fail (VSP normal without RMC); hard works.
