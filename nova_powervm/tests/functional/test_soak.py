@@ -37,6 +37,7 @@ import sys
 import time
 
 import fixtures
+from nova.cmd import manage
 from nova import context as nova_context
 from nova import objects
 from testtools import content
@@ -161,7 +162,43 @@ class TestSoak(test_volumes.VolumeTestCase):
         self.delete(server)
         self.model.pop(sid)
         self.reap()
-        return 'ERROR -> deleted'
+        return 'ERROR -> deleted' + self.audit_placement(sid)
+
+    def audit_placement(self, sid):
+        """``nova-manage placement audit --delete`` after a failed move.
+
+        A move that fails after nova moved the source's allocation to the
+        migration record (a revert whose destination fails) puts the
+        server in ERROR; deleting it removes the server's allocation but
+        not the migration's (nova's bookkeeping: the resource tracker
+        keeps allocations of migrations it cannot tell apart from ones in
+        flight).  Operators remove them with nova's placement audit; the
+        soak does the same and checks that what it removed belonged to a
+        failed migration of this server, nothing else.
+        """
+        ctx = nova_context.get_admin_context()
+        before = self.consumers()
+        with fixtures.MonkeyPatch('sys.stdout', open(os.devnull, 'w')):
+            manage.PlacementCommands().audit(delete=True)
+        removed = {consumer for _host, consumer in
+                   before - self.consumers()}
+        if not removed:
+            return ''
+        failed = {m.uuid for m in objects.MigrationList.get_by_filters(
+            ctx, {'instance_uuid': sid})
+            if m.status in ('error', 'failed')}
+        self.assertEqual(set(), removed - failed,
+                         'placement audit removed allocations of consumers '
+                         'other than failed migrations of %s' % sid)
+        self.counts['allocations of failed migrations audited'] += len(
+            removed)
+        return ', audit removed a failed migration\'s allocation'
+
+    def consumers(self):
+        """``{(host, consumer)}`` of every allocation on the hosts."""
+        return {(host, consumer) for host in HOSTS
+                for consumer in self._get_allocations_by_provider_uuid(
+                    self._get_provider_uuid_by_host(host))}
 
     def reap(self):
         """nova's periodic clean-up of partitions of deleted servers.
