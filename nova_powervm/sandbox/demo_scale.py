@@ -65,6 +65,25 @@ def _mine(client, ids):
     return {s['id']: s for s in body['servers'] if s['id'] in ids}
 
 
+def _networks(cloud, client, network):
+    """The boots' ``networks``: the shared network by id for 'auto'.
+
+    The admin (who may ask for a host) sees more than one network, so
+    'auto' would be refused as ambiguous: its servers get a port on the
+    sandbox's shared network, as the demo user's would.
+    """
+    if network != 'auto' or cloud.services is None:
+        return network
+    from nova_powervm.sandbox import services
+
+    resp = client.reader.get('%s/v2.0/networks?name=%s' % (
+        cloud.services.url('neutron'), services.NETWORK_NAME), timeout=60)
+    if resp.status_code != 200 or not resp.json()['networks']:
+        raise demo.StepFailed('network %s not found: %d %s' % (
+            services.NETWORK_NAME, resp.status_code, resp.text[:200]))
+    return [{'uuid': resp.json()['networks'][0]['id']}]
+
+
 def boot_all(client, hosts, count, network, round_robin=True):
     """POST ``count`` servers at once, then wait for all to settle.
 
@@ -133,6 +152,13 @@ def _usages(cloud):
     return out
 
 
+def _host_key(host):
+    """Sort ``pvm-host2`` before ``pvm-host10`` (None last)."""
+    host = host or '~'
+    stem = host.rstrip('0123456789')
+    return stem, int(host[len(stem):] or 0)
+
+
 def check_hosts(cloud, client, servers, usage_timeout=60.0):
     """Each host holds exactly its servers; placement agrees.
 
@@ -149,7 +175,7 @@ def check_hosts(cloud, client, servers, usage_timeout=60.0):
     while True:
         usages = _usages(cloud)
         problems, rows = [], []
-        for host in sorted(by_host, key=str):
+        for host in sorted(by_host, key=_host_key):
             mine = by_host[host]
             held = _partitions(cloud, host) if host in cloud.simulators \
                 else set()
@@ -217,7 +243,7 @@ def run(cloud, client, out, count=50, network='none', round_robin=True):
     :param round_robin: ask for each host in turn (default); False lets
                         nova's scheduler place the servers.
     """
-    hosts = sorted(cloud.computes)
+    hosts = sorted(cloud.computes, key=_host_key)
     # nova's default quotas stop at 10 instances and 20 cores a project.
     cloud.flags(instances=-1, cores=-1, ram=-1, group='quota')
     print('Scale: %d servers at once over %d compute(s) (%s).'
@@ -227,7 +253,8 @@ def run(cloud, client, out, count=50, network='none', round_robin=True):
     times, problems, servers, failed = {}, [], [], []
     t0 = time.monotonic()
     try:
-        servers, failed = boot_all(client, hosts, count, network,
+        servers, failed = boot_all(client, hosts, count,
+                                   _networks(cloud, client, network),
                                    round_robin)
     except Exception as exc:
         LOG.exception('scale boot failed')
