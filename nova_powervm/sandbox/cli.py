@@ -19,6 +19,7 @@ eventlet); only the standard library is imported at module level.
 """
 
 import argparse
+import faulthandler
 import logging
 import os
 import shutil
@@ -97,7 +98,24 @@ def parse_args(argv):
                              "on the simulated SAN) reach a server: 'vscsi' "
                              "(through the VIOS, the driver's default) or "
                              "'npiv' (virtual FC ports of the server)")
+    parser.add_argument('--scale', action='store_true',
+                        help='with --demo: instead of the lifecycle, boot '
+                             '--scale-servers servers at once across the '
+                             'computes, check that each simulated host '
+                             'holds exactly its own servers and placement '
+                             'the matching usage, then delete them all')
+    parser.add_argument('--scale-servers', type=int, default=50,
+                        help='servers the --scale demo boots (default 50)')
+    parser.add_argument('--scale-scheduler', action='store_true',
+                        help="with --scale: let nova's scheduler place the "
+                             "servers instead of asking for each host in "
+                             "turn (the admin's nova:<host> zone; nova's "
+                             "scheduler packs servers requested at once)")
     args = parser.parse_args(argv)
+    if args.scale and not args.demo:
+        parser.error('--scale needs --demo')
+    if args.scale_servers < 1:
+        parser.error('--scale-servers must be at least 1')
     if args.computes < 1:
         parser.error('--computes must be at least 1')
     if args.api_port is None:
@@ -295,6 +313,8 @@ def _exit_past_lingering_threads(status):
 def _main(argv):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     t0 = time.monotonic()
+    # ``kill -USR1 <pid>`` prints every thread's stack to stderr (a hang).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     select_threading()
     state_dir = args.state_dir or tempfile.mkdtemp(prefix='pvm-sandbox-')
     os.makedirs(state_dir, exist_ok=True)
@@ -403,6 +423,8 @@ def run_demo(cloud, args, out, t0):
     client = demo.ComputeClient(
         cloud.compute_url, tokens[0], admin_token=tokens[1],
         image_url=cloud.image_url)
+    if getattr(args, 'scale', False):
+        return _run_scale_demo(cloud, client, args, out, t0, t1)
     ok = demo.run_demo(cloud, client, out, network=args.network,
                        snapshot=_snapshot_supported(cloud),
                        rescue=_rescue_supported(cloud, args.disk_driver))
@@ -437,6 +459,22 @@ def _snapshot_supported(cloud):
 
     drv = next(iter(cloud.computes.values())).manager.driver
     return type(drv).snapshot is not virt_driver.ComputeDriver.snapshot
+
+
+def _run_scale_demo(cloud, client, args, out, t0, t1):
+    """``--demo --scale``: many servers at once (``demo_scale``).
+
+    :returns: exit status (0 when the demo passed).
+    """
+    from nova_powervm.sandbox import demo_scale
+
+    ok = demo_scale.run(cloud, client, out, count=args.scale_servers,
+                        network=args.network,
+                        round_robin=not args.scale_scheduler)
+    print('Demo %s in %.1f s (total %.1f s).'
+          % ('PASSED' if ok else 'FAILED', time.monotonic() - t1,
+             time.monotonic() - t0), file=out)
+    return 0 if ok else 1
 
 
 if __name__ == '__main__':
