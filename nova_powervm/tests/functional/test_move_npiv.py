@@ -168,11 +168,14 @@ class TestColdMoves(NPIVMoveTestCase):
         # The source keeps its stopped partition, without adapters.
         self.assertEqual('not activated', self.size(source, server)[2])
         self.assert_no_npiv(source)
-        # Budgets (devref/flows.rst): source 6 + the adapters' removal
-        # (GET + 1 POST per VIOS) = 9; destination 9 + the adapters (GET
-        # of the VIOSes, GET + 1 POST per VIOS) = 14.
-        self.assertLessEqual(rest[0], 9, rest)
-        self.assertLessEqual(rest[1], 14, rest)
+        # Budgets (devref/flows.rst), measured (5, 14): the source stops
+        # the partition and removes its adapters (GET of the VIOSes, POST
+        # of each VIOS with one); the destination makes the partition
+        # and the adapters with the stored WWPNs (no GetNextWWPNs job, no
+        # discovery job: the partition's own ports see the LUN).  A
+        # loaded machine may add a retried VIOS update (GET + POST).
+        self.assertLessEqual(rest[0], 5 + 2, rest)
+        self.assertLessEqual(rest[1], 14 + 2, rest)
         server = self.action(server, {'confirmResize': None}, 'ACTIVE')
         self.assertIsNone(self.lpar_of(source, server))
         self.assert_no_npiv(source)
@@ -270,7 +273,8 @@ class TestLiveMigration(NPIVMoveTestCase):
         self.wait_usage(source, (0, 0))
         self.wait_usage(dest, (1, 512))
         # Source side (devref/flows.rst): the SSP server's 10 plus the
-        # job's polls, plus 1 GET of the VIOSes (the client adapters).
+        # job's polls, plus 1 GET of the VIOSes (the client adapters'
+        # slots and fabrics).  Measured: 9.
         stats = self.simulators[source].stats()['by_pattern']
         polls = sum(c for p, c in stats.items()
                     if p == 'GET /rest/api/uom/jobs/{id}')
