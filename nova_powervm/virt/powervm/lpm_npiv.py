@@ -89,12 +89,21 @@ def host_stats(ctx):
     1 GET of the VIOSes with ``fc_attach_strategy = npiv``; nothing (and
     no I/O) otherwise.
 
+    A failed read leaves the facts out (logged): the resource update goes
+    on, and a live migration to this host is refused by the source until
+    the next update publishes them.
+
     :param ctx: ``HostContext``.
     :returns: ``{STAT_FABRICS: JSON}`` or ``{}``.
     """
     if not enabled():
         return {}
-    facts = fabric_facts(_read_vioses(ctx))
+    try:
+        facts = fabric_facts(_read_vioses(ctx))
+    except Exception as exc:
+        LOG.warning('Could not read the NPIV ports of the Virtual I/O '
+                    'Servers for the live migration facts: %s', exc)
+        return {}
     return {STAT_FABRICS: jsonutils.dumps(facts, separators=(',', ':'))}
 
 

@@ -123,6 +123,11 @@ class TestOnTheSimulator(test_volumes.VolumeTestCase):
             [[v, p] for v, _id, p in facts['B']])
         # Small enough for the compute node's stats.
         self.assertLess(len(stats[lpm_npiv.STAT_FABRICS]), 200)
+        # A failed read leaves them out; the resource update goes on.
+        self.sim.add_fault(method='GET', path='/uom/VirtualIOServer$',
+                           count=10)
+        self.assertEqual({}, lpm_npiv.host_stats(self.drv._ctx))
+        self.sim.clear_faults()
         # Without NPIV: nothing, no I/O.
         self.flags(fc_attach_strategy='vscsi', group='powervm')
         self.assertEqual(({}, 0), self.count_rest(lpm_npiv.host_stats,
