@@ -242,6 +242,47 @@ class TestColdMoves(NPIVMoveTestCase):
         self.assert_npiv_on(dest, server, [vol])
         self.finish(server, source, dest)
 
+    def test_faults_at_the_adapters_leave_nothing_behind(self):
+        self.start('host1', 'host2')
+        server, vol = self.boot_from_volume(self.small)
+        source = server['OS-EXT-SRV-ATTR:host']
+        dest = self.other(source)
+        maps = self.fc_maps(source, server)
+        # The source cannot remove the adapters: they stay, the server
+        # runs on its source again.
+        self.simulators[source].add_fault(
+            count=1, method='POST', path='VirtualIOServer/[^/]+$')
+        self.api.post_server_action(server['id'], {'migrate': None})
+        server = self.wait_for(server, 'ACTIVE')
+        self.simulators[source].clear_faults()
+        self.assertEqual(source, server['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual('running', self.size(source, server)[2])
+        self.assertEqual(maps, self.fc_maps(source, server))
+        self.assert_npiv_on(source, server, [vol])
+        self.assertEqual([], self.lpars(dest))
+        self.assert_no_npiv(dest)
+        self.wait_usage(dest, (0, 0))
+        # The destination cannot make them: nova marks the server ERROR
+        # there, which keeps nothing of it (no adapter on either host);
+        # deleted, both hosts end clean and the WWPNs were never lost.
+        wwpns = self.stored(server)
+        self.simulators[dest].add_fault(
+            count=1, method='POST', path='VirtualIOServer/[^/]+$')
+        self.api.post_server_action(server['id'], {'migrate': None})
+        server = self.wait_for(server, 'ERROR')
+        self.simulators[dest].clear_faults()
+        self.assertEqual(wwpns, self.stored(server))
+        self.assertEqual([], self.lpars(dest))
+        self.assert_no_npiv(dest)
+        self.assert_no_npiv(source)
+        self.delete(server)
+        self.computes[source].manager._cleanup_running_deleted_instances(
+            nova_context.get_admin_context())
+        for host in ('host1', 'host2'):
+            self.assert_no_npiv(host)
+            self.assert_no_usage(host)
+            self.assert_sim_empty(host)
+
 
 class TestLiveMigration(NPIVMoveTestCase):
 
