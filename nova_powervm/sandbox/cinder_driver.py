@@ -248,8 +248,10 @@ class SimulatedSANDriver(driver.VolumeDriver):
         else:
             initiators = self._initiators(connector)
             if self._shared_connection(volume, initiators):
-                # Another attachment of this multiattach volume on the
-                # same host still reads the LUN through these initiators.
+                # Another attachment still reads the LUN through these
+                # initiators: a multiattach volume on the same host, or
+                # an NPIV server that moved (its virtual WWPNs are the
+                # same on both hosts).
                 return True
         if initiators:
             client.unexport(volume.id, initiators)
@@ -258,10 +260,11 @@ class SimulatedSANDriver(driver.VolumeDriver):
     def _shared_connection(self, volume, initiators):
         """Whether several attachments use the LUN through ``initiators``.
 
-        The attachment being ended is still in the volume's list.
+        The attachment being ended is still in the volume's list.  Any
+        volume: a server attached over NPIV reports the same virtual
+        WWPNs on every host, so the destination's attachment of a move
+        shares the source's initiators.
         """
-        if not volume.multiattach:
-            return False
         wanted = set(initiators)
         users = 0
         for attach in volume.volume_attachment or ():

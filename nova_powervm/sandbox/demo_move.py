@@ -21,8 +21,9 @@ On ``localdisk`` the resize runs on the server's own host (the other
 computes are disabled meanwhile) and the cross-host rows say why they are
 skipped.  With one compute only the resize runs.
 
-The same rows then run for a server booted from a Cinder volume (vSCSI)
-when the sandbox has Cinder and two computes (``--disk-driver ssp``
+The same rows then run for a server booted from a Cinder volume (vSCSI,
+or NPIV with ``--fc-attach-strategy npiv``) when the sandbox has Cinder
+and two computes (``--disk-driver ssp``
 only, to keep the demo short): resize and revert, cold migrate and
 confirm, evacuate.  Its live migration row runs when the driver's own
 source check accepts the server's volumes, and otherwise says why it is
@@ -108,8 +109,8 @@ def steps(cloud, client, network='none', bfv=False):
     :param cloud: the running ``Cloud``.
     :param client: ``demo.ComputeClient``.
     :param network: ``networks`` value for the boot.
-    :param bfv: the rows of a server booted from a volume (vSCSI), named
-                ``bfv ...``.
+    :param bfv: the rows of a server booted from a volume (vSCSI or
+                NPIV), named ``bfv ...``.
     """
     state = {}
     # A server booted from a volume keeps its disk on the SAN.
@@ -332,9 +333,6 @@ def bfv_reason(cloud):
         return 'needs two computes'
     if cloud.disk_driver != 'ssp':
         return 'run with --disk-driver ssp (kept out of the others\' time)'
-    if cloud.fc_attach_strategy == 'npiv':
-        return ('NPIV volumes do not move across hosts yet '
-                '([powervm] fc_attach_strategy = npiv)')
     return None
 
 

@@ -153,17 +153,27 @@ def _fc_vios(sim, index, spec=None):
         ports = npiv.physical_ports(vios.elem)
         if spec[2]:
             ports = [p for p in ports if xu.text(p, 'PortName') == spec[2]]
+        # Only a port with a free virtual port (NPIV capable) will do.
+        ports = [p for p in ports if _npiv_capable(p)]
         if not ports:
-            raise jobs.JobFailed('HSCLA2F6 No FC port %s on VIOS %s.'
-                                 % (spec[2] or '', spec[0] or spec[1]))
+            raise jobs.JobFailed('HSCLA2F6 No NPIV capable FC port %s on '
+                                 'VIOS %s.' % (spec[2] or '',
+                                               spec[0] or spec[1]))
         return vios, xu.text(ports[0], 'PortName')
     hosts = [v for v in sim.store.all('VirtualIOServer')
-             if npiv.physical_ports(v.elem)]
+             if any(_npiv_capable(p) for p in npiv.physical_ports(v.elem))]
     if not hosts:
         return None, None
     vios = hosts[index % len(hosts)]
-    port = npiv.physical_ports(vios.elem)[0]
+    port = [p for p in npiv.physical_ports(vios.elem) if _npiv_capable(p)][0]
     return vios, xu.text(port, 'PortName')
+
+
+def _npiv_capable(port):
+    try:
+        return int(xu.text(port, 'AvailablePorts') or 0) > 0
+    except ValueError:
+        return False
 
 
 def _placement(sim, storage, params):

@@ -119,8 +119,13 @@ def _adapters(sim, vios, elem, mapping, lpar):
     lid = xu.text(lpar.elem, 'PartitionID') if lpar is not None else '0'
     s_slot = sim_vios.check_slot(vios, sim_vios.free(
         sim_vios.server_slots(sim, vios, elem)))
-    c_slot = sim_vios.check_slot(lpar, sim_vios.free(
-        sim_vios.client_slots(sim, lid)))
+    # The partition's slots in the store and in this update (several new
+    # mappings of one partition in one VIOS update: one slot each).
+    c_used = sim_vios.client_slots(sim, lid) | {
+        int(xu.text(cla, 'VirtualSlotNumber', 0))
+        for cla in elem.iter(xu.qn('ClientAdapter'))
+        if xu.text(cla, 'LocalPartitionID') == str(lid)}
+    c_slot = sim_vios.check_slot(lpar, sim_vios.free(c_used))
     names = [xu.text(a, 'AdapterName') or '' for a in
              xu.findall(elem, _VFC + '/ServerAdapter')]
     vfc = 'vfchost%d' % sim_vios.free(set(

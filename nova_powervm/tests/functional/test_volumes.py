@@ -109,6 +109,28 @@ class SANCinderFixture(cinder_fixture.CinderFixture):
                                                     ref['id'])
         return ref
 
+    #: End a LUN's export to an attachment's initiators when the
+    #: attachment goes, unless another attachment of the volume still
+    #: uses them (the sandbox Cinder driver's rule: an NPIV server that
+    #: moved has the same virtual WWPNs on both hosts).  Off unless a
+    #: test turns it on.
+    unexport = False
+
+    def fake_attachment_delete(self, context, attachment_id):
+        volume_id, attachment, attachments = self._find_attachment(
+            attachment_id)
+        gone = attachment.get('connector') or {}
+        super().fake_attachment_delete(context, attachment_id)
+        if not self.unexport or volume_id not in self.luns:
+            return
+        key = ('wwpns' if self.luns[volume_id][0] == 'fibre_channel'
+               else 'initiators')
+        inits = set(gone.get(key) or ())
+        for other in attachments.values():
+            inits -= set((other.get('connector') or {}).get(key) or ())
+        if inits:
+            self.san.unexport(volume_id, sorted(inits))
+
     def _find_connection_info(self, volume_id, attachment_id):
         if attachment_id in self.infos:
             return self.infos[attachment_id]

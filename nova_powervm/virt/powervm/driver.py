@@ -43,6 +43,7 @@ from nova_powervm.virt.powervm import host as pvm_host
 from nova_powervm.virt.powervm import host_shim
 from nova_powervm.virt.powervm import image
 from nova_powervm.virt.powervm import live_migration
+from nova_powervm.virt.powervm import lpm_npiv
 from nova_powervm.virt.powervm import lpm_volumes
 from nova_powervm.virt.powervm import metrics
 from nova_powervm.virt.powervm import move
@@ -305,6 +306,7 @@ class PowerVMDriver(driver.ComputeDriver):
         res['stats']['uptime'] = self._uptime.text()
         res['stats'].update(
             live_migration.host_facts(host_w, self._lpm.address))
+        res['stats'].update(lpm_npiv.host_stats(ctx))
         self._last_resources = (time.monotonic(), res, host_w)
         return res
 

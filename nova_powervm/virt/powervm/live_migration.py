@@ -15,7 +15,9 @@
 
 Servers with vSCSI Cinder volumes (and boot-from-volume servers on any
 disk driver) move too: :mod:`lpm_volumes` discovers the volumes on the
-destination first and removes the source's hdisks afterwards.
+destination first and removes the source's hdisks afterwards.  NPIV
+volumes' client adapters travel with the partition: :mod:`lpm_npiv`
+places them on the destination's ports of the same fabrics.
 
 **No class of ours on the RPC wire.**  nova 34 has no PowerVM
 ``LiveMigrateData`` and nova-conductor, which decodes and forwards the
@@ -55,6 +57,7 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 from nova_powervm import conf as pvm_conf
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import flows
+from nova_powervm.virt.powervm import lpm_npiv
 from nova_powervm.virt.powervm import lpm_volumes
 from nova_powervm.virt.powervm import media
 from nova_powervm.virt.powervm import vm
@@ -202,6 +205,7 @@ def _check_destination(ctx, instance, block_migration, from_volume=False):
                          ', '.join(host_w.proc_compat_modes or ())))
     if running:
         _check_msps(ctx, host_w.system_name)
+    lpm_npiv.check_destination(ctx, instance)
     return mig_data_obj.HyperVLiveMigrateData(is_shared_instance_path=True)
 
 
@@ -352,6 +356,14 @@ class LiveMigrations(object):
             facts = _dest_facts(context, migration)
             lpar_w = vm.get_instance_wrapper(ctx.adapter, instance)
             self._check_compat(lpar_w, facts)
+            # NPIV: each virtual FC adapter's port on the destination.
+            fc_maps = lpm_npiv.fc_mappings(ctx, lpar_w.uuid, facts,
+                                           migration.dest_compute)
+            if fc_maps:
+                LOG.info('Live migration to %(dest)s: virtual FC adapters '
+                         'to %(maps)s.', {'dest': dest,
+                                          'maps': ', '.join(fc_maps)},
+                         instance=instance)
         except Exception as exc:
             LOG.error('Live migration to %s refused: %s', dest, exc,
                       instance=instance)
@@ -363,7 +375,7 @@ class LiveMigrations(object):
         outcome = {}
         job = threading.Thread(
             target=self._job, name='lpm-%s' % instance.uuid,
-            args=(lpar_w, facts, outcome), daemon=True)
+            args=(lpar_w, facts, outcome, fc_maps), daemon=True)
         try:
             job.start()
             self._watch(ctx, job, instance, migration, lpar_w)
@@ -408,13 +420,14 @@ class LiveMigrations(object):
                        % lpar_w.pending_proc_compat_mode)
 
     @staticmethod
-    def _job(lpar_w, facts, outcome):
+    def _job(lpar_w, facts, outcome, fc_maps=None):
         try:
             with errors.translate('live migration', lpar_w.uuid):
                 pvm_mig.migrate_lpar(
                     lpar_w, facts[STAT_SYSTEM],
                     tgt_mgmt_svr=facts.get(STAT_ADDRESS),
                     tgt_mgmt_usr=facts.get(STAT_USER),
+                    virtual_fc_mappings=fc_maps,
                     timeout=CONF.powervm.lpm_timeout)
         except Exception as exc:
             outcome['error'] = exc

@@ -11,7 +11,7 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""The Cinder volumes of a live migration (vSCSI over FC, iSCSI).
+"""The Cinder volumes of a live migration (vSCSI over FC, iSCSI, NPIV).
 
 A vSCSI volume's mappings travel with the partition: the migrate job
 recreates them on the destination VIOSes that see a disk with the same
@@ -20,9 +20,10 @@ UDID (PowerVM places them by UDID; the driver passes no
 there first, and to remove the hdisks left behind:
 
 * source pre-check (:func:`check`): every volume has a vSCSI connector
-  (``fibre_channel`` with ``fc_attach_strategy = vscsi``, ``iscsi``);
-  anything else (NPIV, another protocol) is refused before anything
-  changes.
+  (``fibre_channel`` with ``fc_attach_strategy = vscsi``, ``iscsi``) or
+  the NPIV one (its client adapters and WWPNs travel with the partition,
+  placed by :mod:`lpm_npiv`); another protocol is refused before
+  anything changes.
 * destination ``pre_live_migration`` (:func:`discover`): each volume's
   hdisk is discovered on the destination VIOSes with the destination's
   connection info (LUA recovery, or the iSCSI login), without a mapping.
@@ -50,6 +51,7 @@ from nova_powervm import exception as exc
 from nova_powervm.virt.powervm import errors
 from nova_powervm.virt.powervm import flows
 from nova_powervm.virt.powervm import volume
+from nova_powervm.virt.powervm.volume import npiv
 from nova_powervm.virt.powervm.volume import vscsi
 
 LOG = logging.getLogger(__name__)
@@ -70,12 +72,11 @@ def check(ctx, instance, block_device_info):
         except exc.VolumeProtocolNotSupported as error:
             raise nova_exc.MigrationPreCheckError(
                 reason=error.format_message())
-        if not isinstance(conn, vscsi.VscsiConnector):
+        if not isinstance(conn, (vscsi.VscsiConnector,
+                                 npiv.NPIVConnector)):
             raise nova_exc.MigrationPreCheckError(
-                reason='The PowerVM driver cannot live migrate volume %s '
-                       'yet: it is attached over NPIV ([powervm] '
-                       'fc_attach_strategy = npiv); only vSCSI (Fibre '
-                       'Channel with fc_attach_strategy = vscsi, iSCSI) '
+                reason='The PowerVM driver cannot live migrate volume %s: '
+                       'only vSCSI (Fibre Channel, iSCSI) and NPIV '
                        'volumes move.' % conn.volume_id)
 
 
@@ -96,6 +97,10 @@ def discover(ctx, instance, block_device_info):
     try:
         for info in flows.volume_infos(block_device_info):
             conn = volume.get_connector(ctx, instance, info)
+            if not isinstance(conn, vscsi.VscsiConnector):
+                # NPIV: the partition's own adapters log in; nothing to
+                # discover on the VIOSes.
+                continue
             conn.discover()
             done.append(conn)
             LOG.info('Volume %(vol)s seen by %(n)d VIOS(es) for the live '

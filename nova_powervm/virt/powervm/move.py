@@ -46,7 +46,9 @@ destination connects them (the boot volume first) from the connection
 infos nova refreshed for it, a revert connects them to the kept source
 partition again.  A server that boots from a volume has no disk of its
 own, so it moves without shared storage when it has no ephemeral or swap
-disk; NPIV-attached volumes do not move to another host yet.
+disk.  NPIV-attached volumes move too: the partition's virtual WWPNs
+are the instance's (kept in nova's database), the destination makes its
+client adapters with them on its own ports of the same fabrics.
 """
 
 from nova.compute import task_states
@@ -108,12 +110,15 @@ def keeps_partition(context, instance, host):
 # -- migrate_disk_and_power_off (source) ----------------------------------
 
 def check_volumes(ctx, instance, vol_infos, local=True):
-    """Refuse moves of volumes this driver cannot move yet (no I/O).
+    """Refuse moves of volumes this driver cannot move (no I/O).
 
-    A protocol no connector handles is refused; so is a move to another
-    host of Fibre Channel volumes attached over NPIV (``[powervm]
-    fc_attach_strategy = npiv``): their virtual FC adapters and WWPNs do
-    not follow the partition yet.
+    A protocol no connector handles is refused.  Fibre Channel volumes
+    attached over NPIV (``[powervm] fc_attach_strategy = npiv``) move
+    like the others: the instance keeps its virtual WWPNs for life
+    (``instance.system_metadata``), the source's disconnect removes the
+    partition's virtual FC mappings with the last FC volume and the
+    destination's connect makes the client adapters again with the same
+    WWPNs, on its own physical ports of the configured fabrics.
 
     :param ctx: ``HostContext``.
     :param instance: nova ``Instance``.
@@ -126,13 +131,6 @@ def check_volumes(ctx, instance, vol_infos, local=True):
             volume.get_connector(ctx, instance, info)
         except exc.VolumeProtocolNotSupported as error:
             raise resize.refuse(error.format_message())
-        if (not local and CONF.powervm.fc_attach_strategy == 'npiv' and
-                info.get('driver_volume_type') == 'fibre_channel'):
-            raise resize.refuse(
-                'the PowerVM driver cannot move volume %s to another host '
-                'yet: it is attached over NPIV ([powervm] '
-                'fc_attach_strategy = npiv); resize the server on its host'
-                % volume.volume_id(info))
 
 
 def build_power_off(ctx, instance, timeout, retry_interval, local=True,

@@ -134,9 +134,13 @@ class DisconnectVolumes(base.PowerVMTask):
         lpar_uuid = _lpar_uuid(lpar_wrap, self.instance)
         self.connectors = [volume.get_connector(self.ctx, self.instance, i)
                            for i in self.connection_infos]
+        leaving = frozenset(c.volume_id for c in self.connectors)
         for conn in self.connectors:
             # Destroy: the partition goes, with everything mapped to it.
             conn.destroying = not self.remap_on_failure
+            # The volumes that go together (a move's source: all of
+            # them): NPIV adapters go with the last one.
+            conn.leaving = leaving
         mappings = mapping.VIOSMappings(self.ctx.adapter, 'unmap_volumes',
                                         self.instance)
         lost = False

@@ -264,12 +264,15 @@ def connector_wwpns(ctx, instance, known=None):
                    for w in wanted.get(name, [])})
 
 
-def _other_fc_volumes(instance, volume_id):
-    """Whether the instance has other Fibre Channel volumes attached."""
+def _other_fc_volumes(instance, volume_ids):
+    """Whether the instance has other Fibre Channel volumes attached.
+
+    :param volume_ids: the volumes going (not counted).
+    """
     ctx = nova_context.get_admin_context()
     for bdm in objects.BlockDeviceMappingList.get_by_instance_uuid(
             ctx, instance.uuid):
-        if not bdm.volume_id or bdm.volume_id == volume_id:
+        if not bdm.volume_id or bdm.volume_id in volume_ids:
             continue
         info = bdm.connection_info
         if isinstance(info, str):
@@ -286,6 +289,9 @@ class NPIVConnector(base.VolumeConnector):
     udid = None
     #: The adapters were made by this connect (removed on revert).
     made = False
+    #: Ids of the volumes disconnected together with this one (a move's
+    #: source disconnects them all: the adapters go with them).
+    leaving = frozenset()
 
     def connect(self, mappings, lpar_uuid):
         """Make sure the partition has its virtual FC adapters.
@@ -305,8 +311,8 @@ class NPIVConnector(base.VolumeConnector):
 
     def disconnect(self, mappings, lpar_uuid):
         """Remove the virtual FC adapters with the last FC volume."""
-        if not self.destroying and _other_fc_volumes(self.instance,
-                                                     self.volume_id):
+        going = set(self.leaving) | {self.volume_id}
+        if not self.destroying and _other_fc_volumes(self.instance, going):
             return
 
         def remove(vios_w):

@@ -181,10 +181,11 @@ class ResizeTestCase(test_flows.SpawnDestroyTestCase):
                                    from_volume=True)
 
     def test_volume_moves_refused_before_anything_changes(self):
+        # (NPIV volumes move: tests/functional/test_move_npiv.py.)
         for protocol, dest, flags, text in (
                 ('rbd', 'host1', {}, 'uses rbd'),
-                ('fibre_channel', '192.0.2.99',
-                 {'fc_attach_strategy': 'npiv'}, 'attached over NPIV')):
+                ('rbd', '192.0.2.99', {'fc_attach_strategy': 'npiv'},
+                 'uses rbd')):
             self.flags(group='powervm', **flags)
             err, trips = self.count_rest(
                 self.assertRaises, nova_exc.InstanceFaultRollback,
