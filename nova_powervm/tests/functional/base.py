@@ -282,3 +282,20 @@ class PowerVMFunctionalTestCase(
         root.addHandler(handler)
         self.addCleanup(handler.close)
         self.addCleanup(root.removeHandler, handler)
+
+
+class SharedStoragePool(object):
+    """Mixin: the computes share one Shared Storage Pool.
+
+    Put it first among the bases of a test case whose computes start
+    with ``self.sim_kwargs()`` (``[powervm] disk_driver = ssp``, the
+    pool's directory in ``self.pool_dir``).
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.flags(disk_driver='ssp', group='powervm')
+        self.pool_dir = self.useFixture(fixtures.TempDir()).path
+
+    def sim_kwargs(self):
+        return {'pool_dir': self.pool_dir}

@@ -22,7 +22,6 @@ and nothing of them on the destination.
 
 import time
 
-import fixtures
 
 from nova_powervm.tests.functional import base
 from nova_powervm.tests.functional import test_live_migration as test_lpm
@@ -177,16 +176,9 @@ class TestBootFromVolume(LiveMigrationVolumesTestCase):
         self.finish(server, 'host1', 'host2')
 
 
-class TestSharedStoragePoolWithVolume(LiveMigrationVolumesTestCase):
+class TestSharedStoragePoolWithVolume(base.SharedStoragePool,
+                                      LiveMigrationVolumesTestCase):
     """An SSP server with a data volume: its LU and the volume move."""
-
-    def setUp(self):
-        super().setUp()
-        self.flags(disk_driver='ssp', group='powervm')
-        self.pool_dir = self.useFixture(fixtures.TempDir()).path
-
-    def sim_kwargs(self):
-        return {'pool_dir': self.pool_dir}
 
     def test_live_migrate_with_fc_and_iscsi_volumes(self):
         self.start('host1')

@@ -27,7 +27,6 @@ none on the other, nothing left after delete.
 
 import time
 
-import fixtures
 from nova import context as nova_context
 from nova import objects
 from oslo_serialization import jsonutils
@@ -383,16 +382,9 @@ class TestLiveMigration(NPIVMoveTestCase):
         self.finish(server, 'host1', 'host2')
 
 
-class TestSharedStoragePoolLiveMigration(NPIVMoveTestCase):
+class TestSharedStoragePoolLiveMigration(base.SharedStoragePool,
+                                         NPIVMoveTestCase):
     """An SSP server with an NPIV data volume: LU and adapters move."""
-
-    def setUp(self):
-        super().setUp()
-        self.flags(disk_driver='ssp', group='powervm')
-        self.pool_dir = self.useFixture(fixtures.TempDir()).path
-
-    def sim_kwargs(self):
-        return {'pool_dir': self.pool_dir}
 
     def test_live_migrate_then_cold_migrate_back(self):
         self.start('host1')

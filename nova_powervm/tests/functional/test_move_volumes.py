@@ -24,7 +24,6 @@ is left on the other.
 
 import time
 
-import fixtures
 from nova import context as nova_context
 
 from nova_powervm.sandbox import hosts
@@ -290,16 +289,9 @@ class TestBootFromVolumeAcrossHosts(MoveVolumesTestCase):
         self.finish(server, source, dest)
 
 
-class TestSharedStoragePoolWithVolumes(MoveVolumesTestCase):
+class TestSharedStoragePoolWithVolumes(base.SharedStoragePool,
+                                       MoveVolumesTestCase):
     """SSP servers with data volumes: the LUs and the volumes move."""
-
-    def setUp(self):
-        super().setUp()
-        self.flags(disk_driver='ssp', group='powervm')
-        self.pool_dir = self.useFixture(fixtures.TempDir()).path
-
-    def sim_kwargs(self):
-        return {'pool_dir': self.pool_dir}
 
     def test_cold_migrate_then_revert_then_migrate_confirm(self):
         self.start('host1')
@@ -354,7 +346,8 @@ class TestSharedStoragePoolWithVolumes(MoveVolumesTestCase):
         self.finish(server, 'host1', 'host2')
 
 
-class TestColdMigrationBudgetWithVolumes(MoveVolumesTestCase):
+class TestColdMigrationBudgetWithVolumes(base.SharedStoragePool,
+                                         MoveVolumesTestCase):
     """REST budgets of a cold migration with volumes (devref/flows.rst).
 
     Three SSP servers with 0, 1 and 2 data volumes (vSCSI over FC, each
@@ -362,14 +355,6 @@ class TestColdMigrationBudgetWithVolumes(MoveVolumesTestCase):
     from its simulator, nova's power state reads and the event polls left
     out (``rest_total``).
     """
-
-    def setUp(self):
-        super().setUp()
-        self.flags(disk_driver='ssp', group='powervm')
-        self.pool_dir = self.useFixture(fixtures.TempDir()).path
-
-    def sim_kwargs(self):
-        return {'pool_dir': self.pool_dir}
 
     def measured_migrate(self, server):
         before = {h: self.rest_total(h) for h in ('host1', 'host2')}
