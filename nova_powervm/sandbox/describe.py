@@ -71,16 +71,6 @@ def shared_storage(drv):
     return getattr(group, 'disk_driver', None) == 'ssp'
 
 
-def live_migrates_volumes():
-    """Whether Partition Mobility takes the sandbox's Cinder volumes.
-
-    Volumes mapped over vSCSI (Fibre Channel or iSCSI) move with the
-    partition; NPIV-attached ones are refused by the source's check.
-    """
-    group = getattr(CONF, 'powervm', None)
-    return getattr(group, 'fc_attach_strategy', 'vscsi') != 'npiv'
-
-
 def compute_features(drv):
     """tempest's ``[compute-feature-enabled]`` flags for a driver.
 
@@ -121,8 +111,8 @@ def compute_features(drv):
         'swap_volume': implements(drv, 'swap_volume'),
         'volume_multiattach': bool(caps.get('supports_multiattach')),
         'attach_encrypted_volume': False,
-        # Boot-from-volume servers move over vSCSI (not NPIV yet).
-        'volume_backed_live_migration': live and live_migrates_volumes(),
+        # Boot-from-volume servers move (vSCSI, iSCSI and NPIV volumes).
+        'volume_backed_live_migration': live,
         # The driver builds a config drive when one is asked for.
         'config_drive': True,
         # Needs the image's partitions resized by the hypervisor.

@@ -77,7 +77,7 @@ class TestComputeFeatures(tests_base.TestCase):
                 'supports_attach_interface')),
             features['interface_attach'])
 
-    def test_live_migration_flags_follow_the_disk_and_fc_options(self):
+    def test_live_migration_flags_follow_the_disk_driver(self):
         from oslo_config import fixture as config_fixture
 
         from nova_powervm import conf as pvm_conf  # noqa: registers [powervm]
@@ -92,7 +92,8 @@ class TestComputeFeatures(tests_base.TestCase):
         self.assertEqual((False, False), flags(disk_driver='localdisk'))
         self.assertEqual((True, True), flags(disk_driver='ssp',
                                              fc_attach_strategy='vscsi'))
-        self.assertEqual((True, False), flags(fc_attach_strategy='npiv'))
+        # NPIV volumes move too.
+        self.assertEqual((True, True), flags(fc_attach_strategy='npiv'))
 
     def test_a_new_feature_turns_its_tests_on(self):
         before = describe.compute_features(NoSnapshotDriver)
