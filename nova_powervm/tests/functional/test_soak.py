@@ -176,7 +176,7 @@ class TestSoak(test_volumes.VolumeTestCase):
         soak does the same and checks that what it removed belonged to a
         failed migration of this server, nothing else.
         """
-        ctx = nova_context.get_admin_context()
+        ctx = nova_context.get_admin_context(read_deleted='yes')
         before = self.consumers()
         with fixtures.MonkeyPatch('sys.stdout', open(os.devnull, 'w')):
             manage.PlacementCommands().audit(delete=True)
@@ -184,9 +184,9 @@ class TestSoak(test_volumes.VolumeTestCase):
                    before - self.consumers()}
         if not removed:
             return ''
+        # The server's migrations were deleted with it.
         failed = {m.uuid for m in objects.MigrationList.get_by_filters(
-            ctx, {'instance_uuid': sid})
-            if m.status in ('error', 'failed')}
+            ctx, {'instance_uuid': sid}) if m.status in ('error', 'failed')}
         self.assertEqual(set(), removed - failed,
                          'placement audit removed allocations of consumers '
                          'other than failed migrations of %s' % sid)
@@ -418,6 +418,31 @@ class TestSoak(test_volumes.VolumeTestCase):
             self.assertEqual(
                 sum(self.sizes[self.model[s['id']]['flavor']][0]
                     for s in where[host]), usage['VCPU'], host)
+
+    def test_a_failed_revert_leaves_only_what_the_audit_removes(self):
+        # The revert's destroy on the destination fails twice (its power
+        # off and the retry): the server goes to ERROR with the source's
+        # allocation held by the migration.
+        self.op_boot(random.Random(0))
+        sid = next(iter(self.model))
+        source = self.api.get_server(sid)['OS-EXT-SRV-ATTR:host']
+        dest = [h for h in HOSTS if h != source][0]
+        self.api.post_server_action(sid, {'migrate': {'host': dest}})
+        server = self.settle(sid)
+        self.assertEqual('VERIFY_RESIZE', server['status'])
+        self.simulators[dest].add_fault(kind='job_fail', job='PowerOff',
+                                        count=2)
+        self.api.post_server_action(sid, {'revertResize': None})
+        server = self.settle(sid, also=('VERIFY_RESIZE', 'REVERT_RESIZE'))
+        self.simulators[dest].clear_faults()
+        self.assertEqual('ERROR', server['status'])
+        out = self.fail_to_error(sid, server)
+        self.assertIn('audit removed', out)
+        self.assertEqual(1, self.counts[
+            'allocations of failed migrations audited'])
+        for host in HOSTS:
+            self.assert_no_usage(host)
+            self.assert_sim_empty(host)
 
     def test_soak(self):
         ops, seed, rate = settings()
